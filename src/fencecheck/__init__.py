@@ -1,0 +1,79 @@
+"""fencecheck: explain Beijing Health Kit pop-up ③ from location pings and fences.
+
+The library matches location pings against electronic fences (closed areas with
+active time windows) and weighs the evidence. This module gathers the public
+names; each lives in a small module of its own.
+
+Examples
+--------
+>>> import fencecheck
+>>> fencecheck.Datum.parse("GCJ-02")
+<Datum.GCJ02: 'gcj02'>
+"""
+
+from fencecheck._version import __version__
+from fencecheck.datums import (
+    Datum,
+    bd09_to_gcj02,
+    bd09_to_wgs84,
+    from_wgs84,
+    gcj02_to_bd09,
+    gcj02_to_wgs84,
+    to_wgs84,
+    wgs84_to_bd09,
+    wgs84_to_gcj02,
+)
+from fencecheck.errors import (
+    DataError,
+    FenceCheckError,
+    FenceCheckWarning,
+    FenceDataError,
+    MissingDependencyError,
+    OptionError,
+    PingDataError,
+)
+from fencecheck.fence_io import read_fences, write_fences
+from fencecheck.fences import KNOWN_KINDS, FenceSet
+from fencecheck.frame import MetricFrame
+from fencecheck.options import EpochUnit, InvalidPolicy, OnError, Source
+from fencecheck.ping_io import iter_pings, read_pings
+from fencecheck.pings import DEFAULT_ACCURACY_M, PersonRegistry, PingTable
+from fencecheck.rejected import Rejected
+from fencecheck.times import DEFAULT_TZ, OPEN_END
+
+__all__ = [
+    "DEFAULT_ACCURACY_M",
+    "DEFAULT_TZ",
+    "KNOWN_KINDS",
+    "OPEN_END",
+    "DataError",
+    "Datum",
+    "EpochUnit",
+    "FenceCheckError",
+    "FenceCheckWarning",
+    "FenceDataError",
+    "FenceSet",
+    "InvalidPolicy",
+    "MetricFrame",
+    "MissingDependencyError",
+    "OnError",
+    "OptionError",
+    "PersonRegistry",
+    "PingDataError",
+    "PingTable",
+    "Rejected",
+    "Source",
+    "__version__",
+    "bd09_to_gcj02",
+    "bd09_to_wgs84",
+    "from_wgs84",
+    "gcj02_to_bd09",
+    "gcj02_to_wgs84",
+    "iter_pings",
+    "read_fences",
+    "read_pings",
+    "to_wgs84",
+    "wgs84_to_bd09",
+    "wgs84_to_gcj02",
+    "write_fences",
+]

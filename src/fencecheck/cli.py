@@ -1,0 +1,315 @@
+"""The ``fencecheck`` command line.
+
+Streams follow FORMATS.md: data goes to ``--out`` or stdout; summaries, progress
+and warnings go to stderr. Exit codes: 0 success (rows set aside under
+``--on-error reject`` count as success), 1 a data error (one line naming the
+file, the row or feature, the field and the reason), 2 a usage error. Bad input
+never produces a Python traceback.
+
+Subcommands
+-----------
+``validate``
+    Load a fence file and/or a ping file with all checks, print what was read,
+    what was set aside and why, and write the rejected rows to a CSV file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+
+from fencecheck._version import __version__
+from fencecheck.datums import Datum
+from fencecheck.errors import DataError, FenceCheckError, MissingDependencyError, OptionError
+from fencecheck.fence_io import read_fences
+from fencecheck.fences import FenceSet
+from fencecheck.options import EpochUnit, InvalidPolicy, OnError, Source
+from fencecheck.ping_io import DEFAULT_CHUNK_ROWS, iter_pings
+from fencecheck.pings import PingTable
+from fencecheck.rejected import Rejected
+from fencecheck.times import DEFAULT_TZ, format_utc, resolve_zone, zone_name
+
+__all__ = ["build_parser", "main"]
+
+PROG = "fencecheck"
+_DESCRIPTION = (
+    "Match location pings against electronic fences (closed areas with active time "
+    "windows) to explain Beijing Health Kit pop-up 3, or to flag a false trigger."
+)
+
+
+def _choices(enum_type: Any) -> list[str]:
+    return [m.value for m in enum_type]
+
+
+def add_input_options(parser: argparse.ArgumentParser, *, fences: bool, pings: bool) -> None:
+    """The input options every data subcommand shares (FORMATS.md)."""
+    group = parser.add_argument_group("input")
+    if fences:
+        group.add_argument("--fences", metavar="F.geojson", help="fence file (RFC 7946 GeoJSON)")
+        group.add_argument(
+            "--fence-datum",
+            default="wgs84",
+            choices=_choices(Datum),
+            help="datum of the fence coordinates (default: wgs84)",
+        )
+        group.add_argument(
+            "--invalid",
+            default="raise",
+            choices=_choices(InvalidPolicy),
+            help="invalid (e.g. self-intersecting) polygons: refuse, or repair with "
+            "make_valid and report them (default: raise)",
+        )
+    if pings:
+        group.add_argument("--pings", metavar="P.csv|P.parquet", help="ping file")
+        group.add_argument(
+            "--ping-datum",
+            default="wgs84",
+            choices=_choices(Datum),
+            help="datum of the ping coordinates (default: wgs84)",
+        )
+        group.add_argument(
+            "--encoding",
+            default="utf-8",
+            help="text encoding of a CSV ping file, e.g. gb18030 (default: utf-8)",
+        )
+        group.add_argument(
+            "--epoch-unit",
+            default="s",
+            choices=_choices(EpochUnit),
+            help="unit of integer times (default: s)",
+        )
+        group.add_argument(
+            "--default-source",
+            default="gps",
+            choices=_choices(Source),
+            help="source of pings whose row names none (default: gps)",
+        )
+        group.add_argument(
+            "--column",
+            action="append",
+            default=[],
+            metavar="NAME=FIELD",
+            help="read input column NAME as FIELD (person_id, t, lon, lat, accuracy_m, "
+            "source); repeatable, e.g. --column lng=lon",
+        )
+        group.add_argument(
+            "--chunk-rows",
+            type=int,
+            default=DEFAULT_CHUNK_ROWS,
+            metavar="N",
+            help=f"rows read at a time (default: {DEFAULT_CHUNK_ROWS:,})",
+        )
+    group.add_argument(
+        "--tz",
+        default=DEFAULT_TZ,
+        help=f"zone of naive times, for pings and fence windows (default: {DEFAULT_TZ})",
+    )
+    group.add_argument(
+        "--on-error",
+        default="raise",
+        choices=_choices(OnError),
+        help="bad rows or features: stop with an error, or set them aside in a rejected "
+        "table (default: raise)",
+    )
+    group.add_argument(
+        "--rejected",
+        metavar="PATH",
+        help="where to write rejected rows (CSV; default: next to the output, or "
+        "<input name>.rejected.csv in the current directory)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``fencecheck`` command."""
+    parser = argparse.ArgumentParser(prog=PROG, description=_DESCRIPTION)
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    validate = sub.add_parser(
+        "validate",
+        help="load fences and/or pings with every check and report what was read",
+        description="Load a fence file and/or a ping file with every check; print what was "
+        "read, what was set aside and why (stderr); write rejected rows to CSV.",
+    )
+    add_input_options(validate, fences=True, pings=True)
+    validate.set_defaults(handler=_run_validate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "handler", None) is None:
+        parser.print_help(sys.stderr)
+        return 2
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            code = int(args.handler(args, parser))
+        except OptionError as exc:
+            _say(f"error: {exc}")
+            code = 2
+        except (DataError, MissingDependencyError) as exc:
+            _say(f"error: {exc}")
+            code = 1
+        except FenceCheckError as exc:
+            _say(f"error: {exc}")
+            code = 1
+        except BrokenPipeError:
+            code = 0
+        except KeyboardInterrupt:
+            _say("interrupted")
+            code = 130
+        except Exception as exc:
+            if os.environ.get("FENCECHECK_DEBUG"):
+                raise
+            _say(
+                f"internal error: {type(exc).__name__}: {exc} "
+                "(a bug in fencecheck; set FENCECHECK_DEBUG=1 for the traceback and report it)"
+            )
+            code = 1
+        for item in caught:
+            _say(f"warning: {item.message}")
+    return code
+
+
+def _say(message: str, stream: TextIO | None = None) -> None:
+    print(f"{PROG}: {message}", file=stream or sys.stderr)
+
+
+def parse_columns(pairs: Sequence[str]) -> dict[str, str]:
+    """``["lng=lon"]`` -> ``{"lng": "lon"}``; raises OptionError for a bad pair."""
+    out = {}
+    for pair in pairs:
+        name, sep, target = pair.partition("=")
+        if not sep or not name.strip() or not target.strip():
+            raise OptionError(f"--column: {pair!r} is not NAME=FIELD")
+        out[name.strip()] = target.strip().lower()
+    return out
+
+
+def load_fences(args: argparse.Namespace) -> FenceSet:
+    """Read ``--fences`` with the command's options."""
+    return read_fences(
+        args.fences,
+        datum=args.fence_datum,
+        tz=args.tz,
+        invalid=args.invalid,
+        on_error=args.on_error,
+    )
+
+
+def stream_pings(args: argparse.Namespace) -> Any:
+    """Iterate over ``--pings`` chunk by chunk with the command's options."""
+    return iter_pings(
+        args.pings,
+        datum=args.ping_datum,
+        tz=args.tz,
+        epoch_unit=args.epoch_unit,
+        on_error=args.on_error,
+        encoding=args.encoding,
+        columns=parse_columns(args.column),
+        default_source=args.default_source,
+        chunk_rows=args.chunk_rows,
+    )
+
+
+def rejected_path(args: argparse.Namespace, input_path: str, out: str | None = None) -> Path:
+    """Where rejected rows of ``input_path`` go: ``--rejected``, or a default."""
+    if args.rejected:
+        return Path(args.rejected)
+    stem = Path(input_path).name
+    for suffix in (".gz", ".csv", ".parquet", ".pq", ".txt", ".geojson", ".json"):
+        stem = stem.removesuffix(suffix)
+    folder = Path(out).parent if out else Path.cwd()
+    return folder / f"{stem}.rejected.csv"
+
+
+def _run_validate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if not args.fences and not args.pings:
+        parser.error("validate needs --fences and/or --pings")
+    zone = resolve_zone(args.tz)
+    both_rejected = bool(args.rejected and args.fences and args.pings)
+    if args.fences:
+        fences = load_fences(args)
+        by_kind: dict[str, int] = {}
+        for kind in fences.kinds.tolist():
+            by_kind[kind] = by_kind.get(kind, 0) + 1
+        kinds = ", ".join(f"{k} {v}" for k, v in sorted(by_kind.items()))
+        read = len(fences) + len(fences.rejected)
+        _say(
+            f"{args.fences}: {read} features read, {len(fences)} fences ({kinds}), "
+            f"{len(fences.window_start)} windows, {len(fences.rejected)} rejected, "
+            f"{len(fences.repaired)} repaired; datum {args.fence_datum} -> wgs84, "
+            f"naive times in {zone_name(zone)}"
+        )
+        for fid, why in fences.repaired.items():
+            _say(f"  repaired fence {fid}: {why}")
+        if len(fences.rejected):
+            path = rejected_path(args, args.fences)
+            if both_rejected:
+                path = path.with_name(path.stem + ".fences" + path.suffix)
+            _report_rejected(fences.rejected, path, "features")
+    if args.pings:
+        tally = _PingTally()
+        for chunk in stream_pings(args):
+            tally.add(chunk)
+        _say(f"{args.pings}: {tally.summary(args.ping_datum, zone_name(zone))}")
+        rejected = Rejected.concat(tally.rejected)
+        if len(rejected):
+            _report_rejected(rejected, rejected_path(args, args.pings), "rows")
+    return 0
+
+
+class _PingTally:
+    """Counts over a stream of ping chunks, without keeping the chunks."""
+
+    def __init__(self) -> None:
+        self.rows_read = 0
+        self.loaded = 0
+        self.people: set[int] = set()
+        self.t_min: int | None = None
+        self.t_max: int | None = None
+        self.rejected: list[Rejected] = []
+
+    def add(self, chunk: PingTable) -> None:
+        self.rows_read += chunk.rows_read
+        self.loaded += len(chunk)
+        self.people.update(np.unique(chunk.person).tolist())
+        if len(chunk):
+            lo, hi = int(chunk.t.min()), int(chunk.t.max())
+            self.t_min = lo if self.t_min is None else min(self.t_min, lo)
+            self.t_max = hi if self.t_max is None else max(self.t_max, hi)
+        if len(chunk.rejected):
+            self.rejected.append(chunk.rejected)
+
+    def summary(self, datum: str, zone: str) -> str:
+        rejected = sum(len(r) for r in self.rejected)
+        span = ""
+        if self.t_min is not None and self.t_max is not None:
+            span = f", {format_utc(self.t_min)} .. {format_utc(self.t_max)}"
+        return (
+            f"{self.rows_read} rows read, {self.loaded} pings of {len(self.people)} people, "
+            f"{rejected} rejected{span}; datum {datum} -> wgs84, naive times in {zone}"
+        )
+
+
+def _report_rejected(rejected: Rejected, path: Path, what: str) -> None:
+    rejected.to_csv(path)
+    counts = ", ".join(f"{field} {n}" for field, n in rejected.reasons_by_field().items())
+    _say(f"  {len(rejected)} {what} set aside ({counts}); reasons written to {path}")
+    for row, ident, field, reason, _ in rejected.records()[:3]:
+        label = f"row {row}" if what == "rows" else f"feature #{row}"
+        _say(f"    {label} {ident}: {field}: {reason}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

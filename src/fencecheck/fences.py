@@ -1,0 +1,691 @@
+"""Fences: closed areas with active time windows, stored as columns.
+
+A :class:`FenceSet` holds every fence of a file as parallel arrays: ids, names,
+kinds, margins (``buffer_m``), geometries in WGS-84 (a shapely geometry array),
+and a flat window table (``window_fence``, ``window_start``, ``window_end``,
+int64 UTC milliseconds, ``[start, end)``, :data:`~fencecheck.times.OPEN_END` for
+a window that is still open). Windows of one fence are sorted and merged where
+they overlap or touch.
+
+Fences are built by :func:`fencecheck.read_fences` (GeoJSON, GeoDataFrame) or by
+:meth:`FenceSet.from_records` from Python values; both run the same checks.
+
+Examples
+--------
+>>> import shapely
+>>> fences = FenceSet.from_records([
+...     {"id": "F1", "kind": "sealed", "start": "2022-05-01", "end": "2022-05-08",
+...      "geometry": shapely.box(116.40, 39.90, 116.41, 39.91)},
+... ])
+>>> len(fences), fences.ids.tolist(), fences.kinds.tolist()
+(1, ['F1'], ['sealed'])
+>>> from fencecheck.times import format_utc
+>>> format_utc(fences.window_start).tolist()
+['2022-04-30T16:00:00Z']
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import shapely
+from numpy.typing import NDArray
+
+from fencecheck.datums import Datum, to_wgs84
+from fencecheck.errors import FenceCheckWarning, FenceDataError
+from fencecheck.frame import MetricFrame
+from fencecheck.options import InvalidPolicy, OnError
+from fencecheck.rejected import Rejected
+from fencecheck.times import OPEN_END, parse_time, resolve_zone, zone_name
+
+__all__ = [
+    "KNOWN_KINDS",
+    "FenceSet",
+    "build_fences",
+]
+
+KNOWN_KINDS = ("sealed", "controlled", "precaution", "risk_area", "risk_venue")
+"""Kinds fencecheck knows by name. Other kinds are kept as they are, not refused."""
+
+DEFAULT_KIND = "unspecified"
+NOT_A_FEATURE = "__not_a_feature__"  # a reader's marker for an entry that is no feature at all
+_RESERVED = frozenset({"id", "name", "kind", "start", "end", "windows", "buffer_m"})
+_POLYGONAL = ("Polygon", "MultiPolygon")
+_PUNCTUAL = ("Point", "MultiPoint")
+
+
+class _Refusal(Exception):
+    """One problem with one fence: which field, why, and the value."""
+
+    def __init__(self, field: str, reason: str, value: object = "") -> None:
+        super().__init__(reason)
+        self.field = field
+        self.reason = reason
+        self.value = value
+
+
+@dataclass(frozen=True)
+class FenceSet:
+    """Fences as columns. Build with :func:`fencecheck.read_fences` or :meth:`from_records`.
+
+    Attributes
+    ----------
+    ids, names, kinds : ndarray of object
+        One str per fence (``names`` may hold ``None``).
+    buffer_m : ndarray of float64
+        The margin around each fence in metres (0 for none).
+    geometry : ndarray of shapely geometries
+        Polygon / MultiPolygon (holes allowed), or Point / MultiPoint for a venue
+        with a positive margin; WGS-84 lon/lat.
+    window_fence : ndarray of int64
+        For each window, the position of its fence.
+    window_start, window_end : ndarray of int64
+        UTC milliseconds, ``[start, end)``; ``OPEN_END`` for an open end.
+    feature : ndarray of int64
+        Each fence's position among the features of its source.
+    extra : tuple of dict
+        Each fence's other properties, kept for writing back.
+    repaired : dict
+        Fence id -> what was wrong, for fences changed by ``invalid="repair"``.
+    rejected : Rejected
+        Features set aside under ``on_error="reject"`` (``row`` is the feature's
+        position in the source), so that features read = fences + rejected.
+    source, datum, tz : str
+        Where the fences came from, the datum they were read in (they are stored
+        in WGS-84 whatever it was) and the zone naive window times were read in.
+    """
+
+    ids: NDArray[np.object_]
+    names: NDArray[np.object_]
+    kinds: NDArray[np.object_]
+    buffer_m: NDArray[np.float64]
+    geometry: NDArray[np.object_]
+    window_fence: NDArray[np.int64]
+    window_start: NDArray[np.int64]
+    window_end: NDArray[np.int64]
+    feature: NDArray[np.int64]
+    extra: tuple[dict[str, Any], ...] = ()
+    repaired: Mapping[str, str] = field(default_factory=dict)
+    rejected: Rejected = field(default_factory=Rejected.empty)
+    source: str = "<records>"
+    datum: str = Datum.WGS84.value
+    tz: str = "Asia/Shanghai"
+
+    # -- construction -----------------------------------------------------------------
+
+    @classmethod
+    def from_records(
+        cls,
+        records: Iterable[Mapping[str, Any]],
+        *,
+        datum: Datum | str = Datum.WGS84,
+        tz: str | _dt.tzinfo | None = None,
+        invalid: InvalidPolicy | str = InvalidPolicy.RAISE,
+        on_error: OnError | str = OnError.RAISE,
+        source: str = "<records>",
+    ) -> FenceSet:
+        """Build from mappings with the GeoJSON property names plus ``geometry``.
+
+        ``geometry`` is a shapely geometry or a GeoJSON geometry mapping. Under
+        ``on_error="reject"`` the features set aside are in the result's ``rejected``.
+
+        Raises
+        ------
+        FenceDataError
+            For the first bad fence, naming it, the field and the reason.
+        """
+        return build_fences(
+            records, datum=datum, tz=tz, invalid=invalid, on_error=on_error, source=source
+        )
+
+    # -- reading ------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return int(self.ids.shape[0])
+
+    def __repr__(self) -> str:
+        kinds, counts = np.unique(self.kinds.astype(str), return_counts=True)
+        by_kind = ", ".join(f"{k} {c}" for k, c in zip(kinds, counts, strict=True))
+        return f"<FenceSet: {len(self)} fences ({by_kind}), {len(self.window_start)} windows>"
+
+    def position(self, fence_id: str) -> int:
+        """The position of the fence with this id.
+
+        Raises
+        ------
+        KeyError
+            When no fence has that id.
+        """
+        hits = np.flatnonzero(self.ids == fence_id)
+        if hits.shape[0] == 0:
+            raise KeyError(fence_id)
+        return int(hits[0])
+
+    def windows_of(self, fence_id: str) -> list[tuple[int, int]]:
+        """The merged ``[start, end)`` windows of one fence, in UTC milliseconds."""
+        pos = self.position(fence_id)
+        sel = self.window_fence == pos
+        return list(
+            zip(self.window_start[sel].tolist(), self.window_end[sel].tolist(), strict=True)
+        )
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """``(min_lon, min_lat, max_lon, max_lat)`` over all fences (without margins)."""
+        if len(self) == 0:
+            return (math.nan, math.nan, math.nan, math.nan)
+        b = shapely.bounds(self.geometry)
+        return (
+            float(b[:, 0].min()),
+            float(b[:, 1].min()),
+            float(b[:, 2].max()),
+            float(b[:, 3].max()),
+        )
+
+    def frame(self) -> MetricFrame:
+        """The metric frame centred on these fences (see :class:`~fencecheck.MetricFrame`)."""
+        min_lon, min_lat, max_lon, max_lat = self.bounds
+        return MetricFrame.around([min_lon, max_lon], [min_lat, max_lat])
+
+    def take(self, positions: Sequence[int] | NDArray[np.integer[Any]]) -> FenceSet:
+        """A new set with the fences at these positions, in this order."""
+        pos = np.asarray(positions, dtype=np.int64).reshape(-1)
+        remap = np.full(len(self), -1, dtype=np.int64)
+        remap[pos] = np.arange(pos.shape[0])
+        keep = remap[self.window_fence] >= 0
+        new_fence = remap[self.window_fence[keep]]
+        order = np.lexsort((self.window_start[keep], new_fence))
+        kept_ids = set(self.ids[pos].tolist())
+        return FenceSet(
+            ids=self.ids[pos],
+            names=self.names[pos],
+            kinds=self.kinds[pos],
+            buffer_m=self.buffer_m[pos],
+            geometry=self.geometry[pos],
+            window_fence=new_fence[order],
+            window_start=self.window_start[keep][order],
+            window_end=self.window_end[keep][order],
+            feature=self.feature[pos],
+            extra=tuple(self.extra[i] for i in pos.tolist()) if self.extra else (),
+            repaired={k: v for k, v in self.repaired.items() if k in kept_ids},
+            rejected=self.rejected,
+            source=self.source,
+            datum=self.datum,
+            tz=self.tz,
+        )
+
+    def records(self) -> list[dict[str, Any]]:
+        """One dict per fence: id, name, kind, windows, buffer_m, geometry, extra properties."""
+        out = []
+        for i in range(len(self)):
+            sel = self.window_fence == i
+            record: dict[str, Any] = dict(self.extra[i]) if self.extra else {}
+            record.update(
+                id=str(self.ids[i]),
+                name=self.names[i],
+                kind=str(self.kinds[i]),
+                windows=list(
+                    zip(self.window_start[sel].tolist(), self.window_end[sel].tolist(), strict=True)
+                ),
+                buffer_m=float(self.buffer_m[i]),
+                geometry=self.geometry[i],
+            )
+            out.append(record)
+        return out
+
+
+# -- building and checking ---------------------------------------------------------------
+
+
+@dataclass
+class _Checked:
+    feature: int
+    id: str
+    name: str | None
+    kind: str
+    buffer_m: float
+    windows: list[tuple[int, int]]
+    geometry: Any
+    extra: dict[str, Any]
+
+
+def build_fences(
+    records: Iterable[Mapping[str, Any]],
+    *,
+    datum: Datum | str = Datum.WGS84,
+    tz: str | _dt.tzinfo | None = None,
+    invalid: InvalidPolicy | str = InvalidPolicy.RAISE,
+    on_error: OnError | str = OnError.RAISE,
+    source: str = "<records>",
+) -> FenceSet:
+    """Check fence records and build a :class:`FenceSet` (rejected features attached).
+
+    This is the one place where fences are checked; every reader ends here.
+    Each record is a mapping of GeoJSON property names (``id``, ``name``,
+    ``kind``, ``start``/``end`` or ``windows``, ``buffer_m``, others kept) plus
+    ``geometry`` (shapely or a GeoJSON geometry mapping). Geometry is converted
+    from ``datum`` to WGS-84.
+
+    Raises
+    ------
+    FenceDataError
+        Under ``on_error="raise"``, for the first fence that cannot be used.
+    """
+    datum_ = Datum.parse(datum)
+    zone = resolve_zone(tz)
+    invalid_ = InvalidPolicy.parse(invalid)
+    on_error_ = OnError.parse(on_error)
+
+    checked: list[_Checked] = []
+    refused: list[tuple[int, str, str, str, str]] = []
+
+    def refuse(index: int, fid: str, problem: _Refusal) -> None:
+        if on_error_ is OnError.RAISE:
+            raise FenceDataError(
+                problem.reason,
+                source=source,
+                feature=fid or f"#{index}",
+                field=problem.field,
+            )
+        refused.append((index, fid, problem.field, problem.reason, _short(problem.value)))
+
+    for index, record in enumerate(records):
+        fid = _raw_id(record)
+        try:
+            checked.append(_check_record(index, record, datum_, zone))
+        except _Refusal as problem:
+            refuse(index, fid, problem)
+
+    # Geometry validity, in WGS-84 after the datum conversion.
+    repaired: dict[str, str] = {}
+    usable: list[_Checked] = []
+    for item in checked:
+        geom = item.geometry
+        if shapely.get_type_id(geom) in (3, 6) and not shapely.is_valid(geom):
+            why = shapely.is_valid_reason(geom)
+            if invalid_ is InvalidPolicy.RAISE:
+                refuse(
+                    item.feature,
+                    item.id,
+                    _Refusal(
+                        "geometry",
+                        f"invalid polygon ({why}); fix it or repair it with "
+                        "invalid='repair' (--invalid repair)",
+                    ),
+                )
+                continue
+            fixed = _polygonal_part(shapely.make_valid(geom))
+            if fixed is None:
+                refuse(
+                    item.feature,
+                    item.id,
+                    _Refusal("geometry", f"invalid polygon ({why}) with no area left after repair"),
+                )
+                continue
+            item.geometry = fixed
+            repaired[item.id] = why
+        usable.append(item)
+
+    # Ids must be unique: a duplicate refers back to the first holder.
+    first_seen: dict[str, int] = {}
+    unique: list[_Checked] = []
+    for item in usable:
+        if item.id in first_seen:
+            refuse(
+                item.feature,
+                item.id,
+                _Refusal(
+                    "id",
+                    f"duplicate id {item.id!r} (first used by feature #{first_seen[item.id]})",
+                    item.id,
+                ),
+            )
+            continue
+        first_seen[item.id] = item.feature
+        unique.append(item)
+
+    never = [item.id for item in unique if not item.windows]
+    if never:
+        warnings.warn(
+            f"{source}: {len(never)} fence(s) have only empty windows and are never active: "
+            + ", ".join(never[:5])
+            + (" …" if len(never) > 5 else ""),
+            FenceCheckWarning,
+            stacklevel=2,
+        )
+    repaired = {k: v for k, v in repaired.items() if k in first_seen}
+    return _assemble(unique, repaired, Rejected.from_records(refused), source, datum_, zone)
+
+
+def _assemble(
+    items: list[_Checked],
+    repaired: dict[str, str],
+    rejected: Rejected,
+    source: str,
+    datum: Datum,
+    zone: _dt.tzinfo,
+) -> FenceSet:
+    n = len(items)
+    window_fence = [i for i, item in enumerate(items) for _ in item.windows]
+    starts = [w[0] for item in items for w in item.windows]
+    ends = [w[1] for item in items for w in item.windows]
+    geometry = np.empty(n, dtype=object)
+    geometry[:] = [item.geometry for item in items]
+    return FenceSet(
+        ids=_objects([item.id for item in items]),
+        names=_objects([item.name for item in items]),
+        kinds=_objects([item.kind for item in items]),
+        buffer_m=np.asarray([item.buffer_m for item in items], dtype=np.float64).reshape(-1),
+        geometry=geometry,
+        window_fence=np.asarray(window_fence, dtype=np.int64).reshape(-1),
+        window_start=np.asarray(starts, dtype=np.int64).reshape(-1),
+        window_end=np.asarray(ends, dtype=np.int64).reshape(-1),
+        feature=np.asarray([item.feature for item in items], dtype=np.int64).reshape(-1),
+        extra=tuple(item.extra for item in items),
+        repaired=repaired,
+        rejected=rejected,
+        source=source,
+        datum=datum.value,
+        tz=zone_name(zone),
+    )
+
+
+def _objects(values: list[Any]) -> NDArray[np.object_]:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
+def _short(value: object, limit: int = 80) -> str:
+    text = "" if value is None else str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _is_missing(value: object) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(value != value)  # NaN, pandas NaT
+    except (TypeError, ValueError):
+        return False
+
+
+def _raw_id(record: Mapping[str, Any]) -> str:
+    value = record.get("id")
+    if _is_missing(value) or isinstance(value, (bool, dict, list)):
+        return ""
+    return str(value)
+
+
+def _check_record(
+    index: int, record: Mapping[str, Any], datum: Datum, zone: _dt.tzinfo
+) -> _Checked:
+    if not isinstance(record, Mapping):
+        raise _Refusal("feature", f"expected a feature object, got {type(record).__name__}")
+    if NOT_A_FEATURE in record:
+        raise _Refusal("feature", str(record[NOT_A_FEATURE]))
+    fid = _check_id(record.get("id"))
+    name = record.get("name")
+    if _is_missing(name):
+        name = None
+    elif not isinstance(name, str):
+        name = str(name)
+    kind = record.get("kind")
+    if _is_missing(kind) or kind == "":
+        kind = DEFAULT_KIND
+    elif not isinstance(kind, str):
+        raise _Refusal("kind", f"kind must be text, got {kind!r}", kind)
+    buffer_m = _check_buffer(record.get("buffer_m"))
+    windows = _check_windows(record, zone)
+    geometry = _check_geometry(record.get("geometry"), buffer_m, datum)
+    extra = {k: v for k, v in record.items() if k not in _RESERVED and k != "geometry"}
+    return _Checked(index, fid, name, kind.strip(), buffer_m, windows, geometry, extra)
+
+
+def _check_id(value: object) -> str:
+    if _is_missing(value):
+        raise _Refusal("id", "missing id (every fence needs a unique text id)")
+    if isinstance(value, bool) or not isinstance(value, (str, int, np.integer)):
+        raise _Refusal("id", f"id must be text, got {type(value).__name__}", value)
+    text = str(value).strip()
+    if not text:
+        raise _Refusal("id", "empty id (every fence needs a unique text id)", value)
+    return text
+
+
+def _check_buffer(value: object) -> float:
+    if _is_missing(value):
+        return 0.0
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise _Refusal("buffer_m", f"buffer_m must be a number of metres, got {value!r}", value)
+    margin = float(value)
+    if not math.isfinite(margin) or margin < 0:
+        raise _Refusal("buffer_m", f"buffer_m must be a finite number >= 0, got {value!r}", value)
+    return margin
+
+
+def _check_windows(record: Mapping[str, Any], zone: _dt.tzinfo) -> list[tuple[int, int]]:
+    has_pair = not _is_missing(record.get("start")) or not _is_missing(record.get("end"))
+    raw_windows = record.get("windows")
+    has_list = not _is_missing(raw_windows)
+    if has_pair and has_list:
+        raise _Refusal("windows", "give either start/end or windows, not both")
+    if has_list:
+        if isinstance(raw_windows, np.ndarray):
+            raw_windows = raw_windows.tolist()
+        if not isinstance(raw_windows, (list, tuple)):
+            raise _Refusal("windows", "windows must be a list of [start, end] pairs", raw_windows)
+        pairs = []
+        for k, pair in enumerate(raw_windows):
+            if isinstance(pair, np.ndarray):
+                pair = pair.tolist()
+            if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+                raise _Refusal(f"windows[{k}]", "each window must be a [start, end] pair", pair)
+            pairs.append((f"windows[{k}]", pair[0], pair[1]))
+    else:
+        if _is_missing(record.get("start")):
+            raise _Refusal(
+                "start", "missing start (give start/end or windows: [[start, end], ...])"
+            )
+        pairs = [("start", record.get("start"), record.get("end"))]
+
+    windows = []
+    for where, start_raw, end_raw in pairs:
+        start_field = where if where != "start" else "start"
+        end_field = where if where != "start" else "end"
+        if _is_missing(start_raw):
+            raise _Refusal(start_field, "window has no start", start_raw)
+        start = _time(start_raw, start_field, zone)
+        end = OPEN_END if _is_missing(end_raw) else _time(end_raw, end_field, zone)
+        if end < start:
+            raise _Refusal(
+                end_field,
+                f"end {end_raw!s} is before start {start_raw!s}",
+                end_raw,
+            )
+        if end > start:
+            windows.append((start, end))
+    return _merge_windows(windows)
+
+
+def _time(value: object, field_name: str, zone: _dt.tzinfo) -> int:
+    try:
+        return parse_time(value, tz=zone)
+    except ValueError as exc:
+        raise _Refusal(field_name, f"unreadable time: {exc}", value) from None
+
+
+def _merge_windows(windows: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sort windows and merge those that overlap or touch."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(windows):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _check_geometry(value: object, buffer_m: float, datum: Datum) -> Any:
+    if _is_missing(value):
+        raise _Refusal("geometry", "missing geometry")
+    if isinstance(value, Mapping):
+        geom = _geometry_from_geojson(value)
+    elif isinstance(value, shapely.Geometry):
+        geom = value
+        _check_shapely_coordinates(geom)
+    else:
+        raise _Refusal("geometry", f"expected a GeoJSON geometry, got {type(value).__name__}")
+    kind = geom.geom_type
+    if kind in _PUNCTUAL:
+        if buffer_m <= 0:
+            raise _Refusal(
+                "geometry",
+                f"a {kind} fence needs buffer_m > 0 (a venue known by its address); got buffer_m 0",
+                kind,
+            )
+    elif kind not in _POLYGONAL:
+        raise _Refusal(
+            "geometry",
+            f"geometry must be Polygon or MultiPolygon (or Point/MultiPoint with buffer_m > 0), "
+            f"got {kind}",
+            kind,
+        )
+    if geom.is_empty:
+        raise _Refusal("geometry", f"empty {kind}")
+    if datum is not Datum.WGS84:
+
+        def convert(coords: NDArray[np.float64]) -> NDArray[np.float64]:
+            lon, lat = to_wgs84(coords[:, 0], coords[:, 1], datum)
+            return np.column_stack([lon, lat])
+
+        geom = shapely.transform(geom, convert)
+    return geom
+
+
+def _geometry_from_geojson(value: Mapping[str, Any]) -> Any:
+    kind = value.get("type")
+    coords = value.get("coordinates")
+    if kind == "GeometryCollection":
+        raise _Refusal("geometry", "GeometryCollection is not a fence geometry", kind)
+    if not isinstance(kind, str) or coords is None:
+        raise _Refusal("geometry", "malformed geometry: needs 'type' and 'coordinates'", kind)
+    if kind == "Point":
+        return shapely.Point(_position(coords, "coordinates"))
+    if kind == "MultiPoint":
+        points = _list(coords, "coordinates")
+        return shapely.MultiPoint([_position(p, f"coordinates[{k}]") for k, p in enumerate(points)])
+    if kind == "Polygon":
+        return _polygon(coords, "coordinates")
+    if kind == "MultiPolygon":
+        parts = _list(coords, "coordinates")
+        return shapely.MultiPolygon([_polygon(p, f"coordinates[{k}]") for k, p in enumerate(parts)])
+    raise _Refusal(
+        "geometry",
+        f"geometry must be Polygon or MultiPolygon (or Point/MultiPoint with buffer_m > 0), "
+        f"got {kind}",
+        kind,
+    )
+
+
+def _list(value: object, where: str) -> list[Any]:
+    if not isinstance(value, (list, tuple)):
+        raise _Refusal("geometry", f"malformed geometry: {where} must be a list", _short(value))
+    return list(value)
+
+
+def _position(value: object, where: str) -> tuple[float, float]:
+    items = _list(value, where)
+    if len(items) < 2 or not all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) for v in items
+    ):
+        raise _Refusal(
+            "geometry", f"malformed geometry: {where} must be [lon, lat] numbers", _short(value)
+        )
+    lon, lat = float(items[0]), float(items[1])
+    _check_lonlat(np.array([lon]), np.array([lat]), where)
+    return lon, lat
+
+
+def _ring(value: object, where: str) -> NDArray[np.float64]:
+    items = _list(value, where)
+    try:
+        arr = np.asarray(items, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise _Refusal(
+            "geometry", f"malformed geometry: {where} must be a list of [lon, lat]", _short(value)
+        ) from None
+    if arr.ndim != 2 or arr.shape[1] < 2:
+        raise _Refusal(
+            "geometry", f"malformed geometry: {where} must be a list of [lon, lat]", _short(value)
+        )
+    arr = arr[:, :2]
+    _check_lonlat(arr[:, 0], arr[:, 1], where)
+    if arr.shape[0] < 4:
+        raise _Refusal(
+            "geometry",
+            f"{where}: ring has {arr.shape[0]} positions; a closed ring needs at least 4",
+        )
+    if not np.array_equal(arr[0], arr[-1]):
+        raise _Refusal(
+            "geometry",
+            f"{where}: ring is not closed (first position {arr[0].tolist()} "
+            f"differs from last {arr[-1].tolist()})",
+        )
+    return arr
+
+
+def _polygon(value: object, where: str) -> Any:
+    rings = _list(value, where)
+    if not rings:
+        raise _Refusal("geometry", f"{where}: polygon has no rings (empty geometry)")
+    shell = _ring(rings[0], f"{where}[0]")
+    holes = [_ring(r, f"{where}[{k}]") for k, r in enumerate(rings[1:], start=1)]
+    return shapely.Polygon(shell, holes)
+
+
+def _check_lonlat(lon: NDArray[np.float64], lat: NDArray[np.float64], where: str) -> None:
+    finite = np.isfinite(lon) & np.isfinite(lat)
+    if not finite.all():
+        raise _Refusal("geometry", f"{where}: coordinates are not finite numbers")
+    bad_lon = np.abs(lon) > 180
+    bad_lat = np.abs(lat) > 90
+    if bad_lon.any() or bad_lat.any():
+        k = int(np.flatnonzero(bad_lon | bad_lat)[0])
+        hint = ""
+        if abs(lat[k]) > 90 and abs(lon[k]) <= 90:
+            hint = "; lon and lat look swapped (GeoJSON positions are [lon, lat])"
+        raise _Refusal(
+            "geometry",
+            f"{where}: position [{lon[k]!r}, {lat[k]!r}] is outside lon [-180, 180] / "
+            f"lat [-90, 90]{hint}",
+        )
+
+
+def _check_shapely_coordinates(geom: Any) -> None:
+    coords = shapely.get_coordinates(geom)
+    if coords.shape[0]:
+        _check_lonlat(coords[:, 0], coords[:, 1], "geometry")
+
+
+def _polygonal_part(geom: Any) -> Any:
+    """The polygons in a geometry (make_valid may add lines or points), or None."""
+    parts = shapely.get_parts(geom)
+    polys = []
+    for part in parts:
+        if part.geom_type == "Polygon":
+            polys.append(part)
+        elif part.geom_type in ("MultiPolygon", "GeometryCollection"):
+            sub = _polygonal_part(part)
+            if sub is not None:
+                polys.extend(shapely.get_parts(sub))
+    polys = [p for p in polys if not p.is_empty and p.area > 0]
+    if not polys:
+        return None
+    return polys[0] if len(polys) == 1 else shapely.MultiPolygon(polys)

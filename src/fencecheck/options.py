@@ -1,0 +1,127 @@
+"""Option enums shared by the readers, the matcher and the command line.
+
+Every option is a ``str`` enum, so ``"reject"`` and ``OnError.REJECT`` are
+interchangeable, and every enum's :meth:`~ChoiceEnum.parse` names the valid values
+when it refuses one.
+
+Examples
+--------
+>>> OnError.parse("REJECT")
+<OnError.REJECT: 'reject'>
+>>> OnError.parse("skip")
+Traceback (most recent call last):
+...
+fencecheck.errors.OptionError: on_error: 'skip' is not one of 'raise', 'reject'
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import TypeVar
+
+from fencecheck.errors import OptionError
+
+__all__ = [
+    "ChoiceEnum",
+    "EpochUnit",
+    "InvalidPolicy",
+    "OnError",
+    "Source",
+]
+
+_E = TypeVar("_E", bound="ChoiceEnum")
+
+
+class ChoiceEnum(str, enum.Enum):
+    """A string option whose parser lists the valid values when it refuses one."""
+
+    @classmethod
+    def _aliases(cls) -> dict[str, str]:
+        """Other accepted spellings, lower-case, mapped to a member's value."""
+        return {}
+
+    @classmethod
+    def _option_name(cls) -> str:
+        return cls.__name__.lower()
+
+    @classmethod
+    def parse(cls: type[_E], value: object) -> _E:
+        """Return the member that ``value`` names (case-insensitive), or raise.
+
+        Raises
+        ------
+        OptionError
+            When ``value`` names no member; the message lists the valid values.
+        """
+        if isinstance(value, cls):
+            return value
+        if isinstance(value, str):
+            key = value.strip().lower()
+            key = cls._aliases().get(key, key)
+            for member in cls:
+                if member.value == key:
+                    return member
+        valid = ", ".join(repr(m.value) for m in cls)
+        raise OptionError(f"{cls._option_name()}: {value!r} is not one of {valid}")
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+class OnError(ChoiceEnum):
+    """What to do with a bad ping row or fence feature.
+
+    ``raise`` stops at the first one with an error naming it; ``reject`` sets it
+    aside in a rejected table with its reason and carries on.
+    """
+
+    RAISE = "raise"
+    REJECT = "reject"
+
+    @classmethod
+    def _option_name(cls) -> str:
+        return "on_error"
+
+
+class InvalidPolicy(ChoiceEnum):
+    """What to do with an invalid (for example self-intersecting) fence polygon.
+
+    ``raise`` refuses it, naming the fence and GEOS's reason; ``repair`` applies
+    :func:`shapely.make_valid`, keeps the polygonal part and reports the fence as
+    repaired.
+    """
+
+    RAISE = "raise"
+    REPAIR = "repair"
+
+    @classmethod
+    def _option_name(cls) -> str:
+        return "invalid"
+
+
+class EpochUnit(ChoiceEnum):
+    """The unit of integer timestamps in the input: seconds (default) or milliseconds."""
+
+    S = "s"
+    MS = "ms"
+
+    @classmethod
+    def _aliases(cls) -> dict[str, str]:
+        return {"seconds": "s", "sec": "s", "milliseconds": "ms"}
+
+    @classmethod
+    def _option_name(cls) -> str:
+        return "epoch_unit"
+
+
+class Source(ChoiceEnum):
+    """Where a ping's position came from. The code order is the storage order."""
+
+    GPS = "gps"
+    WIFI = "wifi"
+    CELL = "cell"
+
+    @property
+    def code(self) -> int:
+        """The small integer stored in a ping table's ``source`` column."""
+        return list(Source).index(self)

@@ -1,0 +1,514 @@
+r"""Reading pings from CSV, Parquet or a pandas DataFrame, whole or chunk by chunk.
+
+All three readers cut their input into chunks of at most ``chunk_rows`` rows
+and hand each chunk's columns to :func:`fencecheck.pings.build_pings`, so a file
+of any size can be streamed with bounded memory (:func:`iter_pings`), and the
+checks are the same whatever the source. The chunks of one input share a
+:class:`~fencecheck.pings.PersonRegistry`, so person codes agree across them.
+
+Row numbers follow FORMATS.md: 0-based data rows, the header not counted; in
+Parquet they run across row groups; for a DataFrame they are positions, not
+index labels. Blank lines in a CSV file are not rows.
+
+Examples
+--------
+>>> import os, tempfile
+>>> path = os.path.join(tempfile.mkdtemp(), "pings.csv")
+>>> with open(path, "w", encoding="utf-8") as f:
+...     _ = f.write("person_id,t,lon,lat,accuracy_m,source\\n"
+...                 "001,2022-05-01T08:00:00+08:00,116.40,39.90,12,gps\\n"
+...                 "002,2022-05-01 08:05,116.41,95.0,,cell\\n")
+>>> table = read_pings(path, on_error="reject")
+>>> table.person_ids().tolist(), table.rejected.records()
+(['001'], [(1, '002', 'lat', 'lat 95.0 is outside [-90, 90]', '95.0')])
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import gzip
+import itertools
+import os
+from collections.abc import Iterator, Mapping
+from typing import Any, TextIO
+
+import numpy as np
+from numpy.typing import NDArray
+
+from fencecheck.datums import Datum
+from fencecheck.errors import MissingDependencyError, OptionError, PingDataError
+from fencecheck.options import EpochUnit, OnError, Source
+from fencecheck.pings import (
+    OPTIONAL_COLUMNS,
+    REQUIRED_COLUMNS,
+    PersonRegistry,
+    PingTable,
+    build_pings,
+)
+from fencecheck.rejected import Rejected
+from fencecheck.times import ParsedTimes, local_ms_to_utc, parse_times, resolve_zone
+
+__all__ = ["DEFAULT_CHUNK_ROWS", "iter_pings", "read_pings"]
+
+DEFAULT_CHUNK_ROWS = 1_000_000
+"""Rows per chunk when streaming: about 100 MB of working memory for a CSV chunk."""
+
+_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+
+
+def read_pings(
+    source: str | os.PathLike[str] | Any,
+    *,
+    datum: Datum | str = Datum.WGS84,
+    tz: str | _dt.tzinfo | None = None,
+    epoch_unit: EpochUnit | str = EpochUnit.S,
+    on_error: OnError | str = OnError.RAISE,
+    encoding: str = "utf-8",
+    columns: Mapping[str, str] | None = None,
+    default_source: Source | str = Source.GPS,
+    file_format: str | None = None,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+) -> PingTable:
+    """Read all pings of a CSV file, a Parquet file or a pandas DataFrame.
+
+    Parameters
+    ----------
+    source : path or DataFrame
+        ``.csv`` (also ``.csv.gz``, ``.txt``) or ``.parquet`` / ``.pq`` file, or a
+        :class:`pandas.DataFrame`.
+    datum : {"wgs84", "gcj02", "bd09"}
+        Datum of lon/lat; pings are stored in WGS-84.
+    tz : str or tzinfo, optional
+        Zone for naive times (default Asia/Shanghai). Aware times keep their offset.
+    epoch_unit : {"s", "ms"}
+        Unit of integer times.
+    on_error : {"raise", "reject"}
+        Raise for the first bad row, or set bad rows aside in ``rejected``.
+    encoding : str
+        Text encoding of a CSV file (``"gb18030"`` for many Chinese exports).
+    columns : mapping, optional
+        Input column name -> fencecheck column name, e.g. ``{"lng": "lon"}``.
+    default_source : {"gps", "wifi", "cell"}
+        Source of rows that give none (and of every row without a source column).
+    file_format : {"csv", "parquet"}, optional
+        Overrides the guess from the file name.
+    chunk_rows : int
+        Rows read at a time.
+
+    Returns
+    -------
+    PingTable
+        With ``rejected`` and ``rows_read`` covering the whole input.
+
+    Raises
+    ------
+    PingDataError
+        For an unreadable input or missing columns, and under ``on_error="raise"``
+        for the first bad row; the message names the file, the row, the field and
+        the reason.
+    """
+    chunks = list(
+        iter_pings(
+            source,
+            datum=datum,
+            tz=tz,
+            epoch_unit=epoch_unit,
+            on_error=on_error,
+            encoding=encoding,
+            columns=columns,
+            default_source=default_source,
+            file_format=file_format,
+            chunk_rows=chunk_rows,
+        )
+    )
+    return PingTable.concat(chunks)
+
+
+def iter_pings(
+    source: str | os.PathLike[str] | Any,
+    *,
+    datum: Datum | str = Datum.WGS84,
+    tz: str | _dt.tzinfo | None = None,
+    epoch_unit: EpochUnit | str = EpochUnit.S,
+    on_error: OnError | str = OnError.RAISE,
+    encoding: str = "utf-8",
+    columns: Mapping[str, str] | None = None,
+    default_source: Source | str = Source.GPS,
+    file_format: str | None = None,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+) -> Iterator[PingTable]:
+    """Stream pings chunk by chunk; parameters as :func:`read_pings`.
+
+    Every chunk is a :class:`~fencecheck.pings.PingTable` with its own ``rejected``
+    and ``rows_read``; their sums cover the input. At least one chunk is
+    yielded, even for an input with no data rows.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"person_id": ["a", "b", "a"], "t": [1651363200] * 3,
+    ...                       "lon": [116.4] * 3, "lat": [39.9] * 3})
+    >>> [len(chunk) for chunk in iter_pings(frame, chunk_rows=2)]
+    [2, 1]
+    """
+    if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, int) or chunk_rows < 1:
+        raise OptionError(f"chunk_rows: {chunk_rows!r} is not a positive whole number")
+    options: dict[str, Any] = {
+        "datum": Datum.parse(datum),
+        "tz": resolve_zone(tz),
+        "epoch_unit": EpochUnit.parse(epoch_unit),
+        "on_error": OnError.parse(on_error),
+        "default_source": Source.parse(default_source),
+        "registry": PersonRegistry(),
+    }
+    rename = {str(k).strip().lower(): v for k, v in (columns or {}).items()}
+    if _is_dataframe(source):
+        yield from _dataframe_chunks(source, rename, chunk_rows, options)
+        return
+    path = os.fspath(source)
+    kind = _guess_format(path, file_format)
+    if kind == "parquet":
+        yield from _parquet_chunks(path, rename, chunk_rows, options)
+    else:
+        yield from _csv_chunks(path, encoding, rename, chunk_rows, options)
+
+
+def _is_dataframe(obj: Any) -> bool:
+    return type(obj).__name__ == "DataFrame" and hasattr(obj, "columns")
+
+
+def _guess_format(path: str, file_format: str | None) -> str:
+    if file_format is not None:
+        kind = file_format.strip().lower()
+        if kind not in ("csv", "parquet"):
+            raise OptionError(f"file_format: {file_format!r} is not one of 'csv', 'parquet'")
+        return kind
+    lower = path.lower()
+    if lower.endswith((".parquet", ".pq")):
+        return "parquet"
+    if lower.endswith((".csv", ".csv.gz", ".txt", ".txt.gz")):
+        return "csv"
+    raise OptionError(
+        f"{path}: cannot tell the format from the name; name it .csv or .parquet, "
+        "or pass file_format='csv' | 'parquet'"
+    )
+
+
+def _resolve_columns(names: list[str], rename: Mapping[str, str], origin: str) -> dict[str, int]:
+    """Fencecheck column -> input position; raises for missing or doubled columns."""
+    found: dict[str, int] = {}
+    for position, name in enumerate(names):
+        key = str(name).strip().lower().lstrip("\ufeff")
+        key = rename.get(key, key)
+        if key in _COLUMNS:
+            if key in found:
+                raise PingDataError(f"column {key!r} appears twice", source=origin)
+            found[key] = position
+    missing = [c for c in REQUIRED_COLUMNS if c not in found]
+    if missing:
+        raise PingDataError(
+            f"missing required column(s) {', '.join(missing)}; "
+            f"found {', '.join(map(str, names)) or 'no header'} "
+            "(rename columns with columns={'your name': 'lon', ...} or --column)",
+            source=origin,
+        )
+    return found
+
+
+# -- CSV ----------------------------------------------------------------------------------
+
+
+def _open_text(path: str, encoding: str) -> TextIO:
+    try:
+        codec = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+        "".encode(codec)
+    except LookupError:
+        raise OptionError(f"encoding: {encoding!r} is not a known text encoding") from None
+    try:
+        if path.lower().endswith(".gz"):
+            return gzip.open(path, "rt", encoding=codec, newline="")
+        return open(path, encoding=codec, newline="")
+    except FileNotFoundError:
+        raise PingDataError("no such file", source=path) from None
+    except IsADirectoryError:
+        raise PingDataError("is a directory, not a ping file", source=path) from None
+
+
+def _csv_chunks(
+    path: str,
+    encoding: str,
+    rename: Mapping[str, str],
+    chunk_rows: int,
+    options: dict[str, Any],
+) -> Iterator[PingTable]:
+    handle = _open_text(path, encoding)
+    with handle:
+        reader = csv.reader(handle)
+        try:
+            header = next(reader, None)
+            if header is None:
+                raise PingDataError("empty file: no header row", source=path)
+            positions = _resolve_columns(header, rename, path)
+            width = len(header)
+            start = 0
+            first = True
+            while True:
+                block: list[list[str]] = []
+                lines: list[int] = []
+                for record in itertools.islice(reader, chunk_rows):
+                    if record:
+                        block.append(record)
+                        lines.append(reader.line_num)
+                if not block and not first:
+                    return
+                first = False
+                yield _csv_block(block, lines, positions, width, start, path, options)
+                start += len(block)
+                if not block:
+                    return
+        except UnicodeDecodeError as exc:
+            raise PingDataError(
+                f"not valid {encoding} text ({exc.reason}); give the file's encoding, "
+                "for example encoding='gb18030' (--encoding gb18030)",
+                source=path,
+                line=reader.line_num + 1,
+            ) from None
+        except csv.Error as exc:
+            raise PingDataError(
+                f"not readable as CSV: {exc}", source=path, line=reader.line_num
+            ) from None
+
+
+def _csv_block(
+    block: list[list[str]],
+    lines: list[int],
+    positions: Mapping[str, int],
+    width: int,
+    start: int,
+    path: str,
+    options: dict[str, Any],
+) -> PingTable:
+    rows = np.arange(start, start + len(block), dtype=np.int64)
+    lengths = np.fromiter((len(r) for r in block), dtype=np.int64, count=len(block))
+    ragged = lengths != width
+    extra = None
+    if ragged.any():
+        k = int(np.flatnonzero(ragged)[0])
+        if options["on_error"] is OnError.RAISE:
+            raise PingDataError(
+                f"has {lengths[k]} fields, the header has {width}",
+                source=path,
+                row=int(rows[k]),
+                line=lines[k],
+                field="row",
+            )
+        pid = positions["person_id"]
+        extra = Rejected.from_records(
+            (
+                int(rows[i]),
+                block[i][pid] if pid < len(block[i]) else "",
+                "row",
+                f"has {lengths[i]} fields, the header has {width} (line {lines[i]})",
+                ",".join(block[i])[:80],
+            )
+            for i in np.flatnonzero(ragged)
+        )
+        block = [r for r, bad in zip(block, ragged.tolist(), strict=True) if not bad]
+        rows = rows[~ragged]
+    if block:
+        transposed = list(zip(*block, strict=True))
+        cols = {name: np.array(transposed[pos], dtype=str) for name, pos in positions.items()}
+    else:
+        cols = {name: np.zeros(0, dtype="<U1") for name in positions}
+    return build_pings(cols, rows=rows, origin=path, extra_rejected=extra, **options)
+
+
+# -- Parquet --------------------------------------------------------------------------------
+
+
+def _parquet_chunks(
+    path: str,
+    rename: Mapping[str, str],
+    chunk_rows: int,
+    options: dict[str, Any],
+) -> Iterator[PingTable]:
+    try:
+        import pyarrow.parquet as pq
+    except ImportError as exc:
+        raise MissingDependencyError("pyarrow", "parquet", "Reading Parquet pings") from exc
+    try:
+        handle = pq.ParquetFile(path)
+    except FileNotFoundError:
+        raise PingDataError("no such file", source=path) from None
+    except Exception as exc:  # pyarrow raises ArrowInvalid and OSError variants
+        raise PingDataError(f"not readable as Parquet: {exc}", source=path) from None
+    names = list(handle.schema_arrow.names)
+    positions = _resolve_columns(names, rename, path)
+    wanted = {name: names[pos] for name, pos in positions.items()}
+    start = 0
+    yielded = False
+    for batch in handle.iter_batches(batch_size=chunk_rows, columns=list(wanted.values())):
+        n = batch.num_rows
+        cols = {name: batch.column(src) for name, src in wanted.items()}
+        yield _arrow_block(cols, np.arange(start, start + n, dtype=np.int64), path, options)
+        start += n
+        yielded = True
+    if not yielded:
+        empty = {name: np.zeros(0, dtype="<U1") for name in wanted}
+        yield build_pings(empty, rows=np.zeros(0, dtype=np.int64), origin=path, **options)
+
+
+def _arrow_block(
+    cols: Mapping[str, Any], rows: NDArray[np.int64], path: str, options: dict[str, Any]
+) -> PingTable:
+    import pyarrow as pa
+
+    plain: dict[str, Any] = {}
+    for name, arr in cols.items():
+        if name == "t":
+            continue
+        if name in ("person_id", "source"):
+            plain[name] = arr.cast(pa.string()).to_numpy(zero_copy_only=False)
+        elif pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type):
+            plain[name] = arr.cast(pa.float64()).to_numpy(zero_copy_only=False)
+        else:
+            plain[name] = arr.cast(pa.string()).to_numpy(zero_copy_only=False)
+    times = _arrow_times(cols["t"], options)
+    plain["t"] = _arrow_time_text(cols["t"])
+    return build_pings(plain, rows=rows, times=times, origin=path, **options)
+
+
+def _arrow_time_text(arr: Any) -> NDArray[Any]:
+    """The raw time values as text, for the rejected table."""
+    import pyarrow as pa
+
+    return np.asarray(arr.cast(pa.string()).to_numpy(zero_copy_only=False), dtype=object)
+
+
+_UNIT_MS = {"s": 1000.0, "ms": 1.0, "us": 1e-3, "ns": 1e-6}
+
+
+def _arrow_times(arr: Any, options: dict[str, Any]) -> ParsedTimes:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    kind = arr.type
+    null = np.asarray(pc.is_null(arr).to_numpy(zero_copy_only=False), dtype=bool)
+    if pa.types.is_timestamp(kind) or pa.types.is_date(kind):
+        if pa.types.is_date(kind):
+            ms = _timestamp_ms(arr.cast(pa.timestamp("ms")), null)
+            aware = False
+        else:
+            ms = _timestamp_ms(arr, null)
+            aware = kind.tz is not None
+        if not aware and (~null).any():
+            ms[~null] = local_ms_to_utc(ms[~null], options["tz"])
+        reasons = np.full(ms.shape[0], None, dtype=object)
+        reasons[null] = "missing time"
+        ms[null] = 0
+        return ParsedTimes(ms, null, reasons)
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind):
+        values = arr.cast(pa.float64()).to_numpy(zero_copy_only=False)
+        return parse_times(values, tz=options["tz"], epoch_unit=options["epoch_unit"])
+    text = arr.cast(pa.string()).to_numpy(zero_copy_only=False)
+    return parse_times(text, tz=options["tz"], epoch_unit=options["epoch_unit"])
+
+
+def _timestamp_ms(arr: Any, null: NDArray[np.bool_]) -> NDArray[np.int64]:
+    import pyarrow as pa
+
+    unit = arr.type.unit
+    raw = np.asarray(arr.cast(pa.int64()).fill_null(0).to_numpy(), dtype=np.int64)
+    if unit == "s":
+        return raw * 1000
+    if unit == "ms":
+        return raw.copy()
+    divisor = 1000 if unit == "us" else 1_000_000
+    return np.floor_divide(raw, divisor)
+
+
+# -- DataFrame ------------------------------------------------------------------------------
+
+
+def _dataframe_chunks(
+    frame: Any,
+    rename: Mapping[str, str],
+    chunk_rows: int,
+    options: dict[str, Any],
+) -> Iterator[PingTable]:
+    names = [str(c) for c in frame.columns]
+    positions = _resolve_columns(names, rename, "DataFrame")
+    n = len(frame)
+    for start in range(0, max(n, 1), chunk_rows):
+        stop = min(start + chunk_rows, n)
+        part = frame.iloc[start:stop]
+        cols = {name: part.iloc[:, pos] for name, pos in positions.items()}
+        times = _series_times(cols["t"], options)
+        plain = {name: _series_values(series) for name, series in cols.items()}
+        yield build_pings(
+            plain,
+            rows=np.arange(start, stop, dtype=np.int64),
+            times=times,
+            origin="DataFrame",
+            **options,
+        )
+
+
+def _series_values(series: Any) -> NDArray[Any]:
+    values = series.to_numpy()
+    if values.dtype.kind in "iuf":
+        return np.asarray(values)
+    if values.dtype.kind == "M":
+        return np.asarray(values.astype(str), dtype=object)
+    return np.asarray(series.astype(object).to_numpy(), dtype=object)
+
+
+def _series_times(series: Any, options: dict[str, Any]) -> ParsedTimes:
+    import pandas as pd
+
+    dtype = series.dtype
+    if isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(dtype):
+        aware = isinstance(dtype, pd.DatetimeTZDtype)
+        if aware:
+            series = series.dt.tz_convert("UTC").dt.tz_localize(None)
+        values = series.to_numpy(dtype="datetime64[ms]")
+        null = np.isnat(values)
+        ms = values.view(np.int64).copy()
+        if not aware and (~null).any():
+            ms[~null] = local_ms_to_utc(ms[~null], options["tz"])
+        ms[null] = 0
+        reasons = np.full(ms.shape[0], None, dtype=object)
+        reasons[null] = "missing time"
+        return ParsedTimes(ms, null, reasons)
+    values = series.to_numpy()
+    if values.dtype.kind == "O":
+        return _object_times(values, options)
+    return parse_times(values, tz=options["tz"], epoch_unit=options["epoch_unit"])
+
+
+def _object_times(values: NDArray[Any], options: dict[str, Any]) -> ParsedTimes:
+    """Mixed Python objects: datetimes keep their zone, numbers are epochs, text is parsed."""
+    from fencecheck.times import parse_time
+
+    if not any(isinstance(v, (_dt.datetime, _dt.date, int, float)) for v in values[:1000]):
+        return parse_times(values, tz=options["tz"], epoch_unit=options["epoch_unit"])
+    n = values.shape[0]
+    ms = np.zeros(n, dtype=np.int64)
+    bad = np.zeros(n, dtype=bool)
+    reasons = np.full(n, None, dtype=object)
+    for i, value in enumerate(values.tolist()):
+        if value is None or (isinstance(value, float) and value != value) or value is _nat():
+            bad[i], reasons[i] = True, "missing time"
+            continue
+        try:
+            ms[i] = parse_time(value, tz=options["tz"], epoch_unit=options["epoch_unit"])
+        except ValueError as exc:
+            bad[i], reasons[i] = True, str(exc)
+    return ParsedTimes(ms, bad, reasons)
+
+
+def _nat() -> Any:
+    import pandas as pd
+
+    return pd.NaT

@@ -1,0 +1,524 @@
+"""Pings: location records stored as numpy columns.
+
+A :class:`PingTable` holds, for every usable input row: its 0-based ``row``
+number in the input (FORMATS.md), the person as an int32 ``person`` code into
+``persons`` (the ids as text, ``"001"`` stays ``"001"``), the instant ``t`` in
+int64 UTC milliseconds, ``lon`` / ``lat`` in WGS-84 degrees, ``accuracy_m`` (the
+68 % radius, metres, float32), the ``source`` as a small code (0 gps, 1 wifi,
+2 cell; see :class:`~fencecheck.options.Source`) and ``accuracy_filled`` where the
+accuracy was missing and the source's default was used. That is 42 bytes a
+ping, so 10 M pings take about 420 MB.
+
+Rows that cannot be used are refused (``on_error="raise"``) or set aside in
+``rejected`` with their reasons (``on_error="reject"``); always
+``rows_read == len(table) + len(table.rejected)``.
+
+Default accuracy when a row gives none (:data:`DEFAULT_ACCURACY_M`): gps 20 m,
+wifi 60 m, cell 1,000 m — the middle of the ranges in DOMAIN.md for GPS and
+Wi-Fi, and a cautious value for a cell-tower fix. A file without a ``source``
+column is taken as ``default_source`` (gps unless said otherwise).
+
+Examples
+--------
+>>> table = build_pings({"person_id": ["001", "001"], "t": ["2022-05-01 08:00", "bad"],
+...                      "lon": [116.40, 116.41], "lat": [39.90, 39.91]},
+...                     on_error="reject")
+>>> len(table), table.rows_read, table.rejected.reason.tolist()
+(1, 2, ["'bad' is not an ISO 8601 time or an epoch number"])
+>>> table.person_ids().tolist(), float(table.accuracy_m[0])
+(['001'], 20.0)
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from fencecheck.datums import Datum, to_wgs84
+from fencecheck.errors import MissingDependencyError, PingDataError
+from fencecheck.options import EpochUnit, OnError, Source
+from fencecheck.rejected import Rejected
+from fencecheck.times import ParsedTimes, format_utc, parse_times, resolve_zone, zone_name
+
+__all__ = [
+    "DEFAULT_ACCURACY_M",
+    "OPTIONAL_COLUMNS",
+    "REQUIRED_COLUMNS",
+    "PersonRegistry",
+    "PingTable",
+    "build_pings",
+]
+
+REQUIRED_COLUMNS = ("person_id", "t", "lon", "lat")
+OPTIONAL_COLUMNS = ("accuracy_m", "source")
+DEFAULT_ACCURACY_M = {Source.GPS: 20.0, Source.WIFI: 60.0, Source.CELL: 1000.0}
+"""Accuracy (68 % radius, metres) assumed for a ping whose row gives none."""
+
+_SOURCE_NAMES = np.array([s.value for s in Source])
+
+
+class PersonRegistry:
+    """Person ids (text) to int32 codes, shared by every chunk of one input.
+
+    Examples
+    --------
+    >>> reg = PersonRegistry()
+    >>> reg.encode(np.array(["b", "a", "b"])).tolist(), reg.ids().tolist()
+    ([0, 1, 0], ['b', 'a'])
+    """
+
+    def __init__(self) -> None:
+        self._codes: dict[str, int] = {}
+        self._ids: list[str] = []
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def encode(self, ids: NDArray[Any]) -> NDArray[np.int32]:
+        """Codes for an array of id strings, adding the new ones in order of appearance."""
+        if ids.shape[0] == 0:
+            return np.zeros(0, dtype=np.int32)
+        uniq, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
+        order = np.argsort(first, kind="stable")
+        codes = np.empty(uniq.shape[0], dtype=np.int32)
+        for k in order.tolist():
+            key = str(uniq[k])
+            code = self._codes.get(key)
+            if code is None:
+                code = len(self._ids)
+                self._codes[key] = code
+                self._ids.append(key)
+            codes[k] = code
+        return codes[inverse.reshape(-1)]
+
+    def code(self, person_id: str) -> int:
+        """The code of one id; ``KeyError`` when it has none."""
+        return self._codes[person_id]
+
+    def ids(self) -> NDArray[np.object_]:
+        """All ids so far, indexed by code."""
+        out = np.empty(len(self._ids), dtype=object)
+        out[:] = self._ids
+        return out
+
+
+@dataclass(frozen=True)
+class PingTable:
+    """Usable pings as numpy columns, in input order. Build with :func:`fencecheck.read_pings`.
+
+    See the module docstring for the columns. ``persons`` is the shared
+    :class:`PersonRegistry` (``person_ids()`` gives each ping's id as text).
+    ``rows_read`` counts every data row of the input (or chunk) read, so
+    ``rows_read == len(self) + len(self.rejected)``.
+    """
+
+    row: NDArray[np.int64]
+    person: NDArray[np.int32]
+    t: NDArray[np.int64]
+    lon: NDArray[np.float64]
+    lat: NDArray[np.float64]
+    accuracy_m: NDArray[np.float32]
+    source: NDArray[np.int8]
+    accuracy_filled: NDArray[np.bool_]
+    persons: PersonRegistry
+    rejected: Rejected = field(default_factory=Rejected.empty)
+    rows_read: int = 0
+    origin: str = "<columns>"
+    datum: str = Datum.WGS84.value
+    tz: str = "Asia/Shanghai"
+
+    def __len__(self) -> int:
+        return int(self.row.shape[0])
+
+    def __repr__(self) -> str:
+        return (
+            f"<PingTable: {len(self)} pings of {np.unique(self.person).shape[0]} people, "
+            f"{len(self.rejected)} rejected, from {self.origin}>"
+        )
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the columns (not counting the id lookup)."""
+        return sum(
+            getattr(self, name).nbytes
+            for name in (
+                "row",
+                "person",
+                "t",
+                "lon",
+                "lat",
+                "accuracy_m",
+                "source",
+                "accuracy_filled",
+            )
+        )
+
+    def person_ids(self) -> NDArray[np.object_]:
+        """Each ping's person id as text."""
+        ids: NDArray[np.object_] = self.persons.ids()[self.person]
+        return ids
+
+    def source_names(self) -> NDArray[np.str_]:
+        """Each ping's source as text (gps, wifi, cell)."""
+        names: NDArray[np.str_] = _SOURCE_NAMES[self.source]
+        return names
+
+    def take(self, positions: ArrayLike) -> PingTable:
+        """The pings at these positions (a boolean mask or integer positions)."""
+        sel = np.asarray(positions)
+        return PingTable(
+            row=self.row[sel],
+            person=self.person[sel],
+            t=self.t[sel],
+            lon=self.lon[sel],
+            lat=self.lat[sel],
+            accuracy_m=self.accuracy_m[sel],
+            source=self.source[sel],
+            accuracy_filled=self.accuracy_filled[sel],
+            persons=self.persons,
+            rejected=self.rejected,
+            rows_read=self.rows_read,
+            origin=self.origin,
+            datum=self.datum,
+            tz=self.tz,
+        )
+
+    @classmethod
+    def concat(cls, parts: Sequence[PingTable]) -> PingTable:
+        """Join chunks of one input (they must share one :class:`PersonRegistry`)."""
+        if not parts:
+            raise ValueError("concat needs at least one PingTable")
+        registry = parts[0].persons
+        if any(p.persons is not registry for p in parts):
+            raise ValueError("chunks to concat must share one PersonRegistry")
+        first = parts[0]
+        return PingTable(
+            **{
+                name: np.concatenate([getattr(p, name) for p in parts])
+                for name in (
+                    "row",
+                    "person",
+                    "t",
+                    "lon",
+                    "lat",
+                    "accuracy_m",
+                    "source",
+                    "accuracy_filled",
+                )
+            },
+            persons=registry,
+            rejected=Rejected.concat([p.rejected for p in parts]),
+            rows_read=sum(p.rows_read for p in parts),
+            origin=first.origin,
+            datum=first.datum,
+            tz=first.tz,
+        )
+
+    def to_pandas(self) -> Any:
+        """The table as a :class:`pandas.DataFrame`, ``t`` as tz-aware UTC datetimes."""
+        try:
+            import pandas as pd
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise MissingDependencyError("pandas", "pandas", "PingTable.to_pandas") from exc
+        return pd.DataFrame(
+            {
+                "row": self.row,
+                "person_id": self.person_ids(),
+                "t": pd.to_datetime(self.t, unit="ms", utc=True),
+                "lon": self.lon,
+                "lat": self.lat,
+                "accuracy_m": self.accuracy_m,
+                "source": self.source_names(),
+                "accuracy_filled": self.accuracy_filled,
+            }
+        )
+
+    def summary(self) -> str:
+        """One line: pings, people, rejected, time span, zone and datum."""
+        span = ""
+        if len(self):
+            span = f", {format_utc(int(self.t.min()))} .. {format_utc(int(self.t.max()))}"
+        return (
+            f"{self.rows_read} rows read, {len(self)} pings of "
+            f"{np.unique(self.person).shape[0]} people, {len(self.rejected)} rejected"
+            f"{span}; naive times read in {self.tz}, datum {self.datum}"
+        )
+
+
+# -- building and checking ----------------------------------------------------------------
+
+
+class _Problems:
+    """Per-row problems of one chunk: the first reason found for a row wins."""
+
+    def __init__(self, n: int) -> None:
+        self.bad = np.zeros(n, dtype=bool)
+        self.field = np.full(n, None, dtype=object)
+        self.reason = np.full(n, None, dtype=object)
+        self.value = np.full(n, None, dtype=object)
+
+    def add(
+        self,
+        mask: NDArray[np.bool_],
+        field_name: str,
+        reasons: str | NDArray[np.object_],
+        values: NDArray[Any] | None = None,
+    ) -> None:
+        new = mask & ~self.bad
+        if not new.any():
+            return
+        self.bad |= new
+        self.field[new] = field_name
+        self.reason[new] = reasons if isinstance(reasons, str) else reasons[new]
+        if values is not None:
+            self.value[new] = [str(v) for v in values[new]]
+
+
+def build_pings(
+    columns: Mapping[str, Any],
+    *,
+    rows: ArrayLike | None = None,
+    times: ParsedTimes | None = None,
+    datum: Datum | str = Datum.WGS84,
+    tz: str | _dt.tzinfo | None = None,
+    epoch_unit: EpochUnit | str = EpochUnit.S,
+    on_error: OnError | str = OnError.RAISE,
+    default_source: Source | str = Source.GPS,
+    registry: PersonRegistry | None = None,
+    origin: str = "<columns>",
+    extra_rejected: Rejected | None = None,
+) -> PingTable:
+    """Check raw ping columns and build a :class:`PingTable`.
+
+    This is the one place where ping rows are checked; every reader ends here.
+
+    Parameters
+    ----------
+    columns : mapping of str to array_like
+        ``person_id``, ``t``, ``lon``, ``lat`` and optionally ``accuracy_m``,
+        ``source``; values as text, numbers or (for ``t``) datetimes.
+    rows : array_like of int, optional
+        The input row number of each value (default 0, 1, …).
+    times : ParsedTimes, optional
+        ``t`` already parsed by the reader (used instead of ``columns["t"]``).
+    datum : {"wgs84", "gcj02", "bd09"}
+        The datum of lon/lat; they are stored in WGS-84.
+    tz, epoch_unit
+        How to read ``t`` (see :func:`fencecheck.times.parse_times`).
+    on_error : {"raise", "reject"}
+        Raise :class:`~fencecheck.errors.PingDataError` for the first bad row, or
+        set bad rows aside in ``rejected``.
+    default_source : {"gps", "wifi", "cell"}
+        The source of rows that name none.
+    registry : PersonRegistry, optional
+        Shared across chunks so that person codes agree.
+    origin : str
+        The input's name for messages.
+    extra_rejected : Rejected, optional
+        Rows the reader already set aside (for example CSV rows with a wrong
+        number of fields); they are counted in ``rows_read``.
+
+    Raises
+    ------
+    PingDataError
+        For a missing column, or under ``on_error="raise"`` for the first bad row.
+    """
+    datum_ = Datum.parse(datum)
+    zone = resolve_zone(tz)
+    on_error_ = OnError.parse(on_error)
+    default_source_ = Source.parse(default_source)
+    registry = registry if registry is not None else PersonRegistry()
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns and not (c == "t" and times)]
+    if missing:
+        raise PingDataError(
+            f"missing required column(s) {', '.join(missing)}; "
+            f"found {', '.join(map(str, columns)) or 'none'}",
+            source=origin,
+        )
+    person_raw = _as_1d(columns["person_id"])
+    n = person_raw.shape[0]
+    row = np.arange(n, dtype=np.int64) if rows is None else np.asarray(rows, dtype=np.int64)
+    problems = _Problems(n)
+
+    person_text = _text(person_raw)
+    problems.add(person_text == "", "person_id", "missing person_id")
+
+    parsed = (
+        times
+        if times is not None
+        else parse_times(_as_1d(columns["t"]), tz=zone, epoch_unit=epoch_unit)
+    )
+    t_raw = _as_1d(columns["t"]) if "t" in columns else np.full(n, "", dtype=object)
+    problems.add(parsed.bad, "t", parsed.reasons, t_raw)
+
+    lon, lon_bad, lon_raw = _coordinate(columns["lon"], "lon", problems)
+    lat, lat_bad, lat_raw = _coordinate(columns["lat"], "lat", problems)
+    lat_out = ~lat_bad & (np.abs(lat) > 90)
+    lon_out = ~lon_bad & (np.abs(lon) > 180)
+    swapped = lat_out & ~lon_bad & (np.abs(lon) <= 90) & (np.abs(lat) <= 180)
+    problems.add(
+        swapped,
+        "lat",
+        _format_each("lat {} is outside [-90, 90]; lon and lat look swapped", lat, swapped),
+        lat_raw,
+    )
+    problems.add(lat_out, "lat", _format_each("lat {} is outside [-90, 90]", lat, lat_out), lat_raw)
+    problems.add(
+        lon_out, "lon", _format_each("lon {} is outside [-180, 180]", lon, lon_out), lon_raw
+    )
+
+    if "source" in columns and columns["source"] is not None:
+        source_raw = _as_1d(columns["source"])
+        source_text = np.char.lower(_text(source_raw).astype(str))
+        source = np.full(n, Source.parse(default_source_).code, dtype=np.int8)
+        known = source_text == ""
+        for member in Source:
+            hit = source_text == member.value
+            source[hit] = member.code
+            known |= hit
+        valid = ", ".join(m.value for m in Source)
+        problems.add(
+            ~known,
+            "source",
+            _format_each("source {} is not one of " + valid, source_text, ~known),
+            source_raw,
+        )
+    else:
+        source = np.full(n, default_source_.code, dtype=np.int8)
+
+    defaults = np.array([DEFAULT_ACCURACY_M[s] for s in Source], dtype=np.float64)[source]
+    if "accuracy_m" in columns and columns["accuracy_m"] is not None:
+        acc, acc_missing, acc_unreadable, acc_raw = _numbers(columns["accuracy_m"])
+        problems.add(
+            acc_unreadable,
+            "accuracy_m",
+            _format_each("accuracy_m {} is not a number", acc_raw, acc_unreadable),
+            acc_raw,
+        )
+        wrong = ~acc_missing & ~acc_unreadable & ((acc < 0) | ~np.isfinite(acc))
+        problems.add(
+            wrong,
+            "accuracy_m",
+            _format_each("accuracy_m {} must be a finite number of metres >= 0", acc, wrong),
+            acc_raw,
+        )
+        filled = acc_missing
+        accuracy = np.where(filled, defaults, acc)
+    else:
+        filled = np.ones(n, dtype=bool)
+        accuracy = defaults
+
+    bad = problems.bad
+    if bad.any() and on_error_ is OnError.RAISE:
+        k = int(np.flatnonzero(bad)[0])
+        raise PingDataError(
+            str(problems.reason[k]), source=origin, row=int(row[k]), field=str(problems.field[k])
+        )
+    ok = ~bad
+    rejected = Rejected(
+        row[bad],
+        _objects(person_text[bad]),
+        problems.field[bad],
+        problems.reason[bad],
+        np.array(["" if v is None else v for v in problems.value[bad]], dtype=object),
+    )
+    if extra_rejected is not None and len(extra_rejected):
+        rejected = Rejected.concat([rejected, extra_rejected])
+
+    lon_ok, lat_ok = lon[ok], lat[ok]
+    if datum_ is not Datum.WGS84:
+        lon_ok, lat_ok = to_wgs84(lon_ok, lat_ok, datum_)
+    return PingTable(
+        row=row[ok],
+        person=registry.encode(person_text[ok]),
+        t=parsed.ms[ok],
+        lon=np.ascontiguousarray(lon_ok, dtype=np.float64),
+        lat=np.ascontiguousarray(lat_ok, dtype=np.float64),
+        accuracy_m=accuracy[ok].astype(np.float32),
+        source=source[ok],
+        accuracy_filled=filled[ok],
+        persons=registry,
+        rejected=rejected,
+        rows_read=n + (len(extra_rejected) if extra_rejected is not None else 0),
+        origin=origin,
+        datum=datum_.value,
+        tz=zone_name(zone),
+    )
+
+
+def _as_1d(values: Any) -> NDArray[Any]:
+    if hasattr(values, "to_numpy"):
+        values = values.to_numpy()
+    arr = np.asarray(values)
+    return arr.reshape(-1)
+
+
+def _objects(values: NDArray[Any]) -> NDArray[np.object_]:
+    out = np.empty(values.shape[0], dtype=object)
+    out[:] = values.tolist()
+    return out
+
+
+def _text(values: NDArray[Any]) -> NDArray[np.str_]:
+    """Values as stripped text; None and NaN become ''."""
+    if values.dtype.kind == "O":
+        cleaned = ["" if v is None or (isinstance(v, float) and v != v) else str(v) for v in values]
+        arr = np.array(cleaned, dtype=str) if cleaned else np.zeros(0, dtype="<U1")
+    elif values.dtype.kind == "f":
+        arr = np.where(np.isnan(values), "", values.astype(str))
+    else:
+        arr = values.astype(str)
+    return np.char.strip(arr)
+
+
+def _numbers(
+    values: Any,
+) -> tuple[NDArray[np.float64], NDArray[np.bool_], NDArray[np.bool_], NDArray[Any]]:
+    """Read numbers: the values (NaN where none), missing, unreadable, and the raw values.
+
+    Missing means empty, None or NaN; unreadable means text that is not a number.
+    Infinities are read as such, for the caller to judge.
+    """
+    raw = _as_1d(values)
+    if raw.dtype.kind in "iuf":
+        num = raw.astype(np.float64)
+        return num, np.isnan(num), np.zeros(num.shape[0], dtype=bool), raw
+    text = _text(raw)
+    missing = (text == "") | (np.char.lower(text) == "nan")
+    unreadable = np.zeros(text.shape[0], dtype=bool)
+    try:
+        num = np.where(missing, "nan", text).astype(np.float64)
+    except ValueError:
+        num = np.full(text.shape[0], np.nan)
+        for i in np.flatnonzero(~missing):
+            try:
+                num[i] = float(text[i])
+            except ValueError:
+                unreadable[i] = True
+    return num, missing, unreadable, raw
+
+
+def _coordinate(
+    values: Any, name: str, problems: _Problems
+) -> tuple[NDArray[np.float64], NDArray[np.bool_], NDArray[Any]]:
+    """Read lon or lat, noting missing, unreadable and infinite values as problems."""
+    num, missing, unreadable, raw = _numbers(values)
+    problems.add(missing, name, f"missing {name}", raw)
+    problems.add(unreadable, name, _format_each(name + " {} is not a number", raw, unreadable), raw)
+    infinite = np.isinf(num)
+    problems.add(infinite, name, _format_each(name + " {} is not finite", num, infinite), raw)
+    return num, missing | unreadable | infinite, raw
+
+
+def _format_each(template: str, values: NDArray[Any], mask: NDArray[np.bool_]) -> NDArray[Any]:
+    reasons = np.full(values.shape[0], None, dtype=object)
+    for i in np.flatnonzero(mask):
+        value = values[i]
+        value = value.item() if isinstance(value, np.generic) else value
+        reasons[i] = template.format(repr(value))
+    return reasons
