@@ -1,4 +1,4 @@
-"""Shared fixtures: where the bundled samples and the third-party data live."""
+"""Shared fixtures; the paths themselves live in support.py so tests can import them."""
 
 from __future__ import annotations
 
@@ -6,17 +6,9 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-SAMPLES = REPO / "data" / "samples"
-SHARED_DATA = REPO.parent / "shared" / "data"
+from support import SAMPLES, SHARED_DATA, shared_file
 
-
-def shared_file(relative: str) -> Path:
-    """A file of ../shared/data, or skip the test with the reason when it is absent."""
-    path = SHARED_DATA / relative
-    if not path.exists():
-        pytest.skip(f"third-party data {relative} not found under {SHARED_DATA} (see SOURCES.md)")
-    return path
+__all__ = ["SAMPLES", "SHARED_DATA", "shared_file"]
 
 
 @pytest.fixture

@@ -101,7 +101,7 @@ def test_bad_values_are_marked_with_a_reason(value: str, reason: str) -> None:
     assert parsed.bad.tolist() == [False, True, False]
     assert reason in parsed.reasons[1]
     assert parsed.ms[0] == parsed.ms[2] == MAY2
-    with pytest.raises(ValueError, match="missing time|ISO 8601|offset|outside"):
+    with pytest.raises(ValueError, match=r"missing time|ISO 8601|offset|outside"):
         parse_time(value)
 
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -298,39 +298,22 @@ def build_fences(
     for index, record in enumerate(records):
         fid = _raw_id(record)
         try:
-            checked.append(_check_record(index, record, datum_, zone))
+            checked.append(_check_record(index, record, zone))
         except _Refusal as problem:
             refuse(index, fid, problem)
 
-    # Geometry validity, in WGS-84 after the datum conversion.
+    # Validity is judged in the file's own coordinates, so that the location GEOS
+    # names can be found in the file; then geometry moves to WGS-84 in one pass, and
+    # is judged again in case the conversion itself made a polygon invalid.
     repaired: dict[str, str] = {}
-    usable: list[_Checked] = []
-    for item in checked:
-        geom = item.geometry
-        if shapely.get_type_id(geom) in (3, 6) and not shapely.is_valid(geom):
-            why = shapely.is_valid_reason(geom)
-            if invalid_ is InvalidPolicy.RAISE:
-                refuse(
-                    item.feature,
-                    item.id,
-                    _Refusal(
-                        "geometry",
-                        f"invalid polygon ({why}); fix it or repair it with "
-                        "invalid='repair' (--invalid repair)",
-                    ),
-                )
-                continue
-            fixed = _polygonal_part(shapely.make_valid(geom))
-            if fixed is None:
-                refuse(
-                    item.feature,
-                    item.id,
-                    _Refusal("geometry", f"invalid polygon ({why}) with no area left after repair"),
-                )
-                continue
-            item.geometry = fixed
-            repaired[item.id] = why
-        usable.append(item)
+    usable = _valid_only(checked, invalid_, repaired, refuse, "")
+    if datum_ is not Datum.WGS84 and usable:
+        converted = _to_wgs84([item.geometry for item in usable], datum_)
+        for item, geom in zip(usable, converted, strict=True):
+            item.geometry = geom
+        usable = _valid_only(
+            usable, invalid_, repaired, refuse, f" after conversion from {datum_.value} to wgs84"
+        )
 
     # Ids must be unique: a duplicate refers back to the first holder.
     first_seen: dict[str, int] = {}
@@ -420,12 +403,10 @@ def _raw_id(record: Mapping[str, Any]) -> str:
     value = record.get("id")
     if _is_missing(value) or isinstance(value, (bool, dict, list)):
         return ""
-    return str(value)
+    return str(value).strip()
 
 
-def _check_record(
-    index: int, record: Mapping[str, Any], datum: Datum, zone: _dt.tzinfo
-) -> _Checked:
+def _check_record(index: int, record: Mapping[str, Any], zone: _dt.tzinfo) -> _Checked:
     if not isinstance(record, Mapping):
         raise _Refusal("feature", f"expected a feature object, got {type(record).__name__}")
     if NOT_A_FEATURE in record:
@@ -443,7 +424,7 @@ def _check_record(
         raise _Refusal("kind", f"kind must be text, got {kind!r}", kind)
     buffer_m = _check_buffer(record.get("buffer_m"))
     windows = _check_windows(record, zone)
-    geometry = _check_geometry(record.get("geometry"), buffer_m, datum)
+    geometry = _check_geometry(record.get("geometry"), buffer_m)
     extra = {k: v for k, v in record.items() if k not in _RESERVED and k != "geometry"}
     return _Checked(index, fid, name, kind.strip(), buffer_m, windows, geometry, extra)
 
@@ -460,6 +441,7 @@ def _check_id(value: object) -> str:
 
 
 def _check_buffer(value: object) -> float:
+    # None or NaN (a GeoDataFrame column where some fences have no margin) means none.
     if _is_missing(value):
         return 0.0
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
@@ -532,7 +514,7 @@ def _merge_windows(windows: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return merged
 
 
-def _check_geometry(value: object, buffer_m: float, datum: Datum) -> Any:
+def _check_geometry(value: object, buffer_m: float) -> Any:
     if _is_missing(value):
         raise _Refusal("geometry", "missing geometry")
     if isinstance(value, Mapping):
@@ -559,14 +541,65 @@ def _check_geometry(value: object, buffer_m: float, datum: Datum) -> Any:
         )
     if geom.is_empty:
         raise _Refusal("geometry", f"empty {kind}")
-    if datum is not Datum.WGS84:
-
-        def convert(coords: NDArray[np.float64]) -> NDArray[np.float64]:
-            lon, lat = to_wgs84(coords[:, 0], coords[:, 1], datum)
-            return np.column_stack([lon, lat])
-
-        geom = shapely.transform(geom, convert)
     return geom
+
+
+def _to_wgs84(geoms: list[Any], datum: Datum) -> NDArray[np.object_]:
+    """Convert geometries from ``datum`` to WGS-84, all coordinates in one call."""
+
+    def convert(coords: NDArray[np.float64]) -> NDArray[np.float64]:
+        lon, lat = to_wgs84(coords[:, 0], coords[:, 1], datum)
+        return np.column_stack([lon, lat])
+
+    array = np.empty(len(geoms), dtype=object)
+    array[:] = geoms
+    converted: NDArray[np.object_] = shapely.transform(array, convert)
+    return converted
+
+
+def _valid_only(
+    items: list[_Checked],
+    invalid: InvalidPolicy,
+    repaired: dict[str, str],
+    refuse: Callable[[int, str, _Refusal], None],
+    when: str,
+) -> list[_Checked]:
+    """Keep valid fences, repairing or refusing the invalid ones as the policy says."""
+    if not items:
+        return []
+    geoms = np.empty(len(items), dtype=object)
+    geoms[:] = [item.geometry for item in items]
+    polygonal = np.isin(shapely.get_type_id(geoms), (3, 6))
+    invalid_mask = polygonal & ~shapely.is_valid(geoms)
+    kept = []
+    for item, bad in zip(items, invalid_mask.tolist(), strict=True):
+        if not bad:
+            kept.append(item)
+            continue
+        why = shapely.is_valid_reason(item.geometry) + when
+        if invalid is InvalidPolicy.RAISE:
+            refuse(
+                item.feature,
+                item.id,
+                _Refusal(
+                    "geometry",
+                    f"invalid polygon ({why}); fix it or repair it with "
+                    "invalid='repair' (--invalid repair)",
+                ),
+            )
+            continue
+        fixed = _polygonal_part(shapely.make_valid(item.geometry))
+        if fixed is None:
+            refuse(
+                item.feature,
+                item.id,
+                _Refusal("geometry", f"invalid polygon ({why}) with no area left after repair"),
+            )
+            continue
+        item.geometry = fixed
+        repaired[item.id] = why if item.id not in repaired else repaired[item.id] + "; " + why
+        kept.append(item)
+    return kept
 
 
 def _geometry_from_geojson(value: Mapping[str, Any]) -> Any:

@@ -18,7 +18,7 @@ Examples
 >>> frame = MetricFrame(lon0=116.40, lat0=39.90)
 >>> x, y = frame.to_xy(116.41, 39.90)
 >>> round(x), round(y)
-(854, 0)
+(855, 0)
 >>> lon, lat = frame.to_lonlat(x, y)
 >>> round(lon, 9), round(lat, 9)
 (116.41, 39.9)
@@ -131,7 +131,7 @@ class MetricFrame:
         >>> frame = MetricFrame(116.4, 39.9)
         >>> square = shapely.box(116.399, 39.899, 116.401, 39.901)
         >>> round(frame.project_geometry(square).area)
-        37923
+        37981
         """
         import shapely
 

@@ -276,7 +276,7 @@ class _Problems:
         self.field[new] = field_name
         self.reason[new] = reasons if isinstance(reasons, str) else reasons[new]
         if values is not None:
-            self.value[new] = [str(v) for v in values[new]]
+            self.value[new] = _objects(_raw_text(values[new]))
 
 
 def build_pings(
@@ -333,7 +333,9 @@ def build_pings(
     on_error_ = OnError.parse(on_error)
     default_source_ = Source.parse(default_source)
     registry = registry if registry is not None else PersonRegistry()
-    missing = [c for c in REQUIRED_COLUMNS if c not in columns and not (c == "t" and times)]
+    missing = [
+        c for c in REQUIRED_COLUMNS if c not in columns and not (c == "t" and times is not None)
+    ]
     if missing:
         raise PingDataError(
             f"missing required column(s) {', '.join(missing)}; "
@@ -465,15 +467,39 @@ def _objects(values: NDArray[Any]) -> NDArray[np.object_]:
 
 
 def _text(values: NDArray[Any]) -> NDArray[np.str_]:
-    """Values as stripped text; None and NaN become ''."""
+    """Values as stripped text; None, NaN and pandas' NA / NaT become ''."""
+    return np.char.strip(_raw_text(values))
+
+
+def _raw_text(values: NDArray[Any]) -> NDArray[np.str_]:
+    """Values as text, unstripped; None, NaN and pandas' NA / NaT become ''."""
+    if values.shape[0] == 0:
+        return np.zeros(0, dtype="<U1")
     if values.dtype.kind == "O":
-        cleaned = ["" if v is None or (isinstance(v, float) and v != v) else str(v) for v in values]
-        arr = np.array(cleaned, dtype=str) if cleaned else np.zeros(0, dtype="<U1")
+        arr: NDArray[Any] = np.where(_missing_objects(values), "", values).astype(str)
     elif values.dtype.kind == "f":
         arr = np.where(np.isnan(values), "", values.astype(str))
     else:
         arr = values.astype(str)
-    return np.char.strip(arr)
+    return arr
+
+
+def _missing_objects(values: NDArray[np.object_]) -> NDArray[np.bool_]:
+    """Where an object array holds None, NaN, or pandas' NA / NaT."""
+    try:
+        missing: NDArray[np.bool_] = np.asarray(np.equal(values, None) | (values != values))
+    except TypeError:  # pandas.NA refuses to be a bool: look at each value
+        missing = np.fromiter(
+            (
+                v is None
+                or (isinstance(v, float) and v != v)
+                or type(v).__name__ in ("NAType", "NaTType")
+                for v in values
+            ),
+            dtype=bool,
+            count=values.shape[0],
+        )
+    return missing
 
 
 def _numbers(
@@ -491,16 +517,33 @@ def _numbers(
     text = _text(raw)
     missing = (text == "") | (np.char.lower(text) == "nan")
     unreadable = np.zeros(text.shape[0], dtype=bool)
-    try:
-        num = np.where(missing, "nan", text).astype(np.float64)
-    except ValueError:
-        num = np.full(text.shape[0], np.nan)
-        for i in np.flatnonzero(~missing):
-            try:
-                num[i] = float(text[i])
-            except ValueError:
-                unreadable[i] = True
+    num = np.full(text.shape[0], np.nan)
+    _parse_floats_bisect(text, np.flatnonzero(~missing), num, unreadable)
     return num, missing, unreadable, raw
+
+
+def _parse_floats_bisect(
+    text: NDArray[np.str_],
+    idx: NDArray[np.intp],
+    out: NDArray[np.float64],
+    unreadable: NDArray[np.bool_],
+) -> None:
+    """Convert text to floats with numpy; on failure, halve to find the bad values.
+
+    A few bad values among n cost O(bad × log n) numpy calls, not a Python loop
+    over every row.
+    """
+    if idx.shape[0] == 0:
+        return
+    try:
+        out[idx] = text[idx].astype(np.float64)
+    except ValueError:
+        if idx.shape[0] == 1:
+            unreadable[idx] = True
+            return
+        half = idx.shape[0] // 2
+        _parse_floats_bisect(text, idx[:half], out, unreadable)
+        _parse_floats_bisect(text, idx[half:], out, unreadable)
 
 
 def _coordinate(

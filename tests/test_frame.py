@@ -1,0 +1,110 @@
+"""The metric frame: metres that agree with geodesic distances over a 100 km extent."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyproj
+import pytest
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fencecheck.errors import OptionError
+from fencecheck.frame import MetricFrame
+
+GEOD = pyproj.Geod(ellps="WGS84")
+BEIJING = MetricFrame(116.4, 39.9)
+# 50 km from the centre in every direction: a 100 km extent around Beijing.
+HALF_EXTENT_DEG_LAT = 50_000 / 111_000
+HALF_EXTENT_DEG_LON = 50_000 / (111_000 * np.cos(np.radians(39.9)))
+
+
+def _random_points(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    lon = BEIJING.lon0 + rng.uniform(-HALF_EXTENT_DEG_LON, HALF_EXTENT_DEG_LON, n)
+    lat = BEIJING.lat0 + rng.uniform(-HALF_EXTENT_DEG_LAT, HALF_EXTENT_DEG_LAT, n)
+    return lon, lat
+
+
+def test_planar_distances_match_geodesics_over_100_km() -> None:
+    rng = np.random.default_rng(7)
+    lon1, lat1 = _random_points(rng, 20_000)
+    lon2, lat2 = _random_points(rng, 20_000)
+    x1, y1 = BEIJING.to_xy(lon1, lat1)
+    x2, y2 = BEIJING.to_xy(lon2, lat2)
+    planar = np.hypot(x2 - x1, y2 - y1)
+    _, _, geodesic = GEOD.inv(lon1, lat1, lon2, lat2)
+    relative = np.abs(planar - geodesic) / geodesic
+    # Transverse Mercator's scale error 50 km off its central meridian is
+    # (50/6371)^2 / 2 = 3.1e-5; measured figures go into the message.
+    assert relative.max() < 3.2e-5, f"max relative error {relative.max():.2e}"
+    assert np.abs(planar - geodesic).max() < 3.5, (
+        f"max absolute error {np.abs(planar - geodesic).max():.2f} m over "
+        f"{geodesic.max() / 1000:.0f} km"
+    )
+
+
+def test_short_distances_are_exact_to_centimetres_anywhere_in_the_extent() -> None:
+    rng = np.random.default_rng(8)
+    lon, lat = _random_points(rng, 5_000)
+    azimuth = rng.uniform(0, 360, lon.shape[0])
+    lon2, lat2, _ = GEOD.fwd(lon, lat, azimuth, np.full(lon.shape[0], 500.0))
+    x1, y1 = BEIJING.to_xy(lon, lat)
+    x2, y2 = BEIJING.to_xy(lon2, lat2)
+    error = np.abs(np.hypot(x2 - x1, y2 - y1) - 500.0)
+    assert error.max() < 0.016, f"500 m measured with up to {error.max() * 100:.2f} cm error"
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    lon=st.floats(116.4 - 0.58, 116.4 + 0.58),
+    lat=st.floats(39.9 - 0.45, 39.9 + 0.45),
+)
+def test_round_trip_is_sub_millimetre(lon: float, lat: float) -> None:
+    x, y = BEIJING.to_xy(lon, lat)
+    back_lon, back_lat = BEIJING.to_lonlat(x, y)
+    _, _, dist = GEOD.inv(lon, lat, back_lon, back_lat)
+    assert dist < 1e-3
+
+
+def test_scalars_in_scalars_out_arrays_keep_their_shape() -> None:
+    x, y = BEIJING.to_xy(116.4, 39.9)
+    assert isinstance(x, float) and isinstance(y, float)
+    assert abs(x) < 1e-6 and abs(y) < 1e-6
+    lon = np.full((2, 3), 116.41)
+    lat = np.full((2, 3), 39.91)
+    ax, ay = BEIJING.to_xy(lon, lat)
+    assert ax.shape == ay.shape == (2, 3)
+    assert np.all(ax > 0) and np.all(ay > 0)
+
+
+def test_frame_is_described_and_rebuilt_exactly() -> None:
+    frame = MetricFrame.around([116.1, 116.9], [39.6, 40.4])
+    assert frame == MetricFrame(116.5, 40.0)
+    again = MetricFrame.from_dict(frame.to_dict())
+    assert again == frame
+    lon, lat = np.array([116.3, 116.7]), np.array([39.8, 40.2])
+    assert np.array_equal(np.array(frame.to_xy(lon, lat)), np.array(again.to_xy(lon, lat)))
+    with pytest.raises(OptionError, match="unknown frame type"):
+        MetricFrame.from_dict({"type": "mercator"})
+
+
+@pytest.mark.parametrize(("lon0", "lat0"), [(200.0, 0.0), (0.0, 85.0), (float("nan"), 0.0)])
+def test_bad_centres_are_refused(lon0: float, lat0: float) -> None:
+    with pytest.raises(OptionError, match="frame"):
+        MetricFrame(lon0, lat0)
+
+
+def test_no_finite_points_to_centre_on() -> None:
+    with pytest.raises(OptionError, match="no finite coordinates"):
+        MetricFrame.around([np.nan], [np.nan])
+
+
+def test_project_geometry_keeps_topology_and_measures_metres() -> None:
+    # a 1 km x 1 km square with a 200 m hole, built by geodesic offsets
+    lon0, lat0 = 116.45, 39.95
+    ring = [GEOD.fwd(lon0, lat0, az, d)[:2] for az, d in
+            [(0, 0), (90, 1000), (45, 1000 * np.sqrt(2)), (0, 1000)]]
+    square = shapely.Polygon(ring)
+    projected = BEIJING.project_geometry(square)
+    assert projected.is_valid
+    assert abs(projected.area - 1_000_000) / 1_000_000 < 2e-4
