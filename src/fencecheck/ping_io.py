@@ -15,9 +15,9 @@ Examples
 >>> import os, tempfile
 >>> path = os.path.join(tempfile.mkdtemp(), "pings.csv")
 >>> with open(path, "w", encoding="utf-8") as f:
-...     _ = f.write("person_id,t,lon,lat,accuracy_m,source\\n"
-...                 "001,2022-05-01T08:00:00+08:00,116.40,39.90,12,gps\\n"
-...                 "002,2022-05-01 08:05,116.41,95.0,,cell\\n")
+...     _ = f.write("person_id,t,lon,lat,accuracy_m,source\n"
+...                 "001,2022-05-01T08:00:00+08:00,116.40,39.90,12,gps\n"
+...                 "002,2022-05-01 08:05,116.41,95.0,,cell\n")
 >>> table = read_pings(path, on_error="reject")
 >>> table.person_ids().tolist(), table.rejected.records()
 (['001'], [(1, '002', 'lat', 'lat 95.0 is outside [-90, 90]', '95.0')])
@@ -25,10 +25,10 @@ Examples
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as _dt
 import gzip
-import itertools
 import os
 from collections.abc import Iterator, Mapping
 from typing import Any, TextIO
@@ -162,7 +162,7 @@ def iter_pings(
         "default_source": Source.parse(default_source),
         "registry": PersonRegistry(),
     }
-    rename = {str(k).strip().lower(): v for k, v in (columns or {}).items()}
+    rename = {_column_key(k): _column_key(v) for k, v in (columns or {}).items()}
     if _is_dataframe(source):
         yield from _dataframe_chunks(source, rename, chunk_rows, options)
         return
@@ -195,11 +195,16 @@ def _guess_format(path: str, file_format: str | None) -> str:
     )
 
 
+def _column_key(name: object) -> str:
+    """A column name as matched: stripped, lower-case, without a byte-order mark."""
+    return str(name).strip().lstrip("\ufeff").strip().lower()
+
+
 def _resolve_columns(names: list[str], rename: Mapping[str, str], origin: str) -> dict[str, int]:
     """Fencecheck column -> input position; raises for missing or doubled columns."""
     found: dict[str, int] = {}
     for position, name in enumerate(names):
-        key = str(name).strip().lower().lstrip("\ufeff")
+        key = _column_key(name)
         key = rename.get(key, key)
         if key in _COLUMNS:
             if key in found:
@@ -219,12 +224,18 @@ def _resolve_columns(names: list[str], rename: Mapping[str, str], origin: str) -
 # -- CSV ----------------------------------------------------------------------------------
 
 
-def _open_text(path: str, encoding: str) -> TextIO:
+def _codec(encoding: str) -> str:
+    """The codec a CSV file is decoded with (UTF-8 also takes a byte-order mark)."""
     try:
         codec = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
         "".encode(codec)
     except LookupError:
         raise OptionError(f"encoding: {encoding!r} is not a known text encoding") from None
+    return codec
+
+
+def _open_text(path: str, encoding: str) -> TextIO:
+    codec = _codec(encoding)
     try:
         if path.lower().endswith(".gz"):
             return gzip.open(path, "rt", encoding=codec, newline="")
@@ -233,6 +244,29 @@ def _open_text(path: str, encoding: str) -> TextIO:
         raise PingDataError("no such file", source=path) from None
     except IsADirectoryError:
         raise PingDataError("is a directory, not a ping file", source=path) from None
+    except OSError as exc:
+        raise PingDataError(f"cannot be opened: {exc.strerror or exc}", source=path) from None
+
+
+def _undecodable_line(path: str, encoding: str) -> int | None:
+    """The 1-based line holding the first bytes that do not decode, or None.
+
+    Only called after a decoding error: text is decoded ahead of the CSV reader
+    in blocks, so the reader's own line count does not say where the bad bytes are.
+    """
+    decoder = codecs.getincrementaldecoder(_codec(encoding))()
+    opener: Any = gzip.open if path.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rb") as raw:
+            for number, line in enumerate(raw, start=1):
+                try:
+                    decoder.decode(line)
+                except UnicodeDecodeError:
+                    return number
+            decoder.decode(b"", final=True)
+    except (OSError, EOFError, UnicodeDecodeError):
+        return None
+    return None
 
 
 def _csv_chunks(
@@ -247,37 +281,40 @@ def _csv_chunks(
         reader = csv.reader(handle)
         try:
             header = next(reader, None)
+            while header is not None and not header:  # blank lines before the header
+                header = next(reader, None)
             if header is None:
                 raise PingDataError("empty file: no header row", source=path)
             positions = _resolve_columns(header, rename, path)
             width = len(header)
             start = 0
-            first = True
-            while True:
-                block: list[list[str]] = []
-                lines: list[int] = []
-                for record in itertools.islice(reader, chunk_rows):
-                    if record:
-                        block.append(record)
-                        lines.append(reader.line_num)
-                if not block and not first:
-                    return
-                first = False
+            block: list[list[str]] = []
+            lines: list[int] = []
+            # Blank lines are not rows: a chunk holds chunk_rows records that are not blank.
+            for record in reader:
+                if not record:
+                    continue
+                block.append(record)
+                lines.append(reader.line_num)
+                if len(block) == chunk_rows:
+                    yield _csv_block(block, lines, positions, width, start, path, options)
+                    start += len(block)
+                    block, lines = [], []
+            if block or start == 0:
                 yield _csv_block(block, lines, positions, width, start, path, options)
-                start += len(block)
-                if not block:
-                    return
         except UnicodeDecodeError as exc:
             raise PingDataError(
                 f"not valid {encoding} text ({exc.reason}); give the file's encoding, "
                 "for example encoding='gb18030' (--encoding gb18030)",
                 source=path,
-                line=reader.line_num + 1,
+                line=_undecodable_line(path, encoding),
             ) from None
         except csv.Error as exc:
             raise PingDataError(
                 f"not readable as CSV: {exc}", source=path, line=reader.line_num
             ) from None
+        except (OSError, EOFError) as exc:  # a damaged .gz file, a read error
+            raise PingDataError(f"cannot be read: {exc}", source=path) from None
 
 
 def _csv_block(
@@ -296,6 +333,8 @@ def _csv_block(
     if ragged.any():
         k = int(np.flatnonzero(ragged)[0])
         if options["on_error"] is OnError.RAISE:
+            if k:  # the first bad row wins: check the rows before this one first
+                _csv_block(block[:k], lines[:k], positions, width, start, path, options)
             raise PingDataError(
                 f"has {lengths[k]} fields, the header has {width}",
                 source=path,
@@ -307,7 +346,7 @@ def _csv_block(
         extra = Rejected.from_records(
             (
                 int(rows[i]),
-                block[i][pid] if pid < len(block[i]) else "",
+                block[i][pid].strip() if pid < len(block[i]) else "",
                 "row",
                 f"has {lengths[i]} fields, the header has {width} (line {lines[i]})",
                 ",".join(block[i])[:80],
@@ -334,6 +373,7 @@ def _parquet_chunks(
     options: dict[str, Any],
 ) -> Iterator[PingTable]:
     try:
+        import pyarrow as pa
         import pyarrow.parquet as pq
     except ImportError as exc:
         raise MissingDependencyError("pyarrow", "parquet", "Reading Parquet pings") from exc
@@ -348,7 +388,14 @@ def _parquet_chunks(
     wanted = {name: names[pos] for name, pos in positions.items()}
     start = 0
     yielded = False
-    for batch in handle.iter_batches(batch_size=chunk_rows, columns=list(wanted.values())):
+    batches = handle.iter_batches(batch_size=chunk_rows, columns=list(wanted.values()))
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            break
+        except (OSError, pa.ArrowException) as exc:  # damaged pages
+            raise PingDataError(f"not readable as Parquet: {exc}", source=path) from None
         n = batch.num_rows
         cols = {name: batch.column(src) for name, src in wanted.items()}
         yield _arrow_block(cols, np.arange(start, start + n, dtype=np.int64), path, options)
@@ -460,7 +507,7 @@ def _series_values(series: Any) -> NDArray[Any]:
     if values.dtype.kind in "iuf":
         return np.asarray(values)
     if values.dtype.kind == "M":
-        return np.asarray(values.astype(str), dtype=object)
+        return np.asarray(np.where(np.isnat(values), "", values.astype(str)), dtype=object)
     return np.asarray(series.astype(object).to_numpy(), dtype=object)
 
 
@@ -491,7 +538,12 @@ def _object_times(values: NDArray[Any], options: dict[str, Any]) -> ParsedTimes:
     """Mixed Python objects: datetimes keep their zone, numbers are epochs, text is parsed."""
     from fencecheck.times import parse_time
 
-    if not any(isinstance(v, (_dt.datetime, _dt.date, int, float)) for v in values[:1000]):
+    # Text with gaps (None, NaN) goes to the vectorized parser; only real datetimes and
+    # numbers among the objects need one look each.
+    if not any(
+        isinstance(v, (_dt.datetime, _dt.date, int)) or (isinstance(v, float) and v == v)
+        for v in values[:1000]
+    ):
         return parse_times(values, tz=options["tz"], epoch_unit=options["epoch_unit"])
     n = values.shape[0]
     ms = np.zeros(n, dtype=np.int64)

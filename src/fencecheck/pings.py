@@ -60,6 +60,8 @@ DEFAULT_ACCURACY_M = {Source.GPS: 20.0, Source.WIFI: 60.0, Source.CELL: 1000.0}
 """Accuracy (68 % radius, metres) assumed for a ping whose row gives none."""
 
 _SOURCE_NAMES = np.array([s.value for s in Source])
+_ACCURACY_MAX = float(np.finfo(np.float32).max)
+_BISECT_LEAF = 32  # below this many values a failing block is read value by value
 
 
 class PersonRegistry:
@@ -348,7 +350,7 @@ def build_pings(
     problems = _Problems(n)
 
     person_text = _text(person_raw)
-    problems.add(person_text == "", "person_id", "missing person_id")
+    problems.add(person_text == "", "person_id", "missing person_id", person_raw)
 
     parsed = (
         times
@@ -407,6 +409,14 @@ def build_pings(
             wrong,
             "accuracy_m",
             _format_each("accuracy_m {} must be a finite number of metres >= 0", acc, wrong),
+            acc_raw,
+        )
+        # Stored as float32: a larger value would silently become infinite.
+        huge = ~acc_missing & ~acc_unreadable & ~wrong & (acc > _ACCURACY_MAX)
+        problems.add(
+            huge,
+            "accuracy_m",
+            _format_each("accuracy_m {} is too large (more than 3.4e38 metres)", acc, huge),
             acc_raw,
         )
         filled = acc_missing
@@ -487,7 +497,8 @@ def _raw_text(values: NDArray[Any]) -> NDArray[np.str_]:
 def _missing_objects(values: NDArray[np.object_]) -> NDArray[np.bool_]:
     """Where an object array holds None, NaN, or pandas' NA / NaT."""
     try:
-        missing: NDArray[np.bool_] = np.asarray(np.equal(values, None) | (values != values))
+        none = np.equal(values, np.array(None, dtype=object))
+        missing: NDArray[np.bool_] = np.asarray(none | (values != values), dtype=bool)
     except TypeError:  # pandas.NA refuses to be a bool: look at each value
         missing = np.fromiter(
             (
@@ -531,15 +542,19 @@ def _parse_floats_bisect(
     """Convert text to floats with numpy; on failure, halve to find the bad values.
 
     A few bad values among n cost O(bad × log n) numpy calls, not a Python loop
-    over every row.
+    over every row; small failing blocks are read value by value.
     """
     if idx.shape[0] == 0:
         return
     try:
         out[idx] = text[idx].astype(np.float64)
     except ValueError:
-        if idx.shape[0] == 1:
-            unreadable[idx] = True
+        if idx.shape[0] <= _BISECT_LEAF:
+            for i, value in zip(idx.tolist(), text[idx].tolist(), strict=True):
+                try:
+                    out[i] = float(value)
+                except ValueError:
+                    unreadable[i] = True
             return
         half = idx.shape[0] // 2
         _parse_floats_bisect(text, idx[:half], out, unreadable)
