@@ -18,11 +18,23 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fencecheck import iter_pings, read_pings
+from fencecheck import iter_pings, ping_io, read_pings
 from fencecheck.datums import bd09_to_wgs84, gcj02_to_wgs84
 from fencecheck.errors import FenceCheckError, OptionError, PingDataError
 from fencecheck.options import Source
 from fencecheck.pings import DEFAULT_ACCURACY_M, PingTable
+
+
+@pytest.fixture(autouse=True, params=["arrow", "python"])
+def csv_engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run every test with each CSV engine in the place of engine="auto"."""
+    choose = ping_io._csv_engine
+    forced: str = request.param
+    monkeypatch.setattr(
+        ping_io, "_csv_engine", lambda engine: choose(forced if engine == "auto" else engine)
+    )
+    return forced
+
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "samples" / "pings.csv"
 HEADER = ["person_id", "t", "lon", "lat", "accuracy_m", "source"]
@@ -915,3 +927,33 @@ def test_format_is_guessed_or_given(
 def test_chunk_rows_must_be_a_positive_whole_number(chunk_rows: Any, variant_csv: Path) -> None:
     with pytest.raises(OptionError, match="chunk_rows"):
         read_pings(variant_csv, chunk_rows=chunk_rows)
+
+
+def test_the_arrow_engine_reads_a_clean_file_without_the_standard_library(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, csv_engine: str
+) -> None:
+    path = write_csv(tmp_path / "clean.csv", variant_rows())
+    expected = read_pings(path, engine="python")
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the standard-library reader was used")
+
+    monkeypatch.setattr(ping_io, "_csv_chunks", refuse)
+    assert_same(read_pings(path, engine="arrow", chunk_rows=64), expected)
+
+
+def test_the_arrow_engine_hands_over_mid_file_at_the_right_row(tmp_path: Path) -> None:
+    rows = variant_rows() * 30  # 12,000 rows
+    rows[9_000] = [*rows[9_000], "extra"]  # one row with a field too many, far in
+    path = write_csv(tmp_path / "late.csv", rows)
+    python = read_pings(path, engine="python", on_error="reject", chunk_rows=1_000)
+    arrow = read_pings(path, engine="arrow", on_error="reject", chunk_rows=1_000)
+    assert_same(arrow, python)
+    assert arrow.rejected.row.tolist() == [9_000]
+    with pytest.raises(PingDataError, match=r"row 9000 \(line 9002\)"):
+        read_pings(path, engine="arrow")
+
+
+def test_engine_option_is_checked() -> None:
+    with pytest.raises(OptionError, match="engine: 'fast' is not one of"):
+        read_pings("x.csv", engine="fast")

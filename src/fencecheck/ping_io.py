@@ -42,12 +42,20 @@ from fencecheck.options import EpochUnit, OnError, Source
 from fencecheck.pings import (
     OPTIONAL_COLUMNS,
     REQUIRED_COLUMNS,
+    ConvertedNumbers,
+    Labels,
     PersonRegistry,
     PingTable,
     build_pings,
 )
 from fencecheck.rejected import Rejected
-from fencecheck.times import ParsedTimes, local_ms_to_utc, parse_times, resolve_zone
+from fencecheck.times import (
+    ParsedTimes,
+    local_ms_to_utc,
+    parse_text_buffer,
+    parse_times,
+    resolve_zone,
+)
 
 __all__ = ["DEFAULT_CHUNK_ROWS", "iter_pings", "read_pings"]
 
@@ -69,6 +77,7 @@ def read_pings(
     default_source: Source | str = Source.GPS,
     file_format: str | None = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    engine: str = "auto",
 ) -> PingTable:
     """Read all pings of a CSV file, a Parquet file or a pandas DataFrame.
 
@@ -95,6 +104,14 @@ def read_pings(
         Overrides the guess from the file name.
     chunk_rows : int
         Rows read at a time.
+    engine : {"auto", "arrow", "python"}
+        How a CSV file is split into fields: ``"arrow"`` uses pyarrow's CSV
+        parser (many times faster; needs the ``parquet`` extra), ``"python"`` the
+        standard library's :mod:`csv`; ``"auto"`` takes arrow when pyarrow is
+        installed. Both give the same table: every value is checked by the same
+        code, and where arrow cannot read the file (a row with the wrong number of
+        fields, an undecodable byte) the rest is read by :mod:`csv`, which names
+        the row or line.
 
     Returns
     -------
@@ -120,6 +137,7 @@ def read_pings(
             default_source=default_source,
             file_format=file_format,
             chunk_rows=chunk_rows,
+            engine=engine,
         )
     )
     return PingTable.concat(chunks)
@@ -137,6 +155,7 @@ def iter_pings(
     default_source: Source | str = Source.GPS,
     file_format: str | None = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    engine: str = "auto",
 ) -> Iterator[PingTable]:
     """Stream pings chunk by chunk; parameters as :func:`read_pings`.
 
@@ -170,6 +189,8 @@ def iter_pings(
     kind = _guess_format(path, file_format)
     if kind == "parquet":
         yield from _parquet_chunks(path, rename, chunk_rows, options)
+    elif _csv_engine(engine) == "arrow":
+        yield from _arrow_csv_chunks(path, encoding, rename, chunk_rows, options)
     else:
         yield from _csv_chunks(path, encoding, rename, chunk_rows, options)
 
@@ -275,7 +296,9 @@ def _csv_chunks(
     rename: Mapping[str, str],
     chunk_rows: int,
     options: dict[str, Any],
+    skip: int = 0,
 ) -> Iterator[PingTable]:
+    """Read CSV with the standard library; ``skip`` data rows already read elsewhere."""
     handle = _open_text(path, encoding)
     with handle:
         reader = csv.reader(handle)
@@ -287,12 +310,15 @@ def _csv_chunks(
                 raise PingDataError("empty file: no header row", source=path)
             positions = _resolve_columns(header, rename, path)
             width = len(header)
-            start = 0
+            start = skip
             block: list[list[str]] = []
             lines: list[int] = []
             # Blank lines are not rows: a chunk holds chunk_rows records that are not blank.
             for record in reader:
                 if not record:
+                    continue
+                if skip:
+                    skip -= 1
                     continue
                 block.append(record)
                 lines.append(reader.line_num)
@@ -315,6 +341,130 @@ def _csv_chunks(
             ) from None
         except (OSError, EOFError) as exc:  # a damaged .gz file, a read error
             raise PingDataError(f"cannot be read: {exc}", source=path) from None
+
+
+def _csv_engine(engine: str) -> str:
+    choice = str(engine).strip().lower()
+    if choice not in ("auto", "arrow", "python"):
+        raise OptionError(f"engine: {engine!r} is not one of 'auto', 'arrow', 'python'")
+    if choice == "python":
+        return choice
+    try:
+        import pyarrow.csv  # noqa: F401
+    except ImportError as exc:
+        if choice == "arrow":
+            raise MissingDependencyError("pyarrow", "parquet", "engine='arrow'") from exc
+        return "python"
+    return "arrow"
+
+
+class _ArrowCannotRead(Exception):
+    """pyarrow could not read on; the standard library takes over."""
+
+
+def _arrow_csv_batches(
+    path: str, encoding: str, rename: Mapping[str, str]
+) -> tuple[dict[str, str], Iterator[Any]]:
+    """The wanted columns and a stream of record batches, every column as text."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    codec = encoding.strip().lower().replace("_", "-")
+    codec = "utf8" if codec in ("utf-8", "utf8", "utf-8-sig") else encoding
+    try:
+        source = pa.input_stream(path, compression="gzip" if path.lower().endswith(".gz") else None)
+        header = pacsv.open_csv(
+            source, read_options=pacsv.ReadOptions(encoding=codec, block_size=1 << 16)
+        ).schema.names
+        source.close()
+    except Exception as exc:  # any failure: the standard-library reader decides
+        raise _ArrowCannotRead(str(exc)) from None
+    positions = _resolve_columns(header, rename, path)
+    wanted = {name: header[pos] for name, pos in positions.items()}
+    if len(set(header)) != len(header):
+        raise _ArrowCannotRead("repeated column names")
+
+    def batches() -> Iterator[Any]:
+        try:
+            stream = pa.input_stream(
+                path, compression="gzip" if path.lower().endswith(".gz") else None
+            )
+            reader = pacsv.open_csv(
+                stream,
+                read_options=pacsv.ReadOptions(encoding=codec, block_size=8 << 20),
+                parse_options=pacsv.ParseOptions(newlines_in_values=True),
+                convert_options=pacsv.ConvertOptions(
+                    include_columns=list(wanted.values()),
+                    column_types={src: pa.string() for src in wanted.values()},
+                    null_values=[""],
+                    strings_can_be_null=True,
+                    quoted_strings_can_be_null=False,
+                ),
+            )
+            with stream:
+                while True:
+                    try:
+                        batch = reader.read_next_batch()
+                    except StopIteration:
+                        return
+                    yield batch
+        except Exception as exc:  # any failure: the standard-library reader decides
+            raise _ArrowCannotRead(str(exc)) from None
+
+    return wanted, batches()
+
+
+def _arrow_csv_chunks(
+    path: str,
+    encoding: str,
+    rename: Mapping[str, str],
+    chunk_rows: int,
+    options: dict[str, Any],
+) -> Iterator[PingTable]:
+    """Read CSV with pyarrow; hand over to :func:`_csv_chunks` where it cannot go on."""
+    import pyarrow as pa
+
+    if not os.path.exists(path) or os.path.isdir(path):
+        yield from _csv_chunks(path, encoding, rename, chunk_rows, options)
+        return
+    done = 0
+    try:
+        wanted, stream = _arrow_csv_batches(path, encoding, rename)
+    except _ArrowCannotRead:
+        yield from _csv_chunks(path, encoding, rename, chunk_rows, options)
+        return
+    pending: list[Any] = []
+    pending_rows = 0
+    finished = False
+    while not finished:
+        try:
+            batch = next(stream)
+        except StopIteration:
+            finished = True
+        except _ArrowCannotRead:
+            yield from _csv_chunks(path, encoding, rename, chunk_rows, options, skip=done)
+            return
+        else:
+            if batch.num_rows:
+                pending.append(batch)
+                pending_rows += batch.num_rows
+        while pending_rows >= chunk_rows or (finished and (pending_rows or done == 0)):
+            table = pa.Table.from_batches(pending, schema=pending[0].schema) if pending else None
+            take = min(chunk_rows, pending_rows)
+            if table is None:
+                empty = {name: np.zeros(0, dtype="<U1") for name in wanted}
+                yield build_pings(empty, rows=np.zeros(0, dtype=np.int64), origin=path, **options)
+                return
+            part = table.slice(0, take)
+            rest = table.slice(take)
+            pending = rest.to_batches() if rest.num_rows else []
+            pending_rows -= take
+            cols = {name: part.column(src).combine_chunks() for name, src in wanted.items()}
+            rows = np.arange(done, done + take, dtype=np.int64)
+            yield _arrow_block(cols, rows, path, options)
+            done += take
+            if finished and not pending_rows:
+                return
 
 
 def _csv_block(
@@ -416,21 +566,52 @@ def _arrow_block(
         if name == "t":
             continue
         if name in ("person_id", "source"):
-            plain[name] = arr.cast(pa.string()).to_numpy(zero_copy_only=False)
+            plain[name] = _arrow_labels(arr)
         elif pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type):
             plain[name] = arr.cast(pa.float64()).to_numpy(zero_copy_only=False)
         else:
-            plain[name] = arr.cast(pa.string()).to_numpy(zero_copy_only=False)
+            plain[name] = _arrow_text_numbers(arr)
     times = _arrow_times(cols["t"], options)
-    plain["t"] = _arrow_time_text(cols["t"])
+    if times.bad.any():  # the raw text is only needed for the rejected table
+        plain["t"] = np.asarray(
+            cols["t"].cast(pa.string()).to_numpy(zero_copy_only=False), dtype=object
+        )
     return build_pings(plain, rows=rows, times=times, origin=path, **options)
 
 
-def _arrow_time_text(arr: Any) -> NDArray[Any]:
-    """The raw time values as text, for the rejected table."""
+def _arrow_text_numbers(arr: Any) -> ConvertedNumbers | NDArray[Any]:
+    """Numbers written as text: Arrow converts them, or they go to the text checks.
+
+    Arrow's conversion is taken only when it reads every value; otherwise (a value
+    with spaces, a word, a Python-only spelling) the text goes to the same checks
+    the standard-library reader uses, which find and name the bad values.
+    """
     import pyarrow as pa
 
-    return np.asarray(arr.cast(pa.string()).to_numpy(zero_copy_only=False), dtype=object)
+    def text() -> NDArray[Any]:
+        return np.asarray(arr.cast(pa.string()).to_numpy(zero_copy_only=False), dtype=object)
+
+    try:
+        values = np.asarray(arr.cast(pa.float64()).to_numpy(zero_copy_only=False))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return text()
+    return ConvertedNumbers(values, text)
+
+
+def _arrow_labels(arr: Any) -> Labels:
+    """An Arrow column as :class:`~fencecheck.pings.Labels`, encoded by Arrow's hash table."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if not pa.types.is_dictionary(arr.type):
+        arr = pc.dictionary_encode(arr.cast(pa.string()))
+    else:
+        arr = arr.cast(pa.dictionary(arr.type.index_type, pa.string()))
+    codes = arr.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.intp)
+    values = np.asarray(arr.dictionary.to_numpy(zero_copy_only=False), dtype=object)
+    return Labels(codes, values)
 
 
 _UNIT_MS = {"s": 1000.0, "ms": 1.0, "us": 1e-3, "ns": 1e-6}
@@ -458,8 +639,30 @@ def _arrow_times(arr: Any, options: dict[str, Any]) -> ParsedTimes:
     if pa.types.is_integer(kind) or pa.types.is_floating(kind):
         values = arr.cast(pa.float64()).to_numpy(zero_copy_only=False)
         return parse_times(values, tz=options["tz"], epoch_unit=options["epoch_unit"])
-    text = arr.cast(pa.string()).to_numpy(zero_copy_only=False)
-    return parse_times(text, tz=options["tz"], epoch_unit=options["epoch_unit"])
+    return _arrow_text_times(arr, options)
+
+
+def _arrow_text_times(arr: Any, options: dict[str, Any]) -> ParsedTimes:
+    """Times written as text, parsed straight from Arrow's byte buffer."""
+    import pyarrow as pa
+
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    arr = arr.cast(pa.large_string())
+    n = len(arr)
+    _, offsets_buffer, data_buffer = arr.buffers()
+    offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[arr.offset : arr.offset + n + 1]
+    data = (
+        np.frombuffer(data_buffer, dtype=np.uint8)
+        if data_buffer is not None
+        else np.zeros(0, dtype=np.uint8)
+    )
+    lengths = np.diff(offsets)
+    if arr.null_count:
+        lengths[np.asarray(arr.is_null().to_numpy(zero_copy_only=False), dtype=bool)] = -1
+    return parse_text_buffer(
+        data, offsets[:-1], lengths, tz=options["tz"], epoch_unit=options["epoch_unit"]
+    )
 
 
 def _timestamp_ms(arr: Any, null: NDArray[np.bool_]) -> NDArray[np.int64]:

@@ -32,7 +32,7 @@ Examples
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +49,8 @@ __all__ = [
     "DEFAULT_ACCURACY_M",
     "OPTIONAL_COLUMNS",
     "REQUIRED_COLUMNS",
+    "ConvertedNumbers",
+    "Labels",
     "PersonRegistry",
     "PingTable",
     "build_pings",
@@ -60,6 +62,7 @@ DEFAULT_ACCURACY_M = {Source.GPS: 20.0, Source.WIFI: 60.0, Source.CELL: 1000.0}
 """Accuracy (68 % radius, metres) assumed for a ping whose row gives none."""
 
 _SOURCE_NAMES = np.array([s.value for s in Source])
+_SOURCE_VALUES = frozenset(s.value for s in Source)
 _ACCURACY_MAX = float(np.finfo(np.float32).max)
 _BISECT_LEAF = 32  # below this many values a failing block is read value by value
 
@@ -98,6 +101,23 @@ class PersonRegistry:
             codes[k] = code
         return codes[inverse.reshape(-1)]
 
+    def encode_distinct(self, ids: NDArray[Any]) -> NDArray[np.int32]:
+        """Codes for ids that are (mostly) distinct, one dictionary look-up each.
+
+        Unlike :meth:`encode` this does not sort: it is meant for the distinct
+        values of a column (:class:`Labels`), where the work is per value.
+        """
+        codes = np.empty(ids.shape[0], dtype=np.int32)
+        table = self._codes
+        for k, key in enumerate(ids.tolist()):
+            code = table.get(key)
+            if code is None:
+                code = len(self._ids)
+                table[key] = code
+                self._ids.append(key)
+            codes[k] = code
+        return codes
+
     def code(self, person_id: str) -> int:
         """The code of one id; ``KeyError`` when it has none."""
         return self._codes[person_id]
@@ -107,6 +127,87 @@ class PersonRegistry:
         out = np.empty(len(self._ids), dtype=object)
         out[:] = self._ids
         return out
+
+
+@dataclass(frozen=True)
+class Labels:
+    """A text column held as codes into its distinct values, as Arrow and pandas do.
+
+    Person ids and sources repeat a lot: checking and encoding the distinct
+    values once, then mapping codes, replaces per-row string work. Readers that
+    already have a dictionary (Arrow's ``dictionary_encode``, a pandas
+    ``Categorical``) pass it on as it is; :meth:`of` builds one from any array.
+
+    Attributes
+    ----------
+    codes : ndarray of intp
+        Per row, the position of its value in ``values``; -1 where missing.
+    values : ndarray of object
+        The distinct values as text (unstripped).
+
+    Examples
+    --------
+    >>> labels = Labels.of(np.array(["b", "a", None, "b"], dtype=object))
+    >>> labels.codes.tolist(), labels.values.tolist()
+    ([2, 1, -1, 2], ['', 'a', 'b'])
+    """
+
+    codes: NDArray[np.intp]
+    values: NDArray[np.object_]
+
+    @classmethod
+    def of(cls, column: Any) -> Labels:
+        """Labels of a column given as labels, a numpy array or anything array-like."""
+        if isinstance(column, Labels):
+            return column
+        raw = _as_1d(column)
+        text = _raw_text(raw)
+        missing = _missing_mask(raw)
+        uniq, inverse = np.unique(text, return_inverse=True)
+        codes = inverse.reshape(-1).astype(np.intp)
+        codes[missing] = -1
+        return cls(codes, _objects(uniq))
+
+    def __len__(self) -> int:
+        return int(self.codes.shape[0])
+
+    def text(self, mask: NDArray[np.bool_] | None = None) -> NDArray[np.object_]:
+        """Each row's value as text ('' where missing), for all rows or where ``mask``."""
+        codes = self.codes if mask is None else self.codes[mask]
+        values = np.append(self.values, "")  # code -1 picks the trailing ''
+        return _objects(values[codes])
+
+
+@dataclass(frozen=True)
+class ConvertedNumbers:
+    """Numbers a reader already converted from text, with that text made on demand.
+
+    The text is only needed for the rejected table (the raw value of a bad row),
+    so a reader that converts quickly (Arrow) need not keep it.
+
+    Attributes
+    ----------
+    values : ndarray of float64
+        The numbers; NaN where the text was empty.
+    text : callable
+        Returns the original text of every row.
+    """
+
+    values: NDArray[np.float64]
+    text: Callable[[], NDArray[Any]]
+
+
+class _Lazy:
+    """An array computed the first time it is indexed."""
+
+    def __init__(self, make: Callable[[], NDArray[Any]]) -> None:
+        self._make = make
+        self._values: NDArray[Any] | None = None
+
+    def __getitem__(self, key: Any) -> Any:
+        if self._values is None:
+            self._values = np.asarray(self._make())
+        return self._values[key]
 
 
 @dataclass(frozen=True)
@@ -344,13 +445,16 @@ def build_pings(
             f"found {', '.join(map(str, columns)) or 'none'}",
             source=origin,
         )
-    person_raw = _as_1d(columns["person_id"])
-    n = person_raw.shape[0]
+    person = Labels.of(columns["person_id"])
+    n = len(person)
     row = np.arange(n, dtype=np.int64) if rows is None else np.asarray(rows, dtype=np.int64)
     problems = _Problems(n)
 
-    person_text = _text(person_raw)
-    problems.add(person_text == "", "person_id", "missing person_id", person_raw)
+    person_ids = _text(person.values)  # each distinct id, stripped
+    blank_id = np.append(person_ids == "", True)  # code -1 (missing) is blank too
+    no_id = blank_id[person.codes]
+    if no_id.any():
+        problems.add(no_id, "person_id", "missing person_id", person.text())
 
     parsed = (
         times
@@ -377,21 +481,24 @@ def build_pings(
     )
 
     if "source" in columns and columns["source"] is not None:
-        source_raw = _as_1d(columns["source"])
-        source_text = np.char.lower(_text(source_raw).astype(str))
-        source = np.full(n, Source.parse(default_source_).code, dtype=np.int8)
-        known = source_text == ""
-        for member in Source:
-            hit = source_text == member.value
-            source[hit] = member.code
-            known |= hit
-        valid = ", ".join(m.value for m in Source)
-        problems.add(
-            ~known,
-            "source",
-            _format_each("source {} is not one of " + valid, source_text, ~known),
-            source_raw,
-        )
+        labels = Labels.of(columns["source"])
+        names = np.char.lower(_text(labels.values).astype(str))
+        # per distinct value: its code, the default for a blank, -1 for an unknown name
+        per_value = np.full(names.shape[0] + 1, default_source_.code, dtype=np.int8)
+        for i, name in enumerate(names.tolist()):
+            if name:
+                per_value[i] = Source.parse(name).code if name in _SOURCE_VALUES else -1
+        source = per_value[labels.codes]
+        unknown = source < 0
+        if unknown.any():
+            valid = ", ".join(m.value for m in Source)
+            shown = np.append(names, "")[labels.codes]
+            problems.add(
+                unknown,
+                "source",
+                _format_each("source {} is not one of " + valid, shown, unknown),
+                labels.text(),
+            )
     else:
         source = np.full(n, default_source_.code, dtype=np.int8)
 
@@ -434,7 +541,7 @@ def build_pings(
     ok = ~bad
     rejected = Rejected(
         row[bad],
-        _objects(person_text[bad]),
+        _objects(np.append(person_ids, "")[person.codes[bad]]),
         problems.field[bad],
         problems.reason[bad],
         np.array(["" if v is None else v for v in problems.value[bad]], dtype=object),
@@ -447,7 +554,7 @@ def build_pings(
         lon_ok, lat_ok = to_wgs84(lon_ok, lat_ok, datum_)
     return PingTable(
         row=row[ok],
-        person=registry.encode(person_text[ok]),
+        person=_register(registry, person_ids, person.codes[ok]),
         t=parsed.ms[ok],
         lon=np.ascontiguousarray(lon_ok, dtype=np.float64),
         lat=np.ascontiguousarray(lat_ok, dtype=np.float64),
@@ -461,6 +568,21 @@ def build_pings(
         datum=datum_.value,
         tz=zone_name(zone),
     )
+
+
+def _register(
+    registry: PersonRegistry, distinct_ids: NDArray[Any], codes: NDArray[np.intp]
+) -> NDArray[np.int32]:
+    """Registry codes for rows given as codes into ``distinct_ids``.
+
+    Ids are registered in order of first appearance, so that a file read whole
+    and the same file read chunk by chunk give every person the same code.
+    """
+    present, first = np.unique(codes, return_index=True)
+    order = present[np.argsort(first, kind="stable")]
+    lookup = np.zeros(distinct_ids.shape[0], dtype=np.int32)
+    lookup[order] = registry.encode_distinct(distinct_ids[order])
+    return lookup[codes]
 
 
 def _as_1d(values: Any) -> NDArray[Any]:
@@ -494,6 +616,15 @@ def _raw_text(values: NDArray[Any]) -> NDArray[np.str_]:
     return arr
 
 
+def _missing_mask(values: NDArray[Any]) -> NDArray[np.bool_]:
+    """Where values are None, NaN or pandas' NA / NaT (never for text arrays)."""
+    if values.dtype.kind == "O":
+        return _missing_objects(values)
+    if values.dtype.kind == "f":
+        return np.isnan(values)
+    return np.zeros(values.shape[0], dtype=bool)
+
+
 def _missing_objects(values: NDArray[np.object_]) -> NDArray[np.bool_]:
     """Where an object array holds None, NaN, or pandas' NA / NaT."""
     try:
@@ -515,12 +646,15 @@ def _missing_objects(values: NDArray[np.object_]) -> NDArray[np.bool_]:
 
 def _numbers(
     values: Any,
-) -> tuple[NDArray[np.float64], NDArray[np.bool_], NDArray[np.bool_], NDArray[Any]]:
+) -> tuple[NDArray[np.float64], NDArray[np.bool_], NDArray[np.bool_], Any]:
     """Read numbers: the values (NaN where none), missing, unreadable, and the raw values.
 
     Missing means empty, None or NaN; unreadable means text that is not a number.
     Infinities are read as such, for the caller to judge.
     """
+    if isinstance(values, ConvertedNumbers):
+        num = values.values
+        return num, np.isnan(num), np.zeros(num.shape[0], dtype=bool), _Lazy(values.text)
     raw = _as_1d(values)
     if raw.dtype.kind in "iuf":
         num = raw.astype(np.float64)
@@ -573,8 +707,8 @@ def _coordinate(
     return num, missing | unreadable | infinite, raw
 
 
-def _format_each(template: str, values: NDArray[Any], mask: NDArray[np.bool_]) -> NDArray[Any]:
-    reasons = np.full(values.shape[0], None, dtype=object)
+def _format_each(template: str, values: Any, mask: NDArray[np.bool_]) -> NDArray[Any]:
+    reasons = np.full(mask.shape[0], None, dtype=object)
     for i in np.flatnonzero(mask):
         value = values[i]
         value = value.item() if isinstance(value, np.generic) else value

@@ -48,6 +48,7 @@ __all__ = [
     "format_local",
     "format_utc",
     "local_ms_to_utc",
+    "parse_text_buffer",
     "parse_time",
     "parse_times",
     "resolve_zone",
@@ -268,121 +269,244 @@ def _from_text(
     length = np.char.str_len(text).astype(np.intp)
     width = max(int(length.max()), 1)
     text = text.astype(f"<U{width}")
-    codes = text.view(np.uint32).reshape(n, width).copy()
-
+    codes = text.view(np.uint32).reshape(n, width)
     empty = length == 0
     bad[empty] = True
     reasons[empty] = "missing time"
-
-    digit = (codes >= _ORD["0"]) & (codes <= _ORD["9"])
-    padded = np.arange(width)[None, :] >= length[:, None]
-    first_minus = codes[:, 0] == _ORD["-"]
-    digits_only = ~empty & np.all(
-        digit | padded | (first_minus[:, None] & (np.arange(width) == 0)), axis=1
-    )
-    digits_only &= ~(first_minus & (length == 1))
-    if digits_only.any():
-        where = np.flatnonzero(digits_only)
-        values = text[where].astype(np.float64)
-        _from_epoch(values, unit, ms, bad, reasons, where, text[where])
-
-    iso = ~empty & ~digits_only
-    for size in np.unique(length[iso]):
-        rows = np.flatnonzero(iso & (length == size))
-        group = _IsoGroup(codes[rows, :size])
-        local = np.zeros(rows.shape[0], dtype=np.int64)
-        failed = ~group.shaped | group.bad_offset
-        _parse_naive_bisect(group.body(), np.flatnonzero(~failed), local, failed)
-        for i in np.flatnonzero(failed):
-            value = str(text[rows[i]])
-            reasons[rows[i]] = (
-                f"{value!r} has a UTC offset out of range"
-                if group.bad_offset[i]
-                else f"{value!r} is not an ISO 8601 time or an epoch number"
-            )
-        bad[rows[failed]] = True
-        good = ~failed
-        aware = good & group.has_offset
-        ms[rows[aware]] = local[aware] - group.offset_min[aware] * 60_000
-        naive = good & ~group.has_offset
-        if naive.any():
-            ms[rows[naive]] = local_ms_to_utc(local[naive], zone)
+    # Only ASCII can be a time; anything else is refused before the byte view below.
+    foreign = (codes > 127).any(axis=1)
+    for size in np.unique(length[~empty]):
+        rows = np.flatnonzero((length == size) & ~foreign)
+        if rows.shape[0]:
+            _parse_group(codes[rows, :size].astype(np.uint8), rows, zone, unit, ms, bad, reasons)
+    for i in np.flatnonzero(foreign):
+        bad[i] = True
+        reasons[i] = f"{str(text[i])!r} is not an ISO 8601 time or an epoch number"
 
 
-class _IsoGroup:
-    """ISO 8601 strings of one length, as a (rows, length) array of code points.
+def parse_text_buffer(
+    data: NDArray[np.uint8],
+    starts: NDArray[np.int64],
+    lengths: NDArray[np.int64],
+    *,
+    tz: str | _dt.tzinfo | None = None,
+    epoch_unit: EpochUnit | str = EpochUnit.S,
+) -> ParsedTimes:
+    """Parse times held as UTF-8 bytes in one buffer (Arrow's string layout).
 
-    With one length per group every field sits at a fixed column, so the checks
-    below are column slices rather than per-row indexing.
+    Row ``i`` is ``data[starts[i] : starts[i] + lengths[i]]``; a negative length
+    marks a missing value. No Python string is made for a well-formed value.
+
+    Examples
+    --------
+    >>> raw = b"2022-05-02T08:00+08:00" + b"2022-05-02 08:00"
+    >>> p = parse_text_buffer(np.frombuffer(raw, np.uint8), np.array([0, 22]), np.array([22, 16]))
+    >>> p.ms.tolist() == [1651449600000] * 2
+    True
     """
+    zone = resolve_zone(tz)
+    unit = EpochUnit.parse(epoch_unit)
+    n = starts.shape[0]
+    ms = np.zeros(n, dtype=np.int64)
+    bad = np.zeros(n, dtype=bool)
+    reasons = np.full(n, None, dtype=object)
+    missing = lengths <= 0
+    bad[missing] = True
+    reasons[missing] = "missing time"
+    present = np.flatnonzero(~missing)
+    firsts = data[starts[present]]
+    lasts = data[starts[present] + lengths[present] - 1]
+    # Values with surrounding spaces or non-ASCII bytes take the general path.
+    odd = (firsts <= 32) | (lasts <= 32) | (firsts > 127) | (lasts > 127)
+    for size in np.unique(lengths[present[~odd]]):
+        rows = present[~odd][lengths[present[~odd]] == size]
+        matrix = np.empty((rows.shape[0], size), dtype=np.uint8)
+        first_byte = starts[rows]
+        for col in range(size):  # column by column: no (rows x size) index array
+            matrix[:, col] = data[first_byte + col]
+        foreign = (matrix > 127).any(axis=1)
+        if foreign.any():
+            odd_rows = rows[foreign]
+            present_odd = np.union1d(present[odd], odd_rows)
+            odd = np.isin(present, present_odd)
+            rows, matrix = rows[~foreign], matrix[~foreign]
+        _parse_group(matrix, rows, zone, unit, ms, bad, reasons)
+    if odd.any():
+        rows = present[odd]
+        text = np.array(
+            [
+                bytes(data[s : s + k]).decode("utf-8", "replace")
+                for s, k in zip(starts[rows].tolist(), lengths[rows].tolist(), strict=True)
+            ],
+            dtype=object,
+        )
+        sub = parse_times(text, tz=zone, epoch_unit=unit)
+        ms[rows], bad[rows], reasons[rows] = sub.ms, sub.bad, sub.reasons
+    ms[bad] = 0
+    return ParsedTimes(ms, bad, reasons)
 
-    def __init__(self, codes: NDArray[np.uint32]) -> None:
-        self.codes = codes.copy()
-        m, size = codes.shape
-        self.size = size
-        self.has_offset = np.zeros(m, dtype=bool)
-        self.bad_offset = np.zeros(m, dtype=bool)
-        self.offset_min = np.zeros(m, dtype=np.int64)
-        self.cut_at = np.full(m, size, dtype=np.intp)
-        last = codes[:, size - 1]
-        zulu = (last == _ORD["Z"]) | (last == _ORD["z"])
-        self.has_offset |= zulu
-        self.cut_at[zulu] = size - 1
-        # ±HH:MM, ±HHMM, ±HH after at least 'YYYY-MM-DDTHH' (13 characters).
-        for back, colon, minutes in ((6, True, True), (5, False, True), (3, False, False)):
-            sign_at = size - back
-            if sign_at < 13:
-                continue
-            cand = ~self.has_offset & self._is_sign(sign_at)
-            cand &= self._digit(sign_at + 1) & self._digit(sign_at + 2)
-            minute_at = sign_at + (4 if colon else 3)
-            if colon:
-                cand &= codes[:, sign_at + 3] == _ORD[":"]
-            if minutes:
-                cand &= self._digit(minute_at) & self._digit(minute_at + 1)
-            if not cand.any():
-                continue
-            hours = self._number(sign_at + 1)
-            mins = self._number(minute_at) if minutes else np.zeros(m, dtype=np.int64)
-            sign = np.where(codes[:, sign_at] == _ORD["-"], -1, 1)
-            self.offset_min[cand] = (sign * (hours * 60 + mins))[cand]
-            self.bad_offset |= cand & ((hours > 23) | (mins > 59))
-            self.has_offset |= cand
-            self.cut_at[cand] = sign_at
-        # A numeric date must open the value: this refuses numpy's 'now', 'today', 'NaT'.
-        self.shaped = np.ones(m, dtype=bool)
-        if size < 10:
-            self.shaped[:] = False
-        else:
-            for col in range(4):
-                self.shaped &= self._digit(col)
-            self.shaped &= codes[:, 4] == _ORD["-"]
 
-    def _digit(self, col: int) -> NDArray[np.bool_]:
-        column = self.codes[:, col]
-        return (column >= _ORD["0"]) & (column <= _ORD["9"])
+def _parse_group(
+    c: NDArray[np.uint8],
+    rows: NDArray[np.intp],
+    zone: _dt.tzinfo,
+    unit: EpochUnit,
+    ms: NDArray[np.int64],
+    bad: NDArray[np.bool_],
+    reasons: NDArray[np.object_],
+) -> None:
+    """Parse ASCII values of one length, one row of ``c`` each, into ``ms`` at ``rows``."""
+    m, size = c.shape
+    digit = (c >= _ORD["0"]) & (c <= _ORD["9"])
+    minus_first = c[:, 0] == _ORD["-"]
+    epoch = digit[:, 1:].all(axis=1) & (digit[:, 0] | (minus_first & (size > 1)))
+    if epoch.any():
+        where = np.flatnonzero(epoch)
+        raw = c[where].view(f"S{size}").reshape(-1)
+        _from_epoch(raw.astype(np.float64), unit, ms, bad, reasons, rows[where], raw.astype(str))
+    iso = ~epoch
+    if not iso.any():
+        return
+    c, rows, digit = c[iso], rows[iso], digit[iso]
+    m = c.shape[0]
+    cut = np.full(m, size, dtype=np.intp)
+    offset_min = np.zeros(m, dtype=np.int64)
+    has_offset = (c[:, size - 1] == _ORD["Z"]) | (c[:, size - 1] == _ORD["z"])
+    cut[has_offset] = size - 1
+    bad_offset = np.zeros(m, dtype=bool)
 
-    def _is_sign(self, col: int) -> NDArray[np.bool_]:
-        column = self.codes[:, col]
-        return (column == _ORD["+"]) | (column == _ORD["-"])
+    def number(col: int) -> NDArray[np.int64]:
+        return (c[:, col].astype(np.int64) - _ORD["0"]) * 10 + (
+            c[:, col + 1].astype(np.int64) - _ORD["0"]
+        )
 
-    def _number(self, col: int) -> NDArray[np.int64]:
-        tens = self.codes[:, col].astype(np.int64) - _ORD["0"]
-        ones = self.codes[:, col + 1].astype(np.int64) - _ORD["0"]
-        return tens * 10 + ones
+    # ±HH:MM, ±HHMM, ±HH after at least 'YYYY-MM-DDTHH' (13 characters).
+    for back, colon, minutes in ((6, True, True), (5, False, True), (3, False, False)):
+        sign_at = size - back
+        if sign_at < 13:
+            continue
+        sign = c[:, sign_at]
+        cand = ~has_offset & ((sign == _ORD["+"]) | (sign == _ORD["-"]))
+        cand &= digit[:, sign_at + 1] & digit[:, sign_at + 2]
+        minute_at = sign_at + (4 if colon else 3)
+        if colon:
+            cand &= c[:, sign_at + 3] == _ORD[":"]
+        if minutes:
+            cand &= digit[:, minute_at] & digit[:, minute_at + 1]
+        if not cand.any():
+            continue
+        hours = number(sign_at + 1)
+        mins = number(minute_at) if minutes else np.zeros(m, dtype=np.int64)
+        value = np.where(sign == _ORD["-"], -1, 1) * (hours * 60 + mins)
+        offset_min[cand] = value[cand]
+        bad_offset |= cand & ((hours > 23) | (mins > 59))
+        has_offset |= cand
+        cut[cand] = sign_at
 
-    def body(self) -> NDArray[np.str_]:
-        """The strings without their offsets, 't' separators made 'T'."""
-        body = self.codes.copy()
-        if self.size > 10:
-            lower_t = body[:, 10] == _ORD["t"]
-            body[lower_t, 10] = _ORD["T"]
-        body[np.arange(self.size)[None, :] >= self.cut_at[:, None]] = 0
-        return body.view(f"<U{self.size}").reshape(-1)
+    local = np.zeros(m, dtype=np.int64)
+    failed = bad_offset.copy()
+    for body in np.unique(cut):
+        sel = np.flatnonzero((cut == body) & ~bad_offset)
+        if sel.shape[0]:
+            local[sel], failed[sel] = _parse_body(c[sel, :body], digit[sel, :body])
+    for i in np.flatnonzero(failed):
+        value = c[i].tobytes().decode("ascii")
+        reasons[rows[i]] = (
+            f"{value!r} has a UTC offset out of range"
+            if bad_offset[i]
+            else f"{value!r} is not an ISO 8601 time or an epoch number"
+        )
+    bad[rows[failed]] = True
+    good = ~failed
+    aware = good & has_offset
+    ms[rows[aware]] = local[aware] - offset_min[aware] * 60_000
+    naive = good & ~has_offset
+    if naive.any():
+        ms[rows[naive]] = local_ms_to_utc(local[naive], zone)
+
+
+_SEPARATORS = {4: (b"-",), 7: (b"-",), 10: (b"T", b"t", b" "), 13: (b":",), 16: (b":",)}
+_DAYS_BEFORE_MONTH = np.array([0, 306, 337, 0, 31, 61, 92, 122, 153, 184, 214, 245, 275])
+
+
+def _parse_body(
+    c: NDArray[np.uint8], digit: NDArray[np.bool_]
+) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+    """Naive ISO 8601 bodies of one length: local milliseconds and which failed.
+
+    ``YYYY-MM-DD[Thh[:mm[:ss[.fff…]]]]`` is read by integer arithmetic; any other
+    form that starts with a numeric date goes to numpy's datetime parser, which
+    refuses what it cannot read. Values are checked: month 1–12, a day that the
+    month has, hour 0–23, minute and second 0–59.
+    """
+    m, size = c.shape
+    out = np.zeros(m, dtype=np.int64)
+    if size < 10:
+        return out, np.ones(m, dtype=bool)
+    shaped = digit[:, :4].all(axis=1) & (c[:, 4] == _ORD["-"])
+    fast = shaped.copy()
+    layout = size in (10, 13, 16, 19) or (size >= 21 and size <= 29)
+    if not layout:
+        fast[:] = False
+    else:
+        for col in range(min(size, 19)):
+            if col in _SEPARATORS:
+                ok = np.zeros(m, dtype=bool)
+                for sep in _SEPARATORS[col]:
+                    ok |= c[:, col] == sep[0]
+                fast &= ok
+            else:
+                fast &= digit[:, col]
+        if size > 19:
+            fast &= c[:, 19] == ord(".")
+            fast &= digit[:, 20:].all(axis=1)
+    failed = ~shaped
+    if fast.any():
+        f = np.flatnonzero(fast)
+        cf = c[f]
+
+        def field(col: int, width: int) -> NDArray[np.int64]:
+            value = np.zeros(f.shape[0], dtype=np.int64)
+            for k in range(width):
+                value = value * 10 + (cf[:, col + k].astype(np.int64) - _ORD["0"])
+            return value
+
+        year, month, day = field(0, 4), field(5, 2), field(8, 2)
+        hour = field(11, 2) if size >= 13 else 0
+        minute = field(14, 2) if size >= 16 else 0
+        second = field(17, 2) if size >= 19 else 0
+        millis = np.zeros(f.shape[0], dtype=np.int64)
+        if size > 19:
+            digits = min(size - 20, 3)
+            millis = field(20, digits) * 10 ** (3 - digits)
+        leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+        month_ok = (month >= 1) & (month <= 12)
+        days_in = np.where(month == 2, 28 + leap, 30 + ((np.clip(month, 1, 12) + (month >= 8)) % 2))
+        valid = month_ok & (day >= 1) & (day <= days_in)
+        valid &= (np.asarray(hour) <= 23) & (np.asarray(minute) <= 59) & (np.asarray(second) <= 59)
+        # days since 1970-01-01 of a proleptic Gregorian date (Hinnant's algorithm)
+        y = year - (month <= 2)
+        era = np.floor_divide(y, 400)
+        yoe = y - era * 400
+        doy = _DAYS_BEFORE_MONTH[np.clip(month, 0, 12)] + day - 1
+        doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+        days = era * 146_097 + doe - 719_468
+        out[f] = ((days * 24 + hour) * 60 + minute) * 60_000 + second * 1000 + millis
+        failed[f[~valid]] = True
+    slow = np.flatnonzero(shaped & ~fast)
+    if slow.shape[0]:
+        text = c.view(f"S{size}").reshape(-1).copy()
+        lower_t = (c[:, 10] == _ORD["t"]) if size > 10 else np.zeros(m, dtype=bool)
+        if lower_t.any():
+            fixed = c.copy()
+            fixed[lower_t, 10] = _ORD["T"]
+            text = fixed.view(f"S{size}").reshape(-1)
+        _parse_naive_bisect(text, slow, out, failed)
+    return out, failed
 
 
 def _parse_naive_bisect(
-    body: NDArray[np.str_],
+    body: NDArray[Any],
     idx: NDArray[np.intp],
     out: NDArray[np.int64],
     failed: NDArray[np.bool_],
