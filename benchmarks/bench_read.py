@@ -40,12 +40,12 @@ sys.path.insert(0, str(HERE))
 READERS = ("fencecheck_csv", "pandas_csv", "fencecheck_parquet", "pandas_parquet")
 
 
-def _digest(person: np.ndarray, t_ms: np.ndarray, lon: np.ndarray, lat: np.ndarray,
-            acc: np.ndarray) -> str:
+def _digest(
+    person: np.ndarray, t_ms: np.ndarray, lon: np.ndarray, lat: np.ndarray, acc: np.ndarray
+) -> str:
     h = hashlib.sha256()
     h.update("\n".join(map(str, person.tolist())).encode())
-    for arr, dtype in ((t_ms, np.int64), (lon, np.float64), (lat, np.float64),
-                       (acc, np.float32)):
+    for arr, dtype in ((t_ms, np.int64), (lon, np.float64), (lat, np.float64), (acc, np.float32)):
         h.update(np.ascontiguousarray(arr, dtype=dtype).tobytes())
     return h.hexdigest()[:16]
 
@@ -55,8 +55,9 @@ def _read(reader: str, path: Path) -> tuple[int, str]:
         import fencecheck
 
         table = fencecheck.read_pings(path)
-        return len(table), _digest(table.person_ids(), table.t, table.lon, table.lat,
-                                   table.accuracy_m)
+        return len(table), _digest(
+            table.person_ids(), table.t, table.lon, table.lat, table.accuracy_m
+        )
     import pandas as pd
 
     if reader == "pandas_csv":
@@ -65,8 +66,13 @@ def _read(reader: str, path: Path) -> tuple[int, str]:
     else:
         frame = pd.read_parquet(path)
     t_ms = frame["t"].to_numpy(dtype="datetime64[ms]").view(np.int64)
-    return len(frame), _digest(frame["person_id"].to_numpy(), t_ms, frame["lon"].to_numpy(),
-                               frame["lat"].to_numpy(), frame["accuracy_m"].to_numpy())
+    return len(frame), _digest(
+        frame["person_id"].to_numpy(),
+        t_ms,
+        frame["lon"].to_numpy(),
+        frame["lat"].to_numpy(),
+        frame["accuracy_m"].to_numpy(),
+    )
 
 
 def worker(reader: str, path: Path, repeat: int) -> None:
@@ -78,8 +84,11 @@ def worker(reader: str, path: Path, repeat: int) -> None:
         rows, digest = _read(reader, path)
         times.append(time.perf_counter() - start)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"reader": reader, "rows": rows, "digest": digest, "times": times,
-                      "peak_mb": peak_mb}))
+    print(
+        json.dumps(
+            {"reader": reader, "rows": rows, "digest": digest, "times": times, "peak_mb": peak_mb}
+        )
+    )
 
 
 def main() -> None:
@@ -108,9 +117,19 @@ def main() -> None:
     for reader in args.readers.split(","):
         path = csv_path if reader.endswith("csv") else parquet_path
         proc = subprocess.run(
-            [sys.executable, __file__, "--worker", reader, "--path", str(path),
-             "--repeat", str(args.repeat)],
-            capture_output=True, text=True, check=True,
+            [
+                sys.executable,
+                __file__,
+                "--worker",
+                reader,
+                "--path",
+                str(path),
+                "--repeat",
+                str(args.repeat),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
         )
         results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
     digests = {r["digest"] for r in results}
@@ -118,18 +137,25 @@ def main() -> None:
         for r in results:
             print(f"{r['reader']:20s} rows {r['rows']} digest {r['digest']}", file=sys.stderr)
         raise SystemExit("readers disagree: no timings printed")
-    print(f"# {args.rows:,} pings, {args.repeat} runs each, median; "
-          f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}; "
-          f"answers identical (digest {digests.pop()})")
-    baseline = {r["reader"].split("_")[1]: statistics.median(r["times"]) for r in results
-                if r["reader"].startswith("pandas")}
+    print(
+        f"# {args.rows:,} pings, {args.repeat} runs each, median; "
+        f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}; "
+        f"answers identical (digest {digests.pop()})"
+    )
+    baseline = {
+        r["reader"].split("_")[1]: statistics.median(r["times"])
+        for r in results
+        if r["reader"].startswith("pandas")
+    }
     print(f"{'reader':20s} {'median s':>9s} {'M rows/s':>9s} {'vs pandas':>9s} {'peak MB':>8s}")
     for r in results:
         med = statistics.median(r["times"])
         kind = r["reader"].split("_")[1]
         ratio = baseline.get(kind, float("nan")) / med
-        print(f"{r['reader']:20s} {med:9.3f} {args.rows / med / 1e6:9.2f} {ratio:8.2f}x "
-              f"{r['peak_mb']:8.0f}")
+        print(
+            f"{r['reader']:20s} {med:9.3f} {args.rows / med / 1e6:9.2f} {ratio:8.2f}x "
+            f"{r['peak_mb']:8.0f}"
+        )
 
 
 if __name__ == "__main__":

@@ -51,33 +51,44 @@ def test_bad_row_under_raise_is_one_line_with_exit_1(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     pings = tmp_path / "pings.csv"
-    pings.write_text("person_id,t,lon,lat\nA,2022-05-01T08:00:00+08:00,116.4,39.9\n"
-                     "B,yesterday,116.4,39.9\n", encoding="utf-8")
+    pings.write_text(
+        "person_id,t,lon,lat\nA,2022-05-01T08:00:00+08:00,116.4,39.9\nB,yesterday,116.4,39.9\n",
+        encoding="utf-8",
+    )
     code, out, err = run(["validate", "--pings", str(pings)], capsys)
     assert code == 1 and out == ""
     lines = err.strip().splitlines()
     assert len(lines) == 1
-    assert lines[0] == (f"fencecheck: error: {pings}: row 1: t: "
-                        "'yesterday' is not an ISO 8601 time or an epoch number")
+    assert lines[0] == (
+        f"fencecheck: error: {pings}: row 1: t: "
+        "'yesterday' is not an ISO 8601 time or an epoch number"
+    )
 
 
 def test_reject_writes_the_rejected_rows_and_succeeds(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     pings = tmp_path / "pings.csv"
-    pings.write_text("person_id,t,lon,lat,accuracy_m\nA,2022-05-01T08:00:00+08:00,116.4,39.9,10\n"
-                     "B,2022-05-01T08:00:00+08:00,39.9,116.4,10\n"
-                     "C,2022-05-01T08:00:00+08:00,116.4,39.9,-3\n", encoding="utf-8")
+    pings.write_text(
+        "person_id,t,lon,lat,accuracy_m\nA,2022-05-01T08:00:00+08:00,116.4,39.9,10\n"
+        "B,2022-05-01T08:00:00+08:00,39.9,116.4,10\n"
+        "C,2022-05-01T08:00:00+08:00,116.4,39.9,-3\n",
+        encoding="utf-8",
+    )
     rejected = tmp_path / "rejected.csv"
-    code, _, err = run(["validate", "--pings", str(pings), "--on-error", "reject",
-                        "--rejected", str(rejected)], capsys)
+    code, _, err = run(
+        ["validate", "--pings", str(pings), "--on-error", "reject", "--rejected", str(rejected)],
+        capsys,
+    )
     assert code == 0
     assert "3 rows read, 1 pings of 1 people, 2 rejected" in err
     assert f"reasons written to {rejected}" in err
     with rejected.open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    assert [(r["row"], r["id"], r["field"]) for r in rows] == [("1", "B", "lat"),
-                                                               ("2", "C", "accuracy_m")]
+    assert [(r["row"], r["id"], r["field"]) for r in rows] == [
+        ("1", "B", "lat"),
+        ("2", "C", "accuracy_m"),
+    ]
     assert "look swapped" in rows[0]["reason"]
 
 
@@ -99,7 +110,7 @@ def test_invalid_fence_raise_and_repair(tmp_path: Path, capsys: pytest.CaptureFi
     bowtie.write_text(
         '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": '
         '{"id": "B1", "start": "2022-05-01"}, "geometry": {"type": "Polygon", "coordinates": '
-        '[[[116.40, 39.90], [116.41, 39.91], [116.41, 39.90], [116.40, 39.91], [116.40, 39.90]]]'
+        "[[[116.40, 39.90], [116.41, 39.91], [116.41, 39.90], [116.40, 39.91], [116.40, 39.90]]]"
         "}}]}",
         encoding="utf-8",
     )
@@ -130,15 +141,27 @@ def test_console_script_never_shows_a_traceback(tmp_path: Path) -> None:
     pings.write_bytes("person_id,t,lon,lat\n张三,2022-05-01 08:00,116.4,39.9\n".encode("gb18030"))
     result = subprocess.run(
         [sys.executable, "-m", "fencecheck", "validate", "--pings", str(pings)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert "--encoding gb18030" in result.stderr
     ok = subprocess.run(
-        [sys.executable, "-m", "fencecheck", "validate", "--pings", str(pings),
-         "--encoding", "gb18030"],
-        capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "fencecheck",
+            "validate",
+            "--pings",
+            str(pings),
+            "--encoding",
+            "gb18030",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert ok.returncode == 0, ok.stderr
     assert "1 pings of 1 people" in ok.stderr

@@ -23,8 +23,13 @@ from fencecheck.times import OPEN_END, parse_time
 from support import SAMPLES, shared_file
 
 SQUARE = [[116.40, 39.90], [116.41, 39.90], [116.41, 39.91], [116.40, 39.91], [116.40, 39.90]]
-HOLE = [[116.403, 39.903], [116.403, 39.906], [116.406, 39.906], [116.406, 39.903],
-        [116.403, 39.903]]
+HOLE = [
+    [116.403, 39.903],
+    [116.403, 39.906],
+    [116.406, 39.906],
+    [116.406, 39.903],
+    [116.403, 39.903],
+]
 
 
 def feature(**props: Any) -> dict[str, Any]:
@@ -87,12 +92,20 @@ def test_take_keeps_windows_with_their_fences() -> None:
 
 
 def test_overlapping_and_touching_windows_are_merged_and_sorted() -> None:
-    fences = read_fences(collection(feature(
-        start=_DROP,
-        windows=[["2022-05-05", "2022-05-07"], ["2022-05-01", "2022-05-03"],
-                 ["2022-05-02", "2022-05-04"], ["2022-05-04", "2022-05-05"],
-                 ["2022-05-10", None]],
-    )))
+    fences = read_fences(
+        collection(
+            feature(
+                start=_DROP,
+                windows=[
+                    ["2022-05-05", "2022-05-07"],
+                    ["2022-05-01", "2022-05-03"],
+                    ["2022-05-02", "2022-05-04"],
+                    ["2022-05-04", "2022-05-05"],
+                    ["2022-05-10", None],
+                ],
+            )
+        )
+    )
     assert fences.windows_of("F1") == [
         (parse_time("2022-05-01"), parse_time("2022-05-07")),
         (parse_time("2022-05-10"), OPEN_END),
@@ -118,8 +131,12 @@ def test_naive_window_times_use_the_zone() -> None:
     assert shanghai.window_start[0] == utc.window_start[0] - 8 * 3_600_000
     assert utc.tz == "UTC"
     aware = read_fences(collection(feature(start="2022-05-01T00:00:00Z")), tz="UTC")
-    assert aware.window_start[0] == read_fences(collection(feature(
-        start="2022-05-01T08:00:00+08:00")), tz="America/New_York").window_start[0]
+    assert (
+        aware.window_start[0]
+        == read_fences(
+            collection(feature(start="2022-05-01T08:00:00+08:00")), tz="America/New_York"
+        ).window_start[0]
+    )
 
 
 def test_a_fence_with_only_empty_windows_is_kept_and_warned_about() -> None:
@@ -138,44 +155,136 @@ BAD_FEATURES = [
     ("missing start", feature(start=_DROP), "F1", "start", "missing start"),
     ("unreadable start", feature(start="May 1st"), "F1", "start", "unreadable time"),
     ("unreadable end", feature(end="2022-05-32"), "F1", "end", "unreadable time"),
-    ("end before start", feature(start="2022-05-03", end="2022-05-01"), "F1", "end",
-     "is before start"),
+    (
+        "end before start",
+        feature(start="2022-05-03", end="2022-05-01"),
+        "F1",
+        "end",
+        "is before start",
+    ),
     ("both forms", feature(windows=[["2022-05-01", None]]), "F1", "windows", "not both"),
-    ("window not a pair", feature(start=_DROP, windows=[["2022-05-01"]]), "F1", "windows[0]",
-     "[start, end] pair"),
-    ("window end before start", feature(start=_DROP, windows=[["2022-05-03", "2022-05-01"]]),
-     "F1", "windows[0]", "is before start"),
+    (
+        "window not a pair",
+        feature(start=_DROP, windows=[["2022-05-01"]]),
+        "F1",
+        "windows[0]",
+        "[start, end] pair",
+    ),
+    (
+        "window end before start",
+        feature(start=_DROP, windows=[["2022-05-03", "2022-05-01"]]),
+        "F1",
+        "windows[0]",
+        "is before start",
+    ),
     ("negative margin", feature(buffer_m=-5), "F1", "buffer_m", ">= 0"),
     ("margin as text", feature(buffer_m="30"), "F1", "buffer_m", "number of metres"),
     ("margin infinite", feature(buffer_m=float("inf")), "F1", "buffer_m", "finite"),
     ("no geometry", feature(geometry=None), "F1", "geometry", "missing geometry"),
-    ("line", feature(geometry={"type": "LineString", "coordinates": SQUARE}), "F1", "geometry",
-     "got LineString"),
-    ("collection", feature(geometry={"type": "GeometryCollection", "geometries": []}), "F1",
-     "geometry", "GeometryCollection"),
-    ("point without margin", feature(geometry={"type": "Point", "coordinates": [116.4, 39.9]}),
-     "F1", "geometry", "needs buffer_m > 0"),
-    ("unclosed ring", feature(geometry={"type": "Polygon", "coordinates": [SQUARE[:-1]]}), "F1",
-     "geometry", "not closed"),
-    ("short ring", feature(geometry={"type": "Polygon", "coordinates": [
-        [SQUARE[0], SQUARE[1], SQUARE[0]]]}), "F1", "geometry", "needs at least 4"),
-    ("empty polygon", feature(geometry={"type": "Polygon", "coordinates": []}), "F1", "geometry",
-     "no rings"),
-    ("empty multipolygon", feature(geometry={"type": "MultiPolygon", "coordinates": []}), "F1",
-     "geometry", "empty MultiPolygon"),
-    ("positions not numbers", feature(geometry={"type": "Polygon", "coordinates": [
-        [["a", "b"]] * 4]}), "F1", "geometry", "list of [lon, lat]"),
-    ("ragged ring", feature(geometry={"type": "Polygon", "coordinates": [[[1, 2], [3]]]}), "F1",
-     "geometry", "malformed geometry"),
-    ("out of range", feature(geometry={"type": "Polygon", "coordinates": [
-        [[x + 100, y] for x, y in SQUARE]]}), "F1", "geometry", "outside lon [-180, 180]"),
-    ("swapped", feature(geometry={"type": "Polygon", "coordinates": [
-        [[y, x] for x, y in SQUARE]]}), "F1", "geometry", "look swapped"),
-    ("not finite", feature(geometry={"type": "Point", "coordinates": [float("inf"), 39.9]},
-                           buffer_m=50), "F1", "geometry", "not finite"),
-    ("self-intersecting", feature(geometry={"type": "Polygon", "coordinates": [[
-        [116.40, 39.90], [116.41, 39.91], [116.41, 39.90], [116.40, 39.91], [116.40, 39.90]]]}),
-     "F1", "geometry", "Self-intersection"),
+    (
+        "line",
+        feature(geometry={"type": "LineString", "coordinates": SQUARE}),
+        "F1",
+        "geometry",
+        "got LineString",
+    ),
+    (
+        "collection",
+        feature(geometry={"type": "GeometryCollection", "geometries": []}),
+        "F1",
+        "geometry",
+        "GeometryCollection",
+    ),
+    (
+        "point without margin",
+        feature(geometry={"type": "Point", "coordinates": [116.4, 39.9]}),
+        "F1",
+        "geometry",
+        "needs buffer_m > 0",
+    ),
+    (
+        "unclosed ring",
+        feature(geometry={"type": "Polygon", "coordinates": [SQUARE[:-1]]}),
+        "F1",
+        "geometry",
+        "not closed",
+    ),
+    (
+        "short ring",
+        feature(geometry={"type": "Polygon", "coordinates": [[SQUARE[0], SQUARE[1], SQUARE[0]]]}),
+        "F1",
+        "geometry",
+        "needs at least 4",
+    ),
+    (
+        "empty polygon",
+        feature(geometry={"type": "Polygon", "coordinates": []}),
+        "F1",
+        "geometry",
+        "no rings",
+    ),
+    (
+        "empty multipolygon",
+        feature(geometry={"type": "MultiPolygon", "coordinates": []}),
+        "F1",
+        "geometry",
+        "empty MultiPolygon",
+    ),
+    (
+        "positions not numbers",
+        feature(geometry={"type": "Polygon", "coordinates": [[["a", "b"]] * 4]}),
+        "F1",
+        "geometry",
+        "list of [lon, lat]",
+    ),
+    (
+        "ragged ring",
+        feature(geometry={"type": "Polygon", "coordinates": [[[1, 2], [3]]]}),
+        "F1",
+        "geometry",
+        "malformed geometry",
+    ),
+    (
+        "out of range",
+        feature(geometry={"type": "Polygon", "coordinates": [[[x + 100, y] for x, y in SQUARE]]}),
+        "F1",
+        "geometry",
+        "outside lon [-180, 180]",
+    ),
+    (
+        "swapped",
+        feature(geometry={"type": "Polygon", "coordinates": [[[y, x] for x, y in SQUARE]]}),
+        "F1",
+        "geometry",
+        "look swapped",
+    ),
+    (
+        "not finite",
+        feature(geometry={"type": "Point", "coordinates": [float("inf"), 39.9]}, buffer_m=50),
+        "F1",
+        "geometry",
+        "not finite",
+    ),
+    (
+        "self-intersecting",
+        feature(
+            geometry={
+                "type": "Polygon",
+                "coordinates": [
+                    [
+                        [116.40, 39.90],
+                        [116.41, 39.91],
+                        [116.41, 39.90],
+                        [116.40, 39.91],
+                        [116.40, 39.90],
+                    ]
+                ],
+            }
+        ),
+        "F1",
+        "geometry",
+        "Self-intersection",
+    ),
     ("not a feature", "just text", "#0", "feature", "not a GeoJSON Feature"),
 ]
 
@@ -211,7 +320,7 @@ def test_each_bad_feature_is_set_aside_under_reject(
     fences = read_fences(collection(good, bad), on_error="reject")
     assert fences.ids.tolist() == ["G0"]
     assert len(fences) + len(fences.rejected) == 2
-    (row, ident, got_field, got_reason, _), = fences.rejected.records()
+    ((row, ident, got_field, got_reason, _),) = fences.rejected.records()
     assert row == 1 and got_field == field
     assert ident == ("" if label.startswith("#") else label)
     if reason:
@@ -220,8 +329,11 @@ def test_each_bad_feature_is_set_aside_under_reject(
 
 def test_duplicate_ids_name_the_first_holder() -> None:
     doc = collection(feature(id="A"), feature(id="B"), feature(id="A"))
-    with pytest.raises(FenceDataError, match=r"feature A: id: duplicate id 'A' \(first used by "
-                                             r"feature #0\)"):
+    with pytest.raises(
+        FenceDataError,
+        match=r"feature A: id: duplicate id 'A' \(first used by "
+        r"feature #0\)",
+    ):
         read_fences(doc)
     fences = read_fences(doc, on_error="reject")
     assert fences.ids.tolist() == ["A", "B"]
@@ -229,8 +341,9 @@ def test_duplicate_ids_name_the_first_holder() -> None:
 
 
 def test_missing_margin_means_none() -> None:
-    fences = read_fences(collection(feature(id="a", buffer_m=None),
-                                    feature(id="b", buffer_m=float("nan"))))
+    fences = read_fences(
+        collection(feature(id="a", buffer_m=None), feature(id="b", buffer_m=float("nan")))
+    )
     assert fences.buffer_m.tolist() == [0.0, 0.0]
 
 
@@ -241,25 +354,38 @@ def test_numeric_feature_ids_become_text() -> None:
 
 
 def test_unknown_kinds_are_kept_and_missing_kind_is_unspecified() -> None:
-    fences = read_fences(collection(feature(id="a", kind="quarantine_hotel"),
-                                    feature(id="b", kind=_DROP)))
+    fences = read_fences(
+        collection(feature(id="a", kind="quarantine_hotel"), feature(id="b", kind=_DROP))
+    )
     assert fences.kinds.tolist() == ["quarantine_hotel", "unspecified"]
 
 
 def test_point_and_multipoint_venues_with_a_margin() -> None:
-    fences = read_fences(collection(
-        feature(id="v1", kind="risk_venue", buffer_m=50,
-                geometry={"type": "Point", "coordinates": [116.4, 39.9]}),
-        feature(id="v2", kind="risk_venue", buffer_m=30,
-                geometry={"type": "MultiPoint", "coordinates": [[116.4, 39.9], [116.5, 39.9]]}),
-    ))
+    fences = read_fences(
+        collection(
+            feature(
+                id="v1",
+                kind="risk_venue",
+                buffer_m=50,
+                geometry={"type": "Point", "coordinates": [116.4, 39.9]},
+            ),
+            feature(
+                id="v2",
+                kind="risk_venue",
+                buffer_m=30,
+                geometry={"type": "MultiPoint", "coordinates": [[116.4, 39.9], [116.5, 39.9]]},
+            ),
+        )
+    )
     assert [g.geom_type for g in fences.geometry] == ["Point", "MultiPoint"]
     assert fences.buffer_m.tolist() == [50.0, 30.0]
 
 
 def test_polygon_with_hole_and_multipolygon_are_kept_exactly() -> None:
-    geometry = {"type": "MultiPolygon", "coordinates": [
-        [SQUARE, HOLE], [[[x + 0.02, y] for x, y in SQUARE]]]}
+    geometry = {
+        "type": "MultiPolygon",
+        "coordinates": [[SQUARE, HOLE], [[[x + 0.02, y] for x, y in SQUARE]]],
+    }
     fences = read_fences(collection(feature(geometry=geometry)))
     expected = shapely.geometry.shape(geometry)
     assert shapely.equals_exact(fences.geometry[0], expected, tolerance=0)
@@ -274,8 +400,9 @@ def test_file_level_errors_name_the_file(tmp_path: Path) -> None:
     with pytest.raises(FenceDataError, match=r"broken.geojson: line 2: not valid JSON: .*line 2"):
         read_fences(broken)
     gbk = tmp_path / "gbk.geojson"
-    gbk.write_bytes(json.dumps(collection(feature(name="封控区")), ensure_ascii=False)
-                    .encode("gb18030"))
+    gbk.write_bytes(
+        json.dumps(collection(feature(name="封控区")), ensure_ascii=False).encode("gb18030")
+    )
     with pytest.raises(FenceDataError, match=r"gbk\.geojson: not UTF-8"):
         read_fences(gbk)
     with pytest.raises(FenceDataError, match=r"missing\.geojson: no such file"):
@@ -285,8 +412,13 @@ def test_file_level_errors_name_the_file(tmp_path: Path) -> None:
     with pytest.raises(FenceDataError, match="no 'features' list"):
         read_fences({"type": "FeatureCollection"})
     with pytest.raises(FenceDataError, match="crs 'EPSG:3857'"):
-        read_fences({"type": "FeatureCollection", "features": [],
-                     "crs": {"type": "name", "properties": {"name": "EPSG:3857"}}})
+        read_fences(
+            {
+                "type": "FeatureCollection",
+                "features": [],
+                "crs": {"type": "name", "properties": {"name": "EPSG:3857"}},
+            }
+        )
 
 
 def test_a_single_feature_and_an_old_wgs84_crs_member_are_accepted() -> None:
@@ -308,8 +440,10 @@ def test_round_trip_is_lossless(tmp_path: Path) -> None:
     for name in ("window_fence", "window_start", "window_end"):
         assert np.array_equal(getattr(again, name), getattr(original, name))
     # the samples are RFC 7946-oriented already, so coordinates come back bit for bit
-    assert all(shapely.equals_exact(a, b, tolerance=0)
-               for a, b in zip(again.geometry, original.geometry, strict=True))
+    assert all(
+        shapely.equals_exact(a, b, tolerance=0)
+        for a, b in zip(again.geometry, original.geometry, strict=True)
+    )
     second = tmp_path / "second.geojson"
     write_fences(again, second)
     assert first.read_bytes() == second.read_bytes()
@@ -317,9 +451,16 @@ def test_round_trip_is_lossless(tmp_path: Path) -> None:
 
 def test_round_trip_keeps_extra_properties_and_orients_rings(tmp_path: Path) -> None:
     clockwise = list(reversed(SQUARE))
-    fences = read_fences(collection(feature(
-        geometry={"type": "Polygon", "coordinates": [clockwise]},
-        adcode=110113, note={"source": "street office"}, buffer_m=12.5)))
+    fences = read_fences(
+        collection(
+            feature(
+                geometry={"type": "Polygon", "coordinates": [clockwise]},
+                adcode=110113,
+                note={"source": "street office"},
+                buffer_m=12.5,
+            )
+        )
+    )
     path = tmp_path / "out.geojson"
     write_fences(fences, path)
     written = json.loads(path.read_text(encoding="utf-8"))["features"][0]
@@ -338,8 +479,9 @@ def test_gcj02_fences_are_stored_in_wgs84_and_written_back(tmp_path: Path) -> No
     doc = collection(feature())
     fences = read_fences(doc, datum="gcj02")
     lon, lat = gcj02_to_wgs84(np.array(SQUARE)[:, 0], np.array(SQUARE)[:, 1])
-    assert np.allclose(shapely.get_coordinates(fences.geometry[0]),
-                       np.column_stack([lon, lat]), rtol=0, atol=1e-12)
+    assert np.allclose(
+        shapely.get_coordinates(fences.geometry[0]), np.column_stack([lon, lat]), rtol=0, atol=1e-12
+    )
     assert fences.datum == "gcj02"
     path = tmp_path / "gcj.geojson"
     write_fences(fences, path, datum="gcj02")
@@ -349,13 +491,20 @@ def test_gcj02_fences_are_stored_in_wgs84_and_written_back(tmp_path: Path) -> No
 
 
 def test_from_records_with_shapely_geometry() -> None:
-    fences = FenceSet.from_records([
-        {"id": "F1", "start": "2022-05-01", "geometry": shapely.box(116.4, 39.9, 116.41, 39.91)},
-    ])
+    fences = FenceSet.from_records(
+        [
+            {
+                "id": "F1",
+                "start": "2022-05-01",
+                "geometry": shapely.box(116.4, 39.9, 116.41, 39.91),
+            },
+        ]
+    )
     assert fences.source == "<records>" and len(fences) == 1
     with pytest.raises(FenceDataError, match=r"feature F1: geometry: .*outside"):
-        FenceSet.from_records([{"id": "F1", "start": "2022-05-01",
-                                "geometry": shapely.box(200, 0, 201, 1)}])
+        FenceSet.from_records(
+            [{"id": "F1", "start": "2022-05-01", "geometry": shapely.box(200, 0, 201, 1)}]
+        )
 
 
 def test_repr_counts_kinds() -> None:
@@ -385,13 +534,15 @@ def test_real_self_intersecting_district_is_refused_then_repaired() -> None:
     assert list(fences.repaired) == ["110113"]
     assert len(fences) == 16 and all(shapely.is_valid(fences.geometry))
     shunyi = fences.geometry[fences.position("110113")]
-    raw = shapely.geometry.shape(doc["features"][fences.feature[fences.position("110113")]]
-                                 ["geometry"])
+    raw = shapely.geometry.shape(
+        doc["features"][fences.feature[fences.position("110113")]]["geometry"]
+    )
     # repair keeps the district's area (to 0.1 %, measured in the districts' own frame)
     frame = fences.frame()
     repaired_area = frame.project_geometry(shunyi).area
     raw_area = frame.project_geometry(
-        shapely.make_valid(raw)).area  # GCJ-02 area, within a hair of WGS-84's
+        shapely.make_valid(raw)
+    ).area  # GCJ-02 area, within a hair of WGS-84's
     assert abs(repaired_area - raw_area) / raw_area < 1e-3
 
 
@@ -414,9 +565,15 @@ def test_real_case_residences_as_risk_venues() -> None:
     with path.open(encoding="utf-8") as handle:
         rows = [r for r in csv.DictReader(handle) if r["name_missing"] == "False"]
     features = [
-        feature(id=f"R{i}", kind="risk_venue", name=r["name"], buffer_m=100,
-                start=r["date"], end=None,
-                geometry={"type": "Point", "coordinates": [float(r["lon"]), float(r["lat"])]})
+        feature(
+            id=f"R{i}",
+            kind="risk_venue",
+            name=r["name"],
+            buffer_m=100,
+            start=r["date"],
+            end=None,
+            geometry={"type": "Point", "coordinates": [float(r["lon"]), float(r["lat"])]},
+        )
         for i, r in enumerate(rows)
     ]
     fences = read_fences(collection(*features))
@@ -457,8 +614,10 @@ def test_geodataframe_reads_like_the_geojson_file() -> None:
     assert np.array_equal(from_frame.window_start, subset.window_start)
     assert np.array_equal(from_frame.window_end, subset.window_end)
     assert from_frame.buffer_m.tolist() == subset.buffer_m.tolist()
-    assert all(shapely.equals_exact(a, b, tolerance=0)
-               for a, b in zip(from_frame.geometry, subset.geometry, strict=True))
+    assert all(
+        shapely.equals_exact(a, b, tolerance=0)
+        for a, b in zip(from_frame.geometry, subset.geometry, strict=True)
+    )
 
 
 def test_geodataframe_in_a_projected_crs_is_reprojected() -> None:

@@ -102,8 +102,10 @@ def test_no_finite_points_to_centre_on() -> None:
 def test_project_geometry_keeps_topology_and_measures_metres() -> None:
     # a 1 km x 1 km square with a 200 m hole, built by geodesic offsets
     lon0, lat0 = 116.45, 39.95
-    ring = [GEOD.fwd(lon0, lat0, az, d)[:2] for az, d in
-            [(0, 0), (90, 1000), (45, 1000 * np.sqrt(2)), (0, 1000)]]
+    ring = [
+        GEOD.fwd(lon0, lat0, az, d)[:2]
+        for az, d in [(0, 0), (90, 1000), (45, 1000 * np.sqrt(2)), (0, 1000)]
+    ]
     square = shapely.Polygon(ring)
     projected = BEIJING.project_geometry(square)
     assert projected.is_valid

@@ -176,8 +176,13 @@ def test_formatted_instants_parse_back(instants: list[int], zone: str) -> None:
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.one_of(st.text(max_size=12), st.sampled_from(["2022-05-02T08:00Z"])),
-                min_size=1, max_size=20))
+@given(
+    st.lists(
+        st.one_of(st.text(max_size=12), st.sampled_from(["2022-05-02T08:00Z"])),
+        min_size=1,
+        max_size=20,
+    )
+)
 def test_arbitrary_text_never_raises_and_flags_each_row(values: list[str]) -> None:
     parsed = parse_times(np.array(values, dtype=object))
     assert parsed.ms.shape == parsed.bad.shape == (len(values),)
