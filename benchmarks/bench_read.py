@@ -31,6 +31,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -50,40 +51,50 @@ def _digest(
     return h.hexdigest()[:16]
 
 
-def _read(reader: str, path: Path) -> tuple[int, str]:
+def _read(reader: str, path: Path) -> Any:
     if reader.startswith("fencecheck"):
         import fencecheck
 
-        table = fencecheck.read_pings(path)
-        return len(table), _digest(
-            table.person_ids(), table.t, table.lon, table.lat, table.accuracy_m
-        )
+        return fencecheck.read_pings(path)
     import pandas as pd
 
     if reader == "pandas_csv":
         frame = pd.read_csv(path, dtype={"person_id": str})
         frame["t"] = pd.to_datetime(frame["t"], utc=True, format="ISO8601")
-    else:
-        frame = pd.read_parquet(path)
-    t_ms = frame["t"].to_numpy(dtype="datetime64[ms]").view(np.int64)
-    return len(frame), _digest(
-        frame["person_id"].to_numpy(),
+        return frame
+    return pd.read_parquet(path)
+
+
+def _result_digest(reader: str, result: Any) -> tuple[int, str]:
+    if reader.startswith("fencecheck"):
+        return len(result), _digest(
+            result.person_ids(), result.t, result.lon, result.lat, result.accuracy_m
+        )
+    t_ms = result["t"].to_numpy(dtype="datetime64[ms]").view(np.int64)
+    return len(result), _digest(
+        result["person_id"].to_numpy(),
         t_ms,
-        frame["lon"].to_numpy(),
-        frame["lat"].to_numpy(),
-        frame["accuracy_m"].to_numpy(),
+        result["lon"].to_numpy(),
+        result["lat"].to_numpy(),
+        result["accuracy_m"].to_numpy(),
     )
 
 
 def worker(reader: str, path: Path, repeat: int) -> None:
-    """Time one reader in this process and print one JSON line."""
+    """Time one reader in this process and print one JSON line.
+
+    Peak memory is read right after the reads, before the digest of the last
+    result is computed, so it is the reader's own peak.
+    """
     times = []
-    rows, digest = 0, ""
+    result = None
     for _ in range(repeat):
+        result = None  # let the previous result go before reading again
         start = time.perf_counter()
-        rows, digest = _read(reader, path)
+        result = _read(reader, path)
         times.append(time.perf_counter() - start)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rows, digest = _result_digest(reader, result)
     print(
         json.dumps(
             {"reader": reader, "rows": rows, "digest": digest, "times": times, "peak_mb": peak_mb}

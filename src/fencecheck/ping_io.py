@@ -125,7 +125,7 @@ def read_pings(
         for the first bad row; the message names the file, the row, the field and
         the reason.
     """
-    chunks = list(
+    return PingTable.concat(
         iter_pings(
             source,
             datum=datum,
@@ -140,7 +140,6 @@ def read_pings(
             engine=engine,
         )
     )
-    return PingTable.concat(chunks)
 
 
 def iter_pings(

@@ -32,7 +32,7 @@ Examples
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,6 +57,8 @@ __all__ = [
 ]
 
 REQUIRED_COLUMNS = ("person_id", "t", "lon", "lat")
+PING_COLUMNS = ("row", "person", "t", "lon", "lat", "accuracy_m", "source", "accuracy_filled")
+"""The numpy columns of a :class:`PingTable`."""
 OPTIONAL_COLUMNS = ("accuracy_m", "source")
 DEFAULT_ACCURACY_M = {Source.GPS: 20.0, Source.WIFI: 60.0, Source.CELL: 1000.0}
 """Accuracy (68 % radius, metres) assumed for a ping whose row gives none."""
@@ -247,19 +249,7 @@ class PingTable:
     @property
     def nbytes(self) -> int:
         """Memory held by the columns (not counting the id lookup)."""
-        return sum(
-            getattr(self, name).nbytes
-            for name in (
-                "row",
-                "person",
-                "t",
-                "lon",
-                "lat",
-                "accuracy_m",
-                "source",
-                "accuracy_filled",
-            )
-        )
+        return sum(getattr(self, name).nbytes for name in PING_COLUMNS)
 
     def person_ids(self) -> NDArray[np.object_]:
         """Each ping's person id as text."""
@@ -292,31 +282,39 @@ class PingTable:
         )
 
     @classmethod
-    def concat(cls, parts: Sequence[PingTable]) -> PingTable:
-        """Join chunks of one input (they must share one :class:`PersonRegistry`)."""
-        if not parts:
+    def concat(cls, parts: Iterable[PingTable]) -> PingTable:
+        """Join chunks of one input (they must share one :class:`PersonRegistry`).
+
+        Given an iterator (such as :func:`fencecheck.iter_pings`), each chunk is
+        let go as soon as its columns are taken, and the columns are joined one at
+        a time, so the peak is about the joined table plus one column.
+        """
+        columns: dict[str, list[NDArray[Any]]] = {name: [] for name in PING_COLUMNS}
+        rejected: list[Rejected] = []
+        rows_read = 0
+        first: PingTable | None = None
+        for part in parts:
+            if first is None:
+                first = part
+            elif part.persons is not first.persons:
+                raise ValueError("chunks to concat must share one PersonRegistry")
+            for name in PING_COLUMNS:
+                columns[name].append(getattr(part, name))
+            if len(part.rejected):
+                rejected.append(part.rejected)
+            rows_read += part.rows_read
+        if first is None:
             raise ValueError("concat needs at least one PingTable")
-        registry = parts[0].persons
-        if any(p.persons is not registry for p in parts):
-            raise ValueError("chunks to concat must share one PersonRegistry")
-        first = parts[0]
+        joined = {}
+        for name in PING_COLUMNS:
+            pieces = columns.pop(name)
+            joined[name] = pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
+            del pieces
         return PingTable(
-            **{
-                name: np.concatenate([getattr(p, name) for p in parts])
-                for name in (
-                    "row",
-                    "person",
-                    "t",
-                    "lon",
-                    "lat",
-                    "accuracy_m",
-                    "source",
-                    "accuracy_filled",
-                )
-            },
-            persons=registry,
-            rejected=Rejected.concat([p.rejected for p in parts]),
-            rows_read=sum(p.rows_read for p in parts),
+            **joined,
+            persons=first.persons,
+            rejected=Rejected.concat(rejected),
+            rows_read=rows_read,
             origin=first.origin,
             datum=first.datum,
             tz=first.tz,
