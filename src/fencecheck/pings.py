@@ -359,9 +359,26 @@ class _Problems:
 
     def __init__(self, n: int) -> None:
         self.bad = np.zeros(n, dtype=bool)
-        self.field = np.full(n, None, dtype=object)
-        self.reason = np.full(n, None, dtype=object)
-        self.value = np.full(n, None, dtype=object)
+        # The per-row text columns are made at the first problem: most chunks have none.
+        self._n = n
+        self._text: tuple[NDArray[np.object_], ...] | None = None
+
+    def _columns(self) -> tuple[NDArray[np.object_], ...]:
+        if self._text is None:
+            self._text = tuple(np.full(self._n, None, dtype=object) for _ in range(3))
+        return self._text
+
+    @property
+    def field(self) -> NDArray[np.object_]:
+        return self._columns()[0]
+
+    @property
+    def reason(self) -> NDArray[np.object_]:
+        return self._columns()[1]
+
+    @property
+    def value(self) -> NDArray[np.object_]:
+        return self._columns()[2]
 
     def add(
         self,
@@ -536,17 +553,24 @@ def build_pings(
         raise PingDataError(
             str(problems.reason[k]), source=origin, row=int(row[k]), field=str(problems.field[k])
         )
+    any_bad = bool(bad.any())
     ok = ~bad
-    rejected = Rejected(
-        row[bad],
-        _objects(np.append(person_ids, "")[person.codes[bad]]),
-        problems.field[bad],
-        problems.reason[bad],
-        np.array(["" if v is None else v for v in problems.value[bad]], dtype=object),
+    rejected = (
+        Rejected(
+            row[bad],
+            _objects(np.append(person_ids, "")[person.codes[bad]]),
+            problems.field[bad],
+            problems.reason[bad],
+            np.array(["" if v is None else v for v in problems.value[bad]], dtype=object),
+        )
+        if any_bad
+        else Rejected.empty()
     )
     if extra_rejected is not None and len(extra_rejected):
         rejected = Rejected.concat([rejected, extra_rejected])
 
+    if not any_bad:
+        ok = slice(None)  # type: ignore[assignment]
     lon_ok, lat_ok = lon[ok], lat[ok]
     if datum_ is not Datum.WGS84:
         lon_ok, lat_ok = to_wgs84(lon_ok, lat_ok, datum_)
