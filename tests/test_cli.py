@@ -11,6 +11,7 @@ import pytest
 
 from fencecheck import __version__
 from fencecheck.cli import main
+
 from support import SAMPLES
 
 FENCES = str(SAMPLES / "fences.geojson")

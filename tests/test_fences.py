@@ -20,6 +20,7 @@ from fencecheck.errors import FenceCheckError, FenceCheckWarning, FenceDataError
 from fencecheck.fence_io import read_fences, write_fences
 from fencecheck.fences import FenceSet, _merge_windows
 from fencecheck.times import OPEN_END, parse_time
+
 from support import SAMPLES, shared_file
 
 SQUARE = [[116.40, 39.90], [116.41, 39.90], [116.41, 39.91], [116.40, 39.91], [116.40, 39.90]]

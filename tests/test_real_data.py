@@ -10,6 +10,7 @@ import numpy as np
 
 from fencecheck import read_pings
 from fencecheck.times import format_utc, parse_time
+
 from support import shared_file
 
 

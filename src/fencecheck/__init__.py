@@ -35,6 +35,7 @@ from fencecheck.errors import (
 from fencecheck.fence_io import read_fences, write_fences
 from fencecheck.fences import KNOWN_KINDS, FenceSet
 from fencecheck.frame import MetricFrame
+from fencecheck.index import FenceIndex
 from fencecheck.options import EpochUnit, InvalidPolicy, OnError, Source
 from fencecheck.ping_io import iter_pings, read_pings
 from fencecheck.pings import DEFAULT_ACCURACY_M, PersonRegistry, PingTable
@@ -52,6 +53,7 @@ __all__ = [
     "FenceCheckError",
     "FenceCheckWarning",
     "FenceDataError",
+    "FenceIndex",
     "FenceSet",
     "InvalidPolicy",
     "MetricFrame",

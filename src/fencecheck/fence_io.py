@@ -41,7 +41,7 @@ from fencecheck.fences import NOT_A_FEATURE, FenceSet, build_fences
 from fencecheck.options import InvalidPolicy, OnError
 from fencecheck.times import OPEN_END, format_utc
 
-__all__ = ["read_fences", "write_fences"]
+__all__ = ["fences_to_geojson", "read_fences", "write_fences"]
 
 _WGS84_CRS_NAMES = frozenset(
     {
@@ -238,15 +238,30 @@ def write_fences(
     datum : {"wgs84", "gcj02", "bd09"}
         Write coordinates in this datum (default WGS-84, as RFC 7946 says).
     """
-    datum_ = Datum.parse(datum)
-    doc = {"type": "FeatureCollection", "features": _features_out(fences, datum_)}
+    doc = fences_to_geojson(fences, datum=datum)
     with open(path, "w", encoding="utf-8") as handle:
         json.dump(doc, handle, ensure_ascii=False, indent=1, allow_nan=False)
         handle.write("\n")
 
 
-def _features_out(fences: FenceSet, datum: Datum) -> list[dict[str, Any]]:
-    geoms = shapely.orient_polygons(fences.geometry) if len(fences) else fences.geometry
+def fences_to_geojson(
+    fences: FenceSet, *, datum: Datum | str = Datum.WGS84, orient: bool = True
+) -> dict[str, Any]:
+    """The fences as a GeoJSON FeatureCollection mapping (what :func:`write_fences` writes).
+
+    With ``orient=False`` rings keep their vertex order, so that the geometry read
+    back is identical to the last bit (a saved index relies on this).
+    """
+    return {
+        "type": "FeatureCollection",
+        "features": _features_out(fences, Datum.parse(datum), orient=orient),
+    }
+
+
+def _features_out(fences: FenceSet, datum: Datum, orient: bool = True) -> list[dict[str, Any]]:
+    geoms = fences.geometry
+    if orient and len(fences):
+        geoms = shapely.orient_polygons(geoms)
     if datum is not Datum.WGS84 and len(fences):
 
         def convert(coords: Any) -> Any:

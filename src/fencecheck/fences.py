@@ -220,6 +220,53 @@ class FenceSet:
             tz=self.tz,
         )
 
+    @classmethod
+    def concat(cls, parts: Sequence[FenceSet], *, unique_ids: bool = True) -> FenceSet:
+        """Join fence sets.
+
+        The first part's ``source``, ``datum`` and ``tz`` describe the result.
+
+        Raises
+        ------
+        FenceDataError
+            When ``unique_ids`` and an id appears in more than one part.
+        """
+        if not parts:
+            raise ValueError("concat needs at least one FenceSet")
+        ids = np.concatenate([p.ids for p in parts])
+        uniq, counts = np.unique(ids.astype(str), return_counts=True)
+        if unique_ids and (counts > 1).any():
+            raise FenceDataError(
+                f"duplicate id {str(uniq[counts > 1][0])!r} in the fences joined",
+                source=parts[0].source,
+                feature=str(uniq[counts > 1][0]),
+                field="id",
+            )
+        offsets = np.cumsum([0] + [len(p) for p in parts[:-1]])
+        repaired: dict[str, str] = {}
+        for p in parts:
+            repaired.update(p.repaired)
+        first = parts[0]
+        return FenceSet(
+            ids=ids,
+            names=np.concatenate([p.names for p in parts]),
+            kinds=np.concatenate([p.kinds for p in parts]),
+            buffer_m=np.concatenate([p.buffer_m for p in parts]),
+            geometry=np.concatenate([p.geometry for p in parts]),
+            window_fence=np.concatenate(
+                [p.window_fence + off for p, off in zip(parts, offsets, strict=True)]
+            ),
+            window_start=np.concatenate([p.window_start for p in parts]),
+            window_end=np.concatenate([p.window_end for p in parts]),
+            feature=np.concatenate([p.feature for p in parts]),
+            extra=tuple(e for p in parts for e in (p.extra or ({},) * len(p))),
+            repaired=repaired,
+            rejected=Rejected.concat([p.rejected for p in parts]),
+            source=first.source,
+            datum=first.datum,
+            tz=first.tz,
+        )
+
     def records(self) -> list[dict[str, Any]]:
         """One dict per fence: id, name, kind, windows, buffer_m, geometry, extra properties."""
         out = []
