@@ -1,0 +1,86 @@
+"""A seeded synthetic city of fences around Beijing, for the index and matching benchmarks.
+
+A 40 km x 40 km area centred on 116.40 E, 39.90 N. Fences are irregular star-shaped
+polygons of 8-64 vertices and 100-600 m radius; some have a hole, some are in two
+parts, some are point venues with a margin, some polygons have a margin; each has
+one or two windows of 1-14 days within May 2022. Deterministic for a seed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import shapely
+
+CENTRE = (116.40, 39.90)
+HALF_SIDE_M = 20_000.0
+M_PER_DEG_LAT = 111_320.0
+MAY_1 = 1_651_334_400  # 2022-05-01T00:00:00+08:00, epoch seconds
+
+
+def _to_lonlat(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    lat = CENTRE[1] + y / M_PER_DEG_LAT
+    lon = CENTRE[0] + x / (M_PER_DEG_LAT * np.cos(np.radians(CENTRE[1])))
+    return lon, lat
+
+
+def _star(
+    rng: np.random.Generator, cx: float, cy: float, radius: float, k: int, scale: float = 1.0
+) -> np.ndarray:
+    angles = np.sort(rng.uniform(0, 2 * np.pi, k))
+    radii = radius * scale * rng.uniform(0.55, 1.0, k)
+    x = cx + radii * np.cos(angles)
+    y = cy + radii * np.sin(angles)
+    lon, lat = _to_lonlat(x, y)
+    ring = np.column_stack([lon, lat])
+    return np.vstack([ring, ring[:1]])
+
+
+def make_fence_records(n: int, seed: int = 20220501) -> list[dict[str, Any]]:
+    """n fence records (id, kind, windows, buffer_m, geometry) for FenceSet.from_records."""
+    rng = np.random.default_rng(seed)
+    kinds = np.array(["sealed", "controlled", "precaution", "risk_area", "risk_venue"])
+    records = []
+    for i in range(n):
+        cx, cy = rng.uniform(-HALF_SIDE_M, HALF_SIDE_M, 2)
+        radius = rng.uniform(100, 600)
+        k = int(rng.integers(8, 65))
+        roll = rng.random()
+        buffer_m = 0.0
+        if roll < 0.05:  # a venue known by its address
+            lon, lat = _to_lonlat(np.array([cx]), np.array([cy]))
+            geometry: Any = shapely.Point(lon[0], lat[0])
+            buffer_m = float(rng.uniform(50, 100))
+            kind = "risk_venue"
+        else:
+            shell = _star(rng, cx, cy, radius, k)
+            holes = []
+            if roll < 0.20:  # a compound with a courtyard that is not part of it
+                holes = [_star(rng, cx, cy, radius, max(8, k // 2), scale=0.35)[::-1]]
+            geometry = shapely.Polygon(shell, holes)
+            if roll > 0.90:  # two buildings apart
+                dx = radius * 3
+                other = _star(rng, cx + dx, cy, radius * 0.6, max(8, k // 2))
+                geometry = shapely.MultiPolygon([geometry, shapely.Polygon(other)])
+            if rng.random() < 0.2:
+                buffer_m = float(rng.choice([20.0, 30.0, 50.0]))
+            kind = str(rng.choice(kinds[:4]))
+        if not geometry.is_valid:
+            geometry = shapely.make_valid(geometry)
+            if geometry.geom_type not in ("Polygon", "MultiPolygon"):
+                geometry = shapely.convex_hull(geometry)
+        windows = []
+        for _ in range(int(rng.integers(1, 3))):
+            start = MAY_1 + int(rng.integers(0, 30 * 86_400))
+            windows.append([start, start + int(rng.integers(1, 15)) * 86_400])
+        records.append(
+            {
+                "id": f"F{i:05d}",
+                "kind": kind,
+                "windows": windows,
+                "buffer_m": buffer_m,
+                "geometry": geometry,
+            }
+        )
+    return records
