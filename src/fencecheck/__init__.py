@@ -36,7 +36,8 @@ from fencecheck.fence_io import read_fences, write_fences
 from fencecheck.fences import KNOWN_KINDS, FenceSet
 from fencecheck.frame import MetricFrame
 from fencecheck.index import FenceIndex
-from fencecheck.options import EpochUnit, InvalidPolicy, OnError, Source
+from fencecheck.matching import Hits, match, match_chunks
+from fencecheck.options import Boundary, EpochUnit, InvalidPolicy, MatchMode, OnError, Source
 from fencecheck.ping_io import iter_pings, read_pings
 from fencecheck.pings import DEFAULT_ACCURACY_M, PersonRegistry, PingTable
 from fencecheck.rejected import Rejected
@@ -47,6 +48,7 @@ __all__ = [
     "DEFAULT_TZ",
     "KNOWN_KINDS",
     "OPEN_END",
+    "Boundary",
     "DataError",
     "Datum",
     "EpochUnit",
@@ -55,7 +57,9 @@ __all__ = [
     "FenceDataError",
     "FenceIndex",
     "FenceSet",
+    "Hits",
     "InvalidPolicy",
+    "MatchMode",
     "MetricFrame",
     "MissingDependencyError",
     "OnError",
@@ -72,6 +76,8 @@ __all__ = [
     "gcj02_to_bd09",
     "gcj02_to_wgs84",
     "iter_pings",
+    "match",
+    "match_chunks",
     "read_fences",
     "read_pings",
     "to_wgs84",

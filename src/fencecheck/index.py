@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
@@ -39,7 +39,12 @@ from fencecheck.errors import FenceDataError
 from fencecheck.fence_io import fences_to_geojson, read_fences
 from fencecheck.fences import FenceSet
 from fencecheck.frame import MetricFrame
+from fencecheck.options import Boundary, MatchMode
 from fencecheck.times import OPEN_END, parse_time
+
+if TYPE_CHECKING:
+    from fencecheck.matching import Hits
+    from fencecheck.pings import PingTable
 
 __all__ = ["FORMAT_NAME", "FenceIndex"]
 
@@ -75,10 +80,22 @@ class FenceIndex:
         Which fences are in the index (not removed).
     """
 
-    def __init__(self, fences: FenceSet, frame: MetricFrame) -> None:
+    def __init__(
+        self,
+        fences: FenceSet,
+        frame: MetricFrame,
+        geometry: NDArray[np.object_] | None = None,
+    ) -> None:
+        """Index ``fences`` in ``frame``.
+
+        ``geometry`` gives the fences already in frame coordinates (planar test
+        data, such as GEOS's test cases); by default they are projected.
+        """
         self.frame = frame
         self.fences = fences
-        self.geometry: NDArray[np.object_] = _project(frame, fences.geometry)
+        self.geometry: NDArray[np.object_] = (
+            _project(frame, fences.geometry) if geometry is None else np.asarray(geometry)
+        )
         self.alive = np.ones(len(fences), dtype=bool)
         boxes = self._window_boxes(np.arange(len(fences.window_start)))
         ids = np.arange(len(fences.window_start), dtype=np.int64)
@@ -113,13 +130,16 @@ class FenceIndex:
         start = self.fences.window_start[windows].astype(np.float64)
         end = self.fences.window_end[windows]
         end_coord = np.where(end == OPEN_END, _OPEN_END_COORD, end.astype(np.float64))
+        # Padded by a hair, so that a ping exactly on a bounding-box edge is always
+        # proposed whatever the R-tree's comparisons; candidates are decided exactly.
+        pad = grow + 1e-6 + 1e-12 * np.abs(bounds).max(axis=1)
         return np.column_stack(
             [
-                bounds[:, 0] - grow,
-                bounds[:, 1] - grow,
+                bounds[:, 0] - pad,
+                bounds[:, 1] - pad,
                 start,
-                bounds[:, 2] + grow,
-                bounds[:, 3] + grow,
+                bounds[:, 2] + pad,
+                bounds[:, 3] + pad,
                 end_coord,
             ]
         )
@@ -261,6 +281,18 @@ class FenceIndex:
         )
         ids: NDArray[np.object_] = self.fences.ids[fence[near]]
         return ids
+
+    def match(
+        self,
+        pings: PingTable,
+        *,
+        mode: MatchMode | str = MatchMode.POINT,
+        boundary: Boundary | str = Boundary.COVERS,
+    ) -> Hits:
+        """Every (ping, fence) hit with its evidence; see :func:`fencecheck.matching.match`."""
+        from fencecheck.matching import match
+
+        return match(self, pings, mode=mode, boundary=boundary)
 
     # -- saving -------------------------------------------------------------------------------
 

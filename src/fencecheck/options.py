@@ -22,9 +22,11 @@ from typing import TypeVar
 from fencecheck.errors import OptionError
 
 __all__ = [
+    "Boundary",
     "ChoiceEnum",
     "EpochUnit",
     "InvalidPolicy",
+    "MatchMode",
     "OnError",
     "Source",
 ]
@@ -125,3 +127,26 @@ class Source(ChoiceEnum):
     def code(self) -> int:
         """The small integer stored in a ping table's ``source`` column."""
         return list(Source).index(self)
+
+
+class MatchMode(ChoiceEnum):
+    """How a ping meets a fence.
+
+    ``point``: the ping's position is in the fence grown by its margin.
+    ``disc``: the ping's accuracy disc reaches the grown fence (what a
+    signalling-based fence effectively does).
+    """
+
+    POINT = "point"
+    DISC = "disc"
+
+    @classmethod
+    def _option_name(cls) -> str:
+        return "mode"
+
+
+class Boundary(ChoiceEnum):
+    """Whether a ping exactly on the boundary counts: ``covers`` (yes) or ``contains`` (no)."""
+
+    COVERS = "covers"
+    CONTAINS = "contains"
