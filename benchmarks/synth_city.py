@@ -51,7 +51,7 @@ def make_fence_records(n: int, seed: int = 20220501) -> list[dict[str, Any]]:
         if roll < 0.05:  # a venue known by its address
             lon, lat = _to_lonlat(np.array([cx]), np.array([cy]))
             geometry: Any = shapely.Point(lon[0], lat[0])
-            buffer_m = float(rng.uniform(50, 100))
+            buffer_m = float(rng.choice([50.0, 75.0, 100.0]))
             kind = "risk_venue"
         else:
             shell = _star(rng, cx, cy, radius, k)
@@ -84,3 +84,53 @@ def make_fence_records(n: int, seed: int = 20220501) -> list[dict[str, Any]]:
             }
         )
     return records
+
+
+SEGMENT_S = 2 * 3600  # a person's day is cut into 2-hour segments: stay, or trip then stay
+
+
+def make_pings(
+    n_pings: int, n_people: int, fence_records: list[dict[str, Any]], seed: int = 20220502
+) -> dict[str, np.ndarray]:
+    """Pings of people moving between their places over May 2022, sorted by person, time.
+
+    Each person has five places (home, work, errands; for a fifth of people one of
+    them inside a fence); each 2-hour segment is a stay at one place or (30 %) a
+    trip to the next place in its first half hour, then a stay. 70 % of pings are
+    GPS fixes (5-50 m), 30 % cell fixes (200-1500 m), scattered by their accuracy.
+    """
+    rng = np.random.default_rng(seed)
+    person = np.sort(rng.integers(0, n_people, n_pings))
+    t = MAY_1 + rng.integers(0, 31 * 86_400, n_pings)
+    order = np.lexsort((t, person))
+    person, t = person[order], t[order]
+    places = rng.uniform(-HALF_SIDE_M, HALF_SIDE_M, (n_people, 5, 2))
+    centres = np.array(
+        [shapely.get_coordinates(shapely.point_on_surface(r["geometry"]))[0] for r in fence_records]
+    )
+    lon0, lat0 = CENTRE
+    cx = (centres[:, 0] - lon0) * M_PER_DEG_LAT * np.cos(np.radians(lat0))
+    cy = (centres[:, 1] - lat0) * M_PER_DEG_LAT
+    in_fence = rng.random(n_people) < 0.2
+    pick = rng.integers(0, len(fence_records), n_people)
+    places[in_fence, 4, 0] = cx[pick[in_fence]]
+    places[in_fence, 4, 1] = cy[pick[in_fence]]
+    segment = (t - MAY_1) // SEGMENT_S
+    here = (person * 7919 + segment * 104_729) % 5
+    before = (person * 7919 + (segment - 1) * 104_729) % 5
+    trip = ((person * 31 + segment * 17) % 10) < 3
+    into = np.clip(((t - MAY_1) % SEGMENT_S) / 1800.0, 0.0, 1.0)
+    frac = np.where(trip, into, 1.0)[:, None]
+    xy = places[person, before] * (1 - frac) + places[person, here] * frac
+    cell = rng.random(n_pings) < 0.3
+    accuracy = np.where(cell, rng.uniform(200, 1500, n_pings), rng.uniform(5, 50, n_pings))
+    xy += rng.normal(0.0, 1.0, (n_pings, 2)) * (accuracy / 1.5096)[:, None]
+    lon, lat = _to_lonlat(xy[:, 0], xy[:, 1])
+    return {
+        "person_id": person,
+        "t": t * 1000,
+        "lon": lon,
+        "lat": lat,
+        "accuracy_m": accuracy.round(1),
+        "source": np.where(cell, "cell", "gps"),
+    }

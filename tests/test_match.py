@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import fencecheck as fc
+from fencecheck._kernels import GROW_QUAD_SEGS
 from fencecheck.frame import MetricFrame
 from fencecheck.index import FenceIndex
 from fencecheck.matching import HIT_COLUMNS, match_xy
@@ -117,7 +118,7 @@ def test_p_inside_is_the_gaussian_mass_over_the_grown_fence(case: PlanarCase) ->
     for i, j, p in zip(pos.tolist(), fence.tolist(), p_inside.tolist(), strict=True):
         grown = case.geometry[j]
         if case.buffer_m[j] > 0:
-            grown = shapely.buffer(grown, case.buffer_m[j], quad_segs=64)
+            grown = shapely.buffer(grown, case.buffer_m[j], quad_segs=GROW_QUAD_SEGS)
         sigma = float(sigma_from_accuracy(case.accuracy_m[i]))
         expected = gaussian_mass(grown, case.x[i], case.y[i], sigma)
         assert math.isclose(p, expected, abs_tol=1e-12), (i, j)
@@ -257,3 +258,43 @@ def test_hits_to_pandas_has_the_formats_columns(sample_hits: Any) -> None:
     assert set(frame["relation"]) == {"inside", "uncertain"}
     open_end = frame["fence_id"] == "F-controlled-1"
     assert frame.loc[open_end, "window_end"].isna().all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(case=planar_cases(max_fences=6, max_pings=40), data=st.data())
+def test_matching_after_changes_equals_a_fresh_build(case: PlanarCase, data: Any) -> None:
+    n = len(case.geometry)
+    index = planar_index(case.geometry[:1], case.buffer_m[:1], case.windows[:1])
+    for j in range(1, n):
+        extra = planar_index([case.geometry[j]], [case.buffer_m[j]], [case.windows[j]])
+        records = extra.fences
+        index.add(
+            fc.FenceSet.from_records(
+                [
+                    {
+                        "id": f"F{j}",
+                        "geometry": records.geometry[0],
+                        "buffer_m": case.buffer_m[j],
+                        "windows": [
+                            [s // 1000, None if e == OPEN_END else e // 1000]
+                            for s, e in records.windows_of("F0")
+                        ],
+                    }
+                ],
+            )
+        )
+        index.geometry[-1] = case.geometry[j]  # keep the exact planar geometry
+    gone = data.draw(st.sets(st.integers(0, n - 1), max_size=n - 1))
+    index.remove(f"F{j}" for j in sorted(gone))
+    keep = [j for j in range(n) if j not in gone]
+    fresh = planar_index(
+        [case.geometry[j] for j in keep],
+        [case.buffer_m[j] for j in keep],
+        [case.windows[j] for j in keep],
+    )
+    for mode in ("point", "disc"):
+        a = match_xy(index, case.x, case.y, case.t, case.accuracy_m, mode=mode)
+        b = match_xy(fresh, case.x, case.y, case.t, case.accuracy_m, mode=mode)
+        got = sorted(zip(a[0].tolist(), index.fences.ids[a[2]].tolist(), strict=True))
+        want = sorted(zip(b[0].tolist(), [f"F{keep[k]}" for k in b[2].tolist()], strict=True))
+        assert got == want

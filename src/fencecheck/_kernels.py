@@ -26,7 +26,14 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
-__all__ = ["PairTests", "check_pairs", "grown_polygons", "in_windows", "signed_depth"]
+__all__ = [
+    "GROW_QUAD_SEGS",
+    "PairTests",
+    "check_pairs",
+    "grown_polygons",
+    "in_windows",
+    "signed_depth",
+]
 
 _F64 = NDArray[np.float64]
 POLYGONAL_TYPES = (3, 6)  # shapely type ids of Polygon and MultiPolygon
@@ -130,7 +137,17 @@ def in_windows(
     return result
 
 
-def grown_polygons(geometry: NDArray[np.object_], buffer_m: _F64, quad_segs: int = 64) -> Any:
+GROW_QUAD_SEGS = 16
+"""Segments per quarter circle of a margin's rounded corners, for ``p_inside``.
+
+The chords stay within r (1 - cos(pi / 64)) = 0.0012 r of the true margin (12 cm
+for a 100 m margin), far below what moves a probability by 0.001.
+"""
+
+
+def grown_polygons(
+    geometry: NDArray[np.object_], buffer_m: _F64, quad_segs: int = GROW_QUAD_SEGS
+) -> Any:
     """Fences with their margins as finely segmented polygons (for ``p_inside``).
 
     A fence without a margin is returned as it is.

@@ -35,6 +35,7 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
+from fencecheck._grid import BoxGrid
 from fencecheck.errors import FenceDataError
 from fencecheck.fence_io import fences_to_geojson, read_fences
 from fencecheck.fences import FenceSet
@@ -51,6 +52,9 @@ __all__ = ["FORMAT_NAME", "FenceIndex"]
 FORMAT_NAME = "fencecheck-index"
 _FORMAT_VERSION = 1
 _OPEN_END_COORD = 1e13  # ms, year 2286: where an open window ends in the R-tree
+# Reach classes (metres) of the candidate grids: a point looks up the grid of the
+# smallest class at least its reach (its accuracy in disc mode, 0 in point mode).
+_REACH_STEPS = (0.0, 25.0, 50.0, 100.0, 200.0, 400.0, 800.0, 1600.0, 3200.0, 6400.0)
 
 
 def _rtree_properties() -> Any:
@@ -97,6 +101,7 @@ class FenceIndex:
             _project(frame, fences.geometry) if geometry is None else np.asarray(geometry)
         )
         self.alive = np.ones(len(fences), dtype=bool)
+        self._grids: dict[float, BoxGrid] = {}
         boxes = self._window_boxes(np.arange(len(fences.window_start)))
         ids = np.arange(len(fences.window_start), dtype=np.int64)
         from rtree import index as rtree_index
@@ -170,6 +175,7 @@ class FenceIndex:
         self.fences = FenceSet.concat([self.fences, fences], unique_ids=False)
         self.geometry = np.concatenate([self.geometry, _project(self.frame, fences.geometry)])
         self.alive = np.concatenate([self.alive, np.ones(len(fences), dtype=bool)])
+        self._grids.clear()
         new = np.arange(old_windows, len(self.fences.window_start), dtype=np.int64)
         for window, box in zip(new.tolist(), self._window_boxes(new).tolist(), strict=True):
             self._tree.insert(window, box)
@@ -183,6 +189,7 @@ class FenceIndex:
             When an id is not in the index.
         """
         positions = [self._position(fid) for fid in fence_ids]
+        self._grids.clear()
         for pos in positions:
             windows = np.flatnonzero(self.fences.window_fence == pos)
             for window, box in zip(
@@ -233,6 +240,48 @@ class FenceIndex:
         )
         box = np.repeat(np.arange(mins.shape[0], dtype=np.int64), counts.astype(np.int64))
         return box, ids.astype(np.int64)
+
+    def point_candidates(
+        self, x: NDArray[np.float64], y: NDArray[np.float64], reach: NDArray[np.float64]
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """Candidate windows for many points, each with a reach (0, or its accuracy).
+
+        Pairs ``(point position, window)`` where the point, grown by its reach,
+        may meet the window's fence grown by its margin; a superset, at any time,
+        to be decided exactly. Found in a uniform grid derived from the R-tree
+        (:mod:`fencecheck._grid`), one grid per reach class, so that each point
+        looks up a single cell.
+        """
+        reach = np.asarray(reach, dtype=np.float64)
+        steps = np.asarray(_REACH_STEPS)
+        bucket = np.searchsorted(steps, reach, side="left")
+        beyond = bucket >= steps.shape[0]
+        bound = np.where(beyond, 0.0, steps[np.minimum(bucket, steps.shape[0] - 1)])
+        if beyond.any():  # rare: reaches past the last class get classes of 6.4 km steps
+            bound[beyond] = np.ceil(reach[beyond] / steps[-1]) * steps[-1]
+        points, windows = [], []
+        for value in np.unique(bound):
+            sel = np.flatnonzero(bound == value)
+            point, window = self._grid(float(value)).query(x[sel], y[sel])
+            points.append(sel[point])
+            windows.append(window)
+        if not points:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty
+        return np.concatenate(points).astype(np.int64), np.concatenate(windows)
+
+    def _grid(self, reach: float) -> BoxGrid:
+        grid = self._grids.get(reach)
+        if grid is None:
+            windows = np.flatnonzero(self.alive[self.fences.window_fence])
+            boxes = self._window_boxes(windows)[:, [0, 1, 3, 4]]
+            boxes[:, :2] -= reach
+            boxes[:, 2:] += reach
+            sides = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
+            base = float(np.clip(np.median(sides) / 4, 20.0, 1000.0)) if sides.size else 100.0
+            grid = BoxGrid(boxes, windows, cell=max(base, reach / 2))
+            self._grids[reach] = grid
+        return grid
 
     def query(
         self,

@@ -3,8 +3,8 @@
 :func:`match` takes a :class:`~fencecheck.pings.PingTable` (a whole input or one
 chunk of it) and a :class:`~fencecheck.index.FenceIndex`, and returns a
 :class:`Hits` table of numpy columns. It works in three visible phases, as
-geopandas' ``sjoin`` does: pings to frame metres; the R-tree proposes candidate
-(ping, window) pairs; exact array kernels (:mod:`fencecheck._kernels`) decide
+geopandas' ``sjoin`` does: pings to frame metres; a grid derived from the index's R-tree
+proposes candidate (ping, window) pairs; exact array kernels (:mod:`fencecheck._kernels`) decide
 each pair on the half-open window, the geometry and the mode, and the evidence
 (``depth_m``, ``p_inside``) is computed for the hits only. There is no Python
 loop per ping or per hit; pings are taken in blocks to bound memory, and
@@ -261,10 +261,7 @@ def match_xy(
         sl = slice(start, start + block_pings)
         x, y, t, accuracy = x_all[sl], y_all[sl], t_all[sl], acc_all[sl]
         reach = accuracy if disc else np.zeros_like(accuracy)
-        tf = t.astype(np.float64)
-        box, window = index.candidates(
-            np.column_stack([x - reach, y - reach, tf]), np.column_stack([x + reach, y + reach, tf])
-        )
+        box, window = index.point_candidates(x, y, reach)
         fence = fences.window_fence[window]
         timely = index.alive[fence] & in_windows(
             t[box], fences.window_start[window], fences.window_end[window]

@@ -1,0 +1,291 @@
+"""Matching pings against fences: fencecheck against what a user would write.
+
+Run from the repository root::
+
+    .venv/bin/python benchmarks/bench_match.py --pings 1000000 --fences 5000 --repeat 3
+
+The synthetic city (``synth_city.py``: 5,000 irregular fences with holes, parts,
+venues and margins, windows of 1-14 days in May 2022; people moving between
+their places, 70 % GPS and 30 % cell pings) is written once to
+``benchmarks/out``. Each method then runs in a fresh process that loads the
+pings as columns (not timed) and is timed from those columns to its table of
+hits: fencecheck's ``match`` (evidence columns included); GeoPandas ``sjoin``
+then the time filter; a shapely ``STRtree.query`` with a predicate then the time
+filter. Margins are exact everywhere (``dwithin``, not polygonal buffers). The
+parent checks that every method found the same (ping, fence) hits before it
+prints medians, pings per second, ratios and peak memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+METHODS = (
+    "fencecheck_point",
+    "geopandas_point",
+    "strtree_point",
+    "fencecheck_disc",
+    "strtree_disc",
+)
+
+
+def _paths(n_pings: int, n_fences: int) -> tuple[Path, Path]:
+    out = HERE / "out"
+    return out / f"city_fences_{n_fences}.geojson", out / f"city_pings_{n_pings}_{n_fences}.npz"
+
+
+def prepare(n_pings: int, n_fences: int) -> None:
+    """Write the synthetic city once."""
+    import fencecheck as fc
+    from synth_city import make_fence_records, make_pings
+
+    fences_path, pings_path = _paths(n_pings, n_fences)
+    fences_path.parent.mkdir(exist_ok=True)
+    records = make_fence_records(n_fences)
+    if not fences_path.exists():
+        fc.write_fences(fc.FenceSet.from_records(records, invalid="repair"), fences_path)
+    if not pings_path.exists():
+        columns = make_pings(n_pings, max(1, n_pings // 100), records)
+        np.savez(pings_path, **columns)
+
+
+def _load(n_pings: int, n_fences: int) -> tuple[Any, dict[str, np.ndarray]]:
+    import fencecheck as fc
+
+    fences_path, pings_path = _paths(n_pings, n_fences)
+    fences = fc.read_fences(fences_path)
+    data = np.load(pings_path)
+    return fences, {name: data[name] for name in data.files}
+
+
+def _windows_table(fences: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Per fence, its windows padded to the most any fence has (for a vectorized filter)."""
+    k = np.bincount(fences.window_fence, minlength=len(fences)).max()
+    start = np.full((len(fences), k), np.iinfo(np.int64).max)
+    end = np.full((len(fences), k), np.iinfo(np.int64).min)
+    slot = np.zeros(len(fences), dtype=np.int64)
+    for w, f in enumerate(fences.window_fence.tolist()):
+        start[f, slot[f]] = fences.window_start[w]
+        end[f, slot[f]] = fences.window_end[w]
+        slot[f] += 1
+    return start, end
+
+
+def _time_filter(
+    ping: np.ndarray, fence: np.ndarray, t: np.ndarray, start: np.ndarray, end: np.ndarray
+) -> np.ndarray:
+    tt = t[ping][:, None]
+    return ((start[fence] <= tt) & (tt < end[fence])).any(axis=1)
+
+
+def run_fencecheck(fences: Any, cols: dict[str, np.ndarray], mode: str) -> Any:
+    import fencecheck as fc
+    from fencecheck.pings import PersonRegistry, PingTable
+
+    index = fc.FenceIndex.build(fences)
+    table = PingTable(
+        row=np.arange(cols["t"].shape[0], dtype=np.int64),
+        person=cols["person_id"].astype(np.int32),
+        t=cols["t"],
+        lon=cols["lon"],
+        lat=cols["lat"],
+        accuracy_m=cols["accuracy_m"].astype(np.float32),
+        source=np.where(cols["source"] == "cell", 2, 0).astype(np.int8),
+        accuracy_filled=np.zeros(cols["t"].shape[0], dtype=bool),
+        persons=PersonRegistry(),
+    )
+
+    def timed() -> Any:
+        hits = index.match(table, mode=mode)
+        return hits.ping, hits.fence
+
+    return timed
+
+
+def run_geopandas(fences: Any, cols: dict[str, np.ndarray]) -> Any:
+    import geopandas as gpd
+    import pandas as pd
+
+    frame = fences.frame()
+    polys = gpd.GeoDataFrame(
+        {"fence": np.arange(len(fences)), "margin": fences.buffer_m},
+        geometry=list(fences.geometry),
+        crs="EPSG:4326",
+    ).to_crs(frame.proj)
+    windows = pd.DataFrame(
+        {"fence": fences.window_fence, "start": fences.window_start, "end": fences.window_end}
+    )
+
+    def timed() -> Any:
+        points = gpd.GeoDataFrame(
+            {"t": cols["t"]},
+            geometry=gpd.points_from_xy(cols["lon"], cols["lat"]),
+            crs="EPSG:4326",
+        ).to_crs(frame.proj)
+        parts = []
+        for margin in np.unique(polys["margin"]):
+            group = polys[polys["margin"] == margin]
+            if margin == 0:
+                joined = gpd.sjoin(points, group, predicate="intersects")
+            else:
+                joined = gpd.sjoin(points, group, predicate="dwithin", distance=margin)
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "ping": joined.index.to_numpy(),
+                        "fence": joined["fence"].to_numpy(),
+                        "t": joined["t"].to_numpy(),
+                    }
+                )
+            )
+        pairs = pd.concat(parts).merge(windows, on="fence")
+        pairs = pairs[(pairs["start"] <= pairs["t"]) & (pairs["t"] < pairs["end"])]
+        return pairs["ping"].to_numpy(), pairs["fence"].to_numpy()
+
+    return timed
+
+
+def run_strtree(fences: Any, cols: dict[str, np.ndarray], disc: bool) -> Any:
+    import shapely
+
+    frame = fences.frame()
+    geoms = frame.project_geometry(fences.geometry)
+    tree = shapely.STRtree(geoms)
+    start, end = _windows_table(fences)
+    margins = np.unique(fences.buffer_m)
+
+    def timed() -> Any:
+        x, y = frame.to_xy(cols["lon"], cols["lat"])
+        points = shapely.points(x, y)
+        pings, hits = [], []
+        for margin in margins:
+            if disc:
+                ping, fence = tree.query(
+                    points, predicate="dwithin", distance=margin + cols["accuracy_m"]
+                )
+            elif margin == 0:
+                ping, fence = tree.query(points, predicate="intersects")
+            else:
+                ping, fence = tree.query(points, predicate="dwithin", distance=margin)
+            keep = fences.buffer_m[fence] == margin
+            pings.append(ping[keep])
+            hits.append(fence[keep])
+        ping, fence = np.concatenate(pings), np.concatenate(hits)
+        keep = _time_filter(ping, fence, cols["t"], start, end)
+        return ping[keep], fence[keep]
+
+    return timed
+
+
+def worker(method: str, n_pings: int, n_fences: int, repeat: int) -> None:
+    fences, cols = _load(n_pings, n_fences)
+    if method.startswith("fencecheck"):
+        timed = run_fencecheck(fences, cols, method.split("_")[1])
+    elif method == "geopandas_point":
+        timed = run_geopandas(fences, cols)
+    else:
+        timed = run_strtree(fences, cols, disc=method.endswith("disc"))
+    times = []
+    result = None
+    for _ in range(repeat):
+        result = None
+        begin = time.perf_counter()
+        result = timed()
+        times.append(time.perf_counter() - begin)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    ping, fence = result
+    order = np.lexsort((fence, ping))
+    pairs = np.column_stack([ping[order], fence[order]]).astype(np.int64)
+    digest = hashlib.sha256(pairs.tobytes()).hexdigest()[:16]
+    print(
+        json.dumps(
+            {
+                "method": method,
+                "hits": int(pairs.shape[0]),
+                "digest": digest,
+                "times": times,
+                "peak_mb": peak_mb,
+            }
+        )
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--pings", type=int, default=1_000_000)
+    parser.add_argument("--fences", type=int, default=5000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(args.worker, args.pings, args.fences, args.repeat)
+        return
+    prepare(args.pings, args.fences)
+    results = {}
+    for method in args.methods.split(","):
+        proc = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--worker",
+                method,
+                "--pings",
+                str(args.pings),
+                "--fences",
+                str(args.fences),
+                "--repeat",
+                str(args.repeat),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if proc.returncode:
+            raise SystemExit(f"{method} failed:\n{proc.stderr}")
+        results[method] = json.loads(proc.stdout.strip().splitlines()[-1])
+    for mode in ("point", "disc"):
+        digests = {r["digest"] for m, r in results.items() if m.endswith(mode)}
+        if len(digests) > 1:
+            for m, r in results.items():
+                print(f"{m:20s} hits {r['hits']} digest {r['digest']}", file=sys.stderr)
+            raise SystemExit(f"{mode} mode: methods disagree, no timings printed")
+    print(
+        f"# {args.pings:,} pings, {args.fences:,} fences, median of {args.repeat}; "
+        f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}; "
+        "hit sets identical within each mode"
+    )
+    print(
+        f"{'method':18s} {'hits':>9s} {'median s':>9s} {'M pings/s':>9s} {'fencecheck is':>14s}"
+        f" {'peak MB':>8s}"
+    )
+    for method, r in results.items():
+        med = statistics.median(r["times"])
+        mode = method.split("_")[1]
+        ours = results.get(f"fencecheck_{mode}")
+        ratio = med / statistics.median(ours["times"]) if ours else float("nan")
+        label = "" if method.startswith("fencecheck") else f"{ratio:.2f}x faster"
+        print(
+            f"{method:18s} {r['hits']:9d} {med:9.3f} {args.pings / med / 1e6:9.2f} "
+            f"{label:>14s} {r['peak_mb']:8.0f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
