@@ -11,6 +11,9 @@ Subcommands
 ``validate``
     Load a fence file and/or a ping file with all checks, print what was read,
     what was set aside and why, and write the rejected rows to a CSV file.
+``match``
+    Write every (ping, fence) hit with its evidence (FORMATS.md's hits table),
+    streaming the ping file chunk by chunk; a one-line summary on stderr.
 """
 
 from __future__ import annotations
@@ -30,7 +33,9 @@ from fencecheck.datums import Datum
 from fencecheck.errors import DataError, FenceCheckError, MissingDependencyError, OptionError
 from fencecheck.fence_io import read_fences
 from fencecheck.fences import FenceSet
-from fencecheck.options import EpochUnit, InvalidPolicy, OnError, Source
+from fencecheck.hits_io import HitsWriter, hits_format
+from fencecheck.index import FenceIndex
+from fencecheck.options import Boundary, EpochUnit, InvalidPolicy, MatchMode, OnError, Source
 from fencecheck.ping_io import DEFAULT_CHUNK_ROWS, iter_pings
 from fencecheck.pings import PingTable
 from fencecheck.rejected import Rejected
@@ -101,6 +106,12 @@ def add_input_options(parser: argparse.ArgumentParser, *, fences: bool, pings: b
             "source); repeatable, e.g. --column lng=lon",
         )
         group.add_argument(
+            "--engine",
+            default="auto",
+            choices=["auto", "arrow", "python"],
+            help="CSV parser: pyarrow's (fast) or the standard library's (default: auto)",
+        )
+        group.add_argument(
             "--chunk-rows",
             type=int,
             default=DEFAULT_CHUNK_ROWS,
@@ -140,6 +151,40 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_input_options(validate, fences=True, pings=True)
     validate.set_defaults(handler=_run_validate)
+    matcher = sub.add_parser(
+        "match",
+        help="find every (ping, fence) hit with its evidence",
+        description="Match pings against fences and write every hit with its window, relation, "
+        "depth and p_inside (FORMATS.md), streaming the ping file chunk by chunk.",
+    )
+    add_input_options(matcher, fences=True, pings=True)
+    rules = matcher.add_argument_group("matching")
+    rules.add_argument(
+        "--mode",
+        default="point",
+        choices=_choices(MatchMode),
+        help="point: the ping is in the fence grown by its margin; disc: its "
+        "accuracy disc reaches it (default: point)",
+    )
+    rules.add_argument(
+        "--boundary",
+        default="covers",
+        choices=_choices(Boundary),
+        help="does a ping exactly on the boundary count (default: covers)",
+    )
+    out = matcher.add_argument_group("output")
+    out.add_argument(
+        "--out",
+        metavar="HITS.csv|HITS.parquet",
+        help="where to write the hits (default: CSV on stdout)",
+    )
+    out.add_argument(
+        "--progress",
+        choices=["auto", "always", "never"],
+        default="auto",
+        help="progress on stderr (auto: when stderr is a terminal)",
+    )
+    matcher.set_defaults(handler=_run_match)
     return parser
 
 
@@ -219,6 +264,7 @@ def stream_pings(args: argparse.Namespace) -> Any:
         columns=parse_columns(args.column),
         default_source=args.default_source,
         chunk_rows=args.chunk_rows,
+        engine=args.engine,
     )
 
 
@@ -300,6 +346,49 @@ class _PingTally:
             f"{self.rows_read} rows read, {self.loaded} pings of {len(self.people)} people, "
             f"{rejected} rejected{span}; datum {datum} -> wgs84, naive times in {zone}"
         )
+
+
+def _run_match(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if not args.fences or not args.pings:
+        parser.error("match needs --fences and --pings")
+    zone = resolve_zone(args.tz)
+    kind = hits_format(args.out)
+    fences = load_fences(args)
+    index = FenceIndex.build(fences)
+    show = args.progress == "always" or (args.progress == "auto" and sys.stderr.isatty())
+    tally = _PingTally()
+    people: set[int] = set()
+    target: Any = sys.stdout if args.out in (None, "-") else args.out
+    with HitsWriter(target, kind) as writer:
+        for chunk in stream_pings(args):
+            tally.add(chunk)
+            hits = index.match(chunk, mode=args.mode, boundary=args.boundary)
+            writer.write(hits)
+            people.update(np.unique(hits.person).tolist())
+            if show:
+                print(
+                    f"\r{PROG}: {tally.rows_read:,} pings read, {writer.rows:,} hits",
+                    end="",
+                    file=sys.stderr,
+                    flush=True,
+                )
+    if show:
+        print(file=sys.stderr)
+    rejected = Rejected.concat(tally.rejected) if tally.rejected else Rejected.empty()
+    _say(
+        f"{tally.rows_read:,} pings read, {len(rejected):,} rejected, {writer.rows:,} hits, "
+        f"{len(people):,} people with a hit; {len(fences)} fences ({args.mode} mode, "
+        f"{args.boundary}); naive times in {zone_name(zone)}; fence datum {args.fence_datum}, "
+        f"ping datum {args.ping_datum}"
+    )
+    if len(fences.rejected):
+        path = rejected_path(args, args.fences, args.out)
+        path = path.with_name(path.stem + ".fences" + path.suffix)
+        _report_rejected(fences.rejected, path, "features")
+    if len(rejected):
+        out = None if args.out in (None, "-") else args.out
+        _report_rejected(rejected, rejected_path(args, args.pings, out), "rows")
+    return 0
 
 
 def _report_rejected(rejected: Rejected, path: Path, what: str) -> None:
