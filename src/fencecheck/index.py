@@ -102,6 +102,7 @@ class FenceIndex:
         )
         self.alive = np.ones(len(fences), dtype=bool)
         self._grids: dict[float, BoxGrid] = {}
+        self._grown: NDArray[np.object_] = np.full(len(fences), None, dtype=object)
         boxes = self._window_boxes(np.arange(len(fences.window_start)))
         ids = np.arange(len(fences.window_start), dtype=np.int64)
         from rtree import index as rtree_index
@@ -175,6 +176,7 @@ class FenceIndex:
         self.fences = FenceSet.concat([self.fences, fences], unique_ids=False)
         self.geometry = np.concatenate([self.geometry, _project(self.frame, fences.geometry)])
         self.alive = np.concatenate([self.alive, np.ones(len(fences), dtype=bool)])
+        self._grown = np.concatenate([self._grown, np.full(len(fences), None, dtype=object)])
         self._grids.clear()
         new = np.arange(old_windows, len(self.fences.window_start), dtype=np.int64)
         for window, box in zip(new.tolist(), self._window_boxes(new).tolist(), strict=True):
@@ -269,6 +271,21 @@ class FenceIndex:
             empty = np.zeros(0, dtype=np.int64)
             return empty, empty
         return np.concatenate(points).astype(np.int64), np.concatenate(windows)
+
+    def grown_geometry(self, fences: NDArray[np.int64]) -> NDArray[np.object_]:
+        """Fences with their margins as finely segmented polygons, made once per fence."""
+        from fencecheck._kernels import grown_polygons
+
+        empty = np.fromiter(
+            (g is None for g in self._grown[fences]), dtype=bool, count=fences.shape[0]
+        )
+        missing = np.unique(fences[empty])
+        if missing.shape[0]:
+            self._grown[missing] = grown_polygons(
+                self.geometry[missing], self.fences.buffer_m[missing]
+            )
+        grown: NDArray[np.object_] = self._grown[fences]
+        return grown
 
     def _grid(self, reach: float) -> BoxGrid:
         grid = self._grids.get(reach)

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from fencecheck._kernels import check_pairs, grown_polygons, in_windows
+from fencecheck._kernels import check_pairs, in_windows
 from fencecheck.errors import MissingDependencyError
 from fencecheck.options import Boundary, MatchMode
 from fencecheck.pings import PersonRegistry, PingTable
@@ -314,7 +314,7 @@ def _p_inside(
     todo = np.flatnonzero(~sure)
     if todo.shape[0]:
         used, local = np.unique(fence[todo], return_inverse=True)
-        grown = grown_polygons(index.geometry[used], index.fences.buffer_m[used])
+        grown = index.grown_geometry(used)
         out[todo] = gaussian_mass_pairs(grown, local.reshape(-1), x[todo], y[todo], sigma[todo])
     return out
 
