@@ -45,30 +45,33 @@ METHODS = (
 )
 
 
-def _paths(n_pings: int, n_fences: int) -> tuple[Path, Path]:
+def _paths(n_pings: int, n_fences: int, share: float) -> tuple[Path, Path]:
     out = HERE / "out"
-    return out / f"city_fences_{n_fences}.geojson", out / f"city_pings_{n_pings}_{n_fences}.npz"
+    return (
+        out / f"city_fences_{n_fences}.geojson",
+        out / f"city_pings_{n_pings}_{n_fences}_{share:g}.npz",
+    )
 
 
-def prepare(n_pings: int, n_fences: int) -> None:
+def prepare(n_pings: int, n_fences: int, share: float) -> None:
     """Write the synthetic city once."""
     import fencecheck as fc
     from synth_city import make_fence_records, make_pings
 
-    fences_path, pings_path = _paths(n_pings, n_fences)
+    fences_path, pings_path = _paths(n_pings, n_fences, share)
     fences_path.parent.mkdir(exist_ok=True)
     records = make_fence_records(n_fences)
     if not fences_path.exists():
         fc.write_fences(fc.FenceSet.from_records(records, invalid="repair"), fences_path)
     if not pings_path.exists():
-        columns = make_pings(n_pings, max(1, n_pings // 100), records)
+        columns = make_pings(n_pings, max(1, n_pings // 100), records, in_fence_share=share)
         np.savez(pings_path, **columns)
 
 
-def _load(n_pings: int, n_fences: int) -> tuple[Any, dict[str, np.ndarray]]:
+def _load(n_pings: int, n_fences: int, share: float) -> tuple[Any, dict[str, np.ndarray]]:
     import fencecheck as fc
 
-    fences_path, pings_path = _paths(n_pings, n_fences)
+    fences_path, pings_path = _paths(n_pings, n_fences, share)
     fences = fc.read_fences(fences_path)
     data = np.load(pings_path)
     return fences, {name: data[name] for name in data.files}
@@ -193,8 +196,8 @@ def run_strtree(fences: Any, cols: dict[str, np.ndarray], disc: bool) -> Any:
     return timed
 
 
-def worker(method: str, n_pings: int, n_fences: int, repeat: int) -> None:
-    fences, cols = _load(n_pings, n_fences)
+def worker(method: str, n_pings: int, n_fences: int, repeat: int, share: float) -> None:
+    fences, cols = _load(n_pings, n_fences, share)
     if method.startswith("fencecheck"):
         timed = run_fencecheck(fences, cols, method.split("_")[1])
     elif method == "geopandas_point":
@@ -232,12 +235,18 @@ def main() -> None:
     parser.add_argument("--fences", type=int, default=5000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument(
+        "--in-fence-share",
+        type=float,
+        default=0.2,
+        help="share of people with one of their five places inside a fence (default 0.2)",
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        worker(args.worker, args.pings, args.fences, args.repeat)
+        worker(args.worker, args.pings, args.fences, args.repeat, args.in_fence_share)
         return
-    prepare(args.pings, args.fences)
+    prepare(args.pings, args.fences, args.in_fence_share)
     results = {}
     for method in args.methods.split(","):
         proc = subprocess.run(
@@ -252,6 +261,8 @@ def main() -> None:
                 str(args.fences),
                 "--repeat",
                 str(args.repeat),
+                "--in-fence-share",
+                str(args.in_fence_share),
             ],
             capture_output=True,
             text=True,
@@ -266,8 +277,10 @@ def main() -> None:
             for m, r in results.items():
                 print(f"{m:20s} hits {r['hits']} digest {r['digest']}", file=sys.stderr)
             raise SystemExit(f"{mode} mode: methods disagree, no timings printed")
+    hits = next(iter(results.values()))["hits"]
     print(
-        f"# {args.pings:,} pings, {args.fences:,} fences, median of {args.repeat}; "
+        f"# {args.pings:,} pings ({hits / args.pings:.1%} hits in the first mode), "
+        f"{args.fences:,} fences, in-fence share {args.in_fence_share:g}, median of {args.repeat}; "
         f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}; "
         "hit sets identical within each mode"
     )

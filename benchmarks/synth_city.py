@@ -90,12 +90,16 @@ SEGMENT_S = 2 * 3600  # a person's day is cut into 2-hour segments: stay, or tri
 
 
 def make_pings(
-    n_pings: int, n_people: int, fence_records: list[dict[str, Any]], seed: int = 20220502
+    n_pings: int,
+    n_people: int,
+    fence_records: list[dict[str, Any]],
+    seed: int = 20220502,
+    in_fence_share: float = 0.2,
 ) -> dict[str, np.ndarray]:
     """Pings of people moving between their places over May 2022, sorted by person, time.
 
-    Each person has five places (home, work, errands; for a fifth of people one of
-    them inside a fence); each 2-hour segment is a stay at one place or (30 %) a
+    Each person has five places (home, work, errands; for ``in_fence_share`` of
+    people one of them inside a fence); each 2-hour segment is a stay at one place or (30 %) a
     trip to the next place in its first half hour, then a stay. 70 % of pings are
     GPS fixes (5-50 m), 30 % cell fixes (200-1500 m), scattered by their accuracy.
     """
@@ -111,7 +115,7 @@ def make_pings(
     lon0, lat0 = CENTRE
     cx = (centres[:, 0] - lon0) * M_PER_DEG_LAT * np.cos(np.radians(lat0))
     cy = (centres[:, 1] - lat0) * M_PER_DEG_LAT
-    in_fence = rng.random(n_people) < 0.2
+    in_fence = rng.random(n_people) < in_fence_share
     pick = rng.integers(0, len(fence_records), n_people)
     places[in_fence, 4, 0] = cx[pick[in_fence]]
     places[in_fence, 4, 1] = cy[pick[in_fence]]
