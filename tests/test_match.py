@@ -298,3 +298,14 @@ def test_matching_after_changes_equals_a_fresh_build(case: PlanarCase, data: Any
         got = sorted(zip(a[0].tolist(), index.fences.ids[a[2]].tolist(), strict=True))
         want = sorted(zip(b[0].tolist(), [f"F{keep[k]}" for k in b[2].tolist()], strict=True))
         assert got == want
+
+
+def test_options_are_checked(sample_hits: Any) -> None:
+    index = FenceIndex.build(fc.read_fences(SAMPLES / "fences.geojson"))
+    pings = fc.read_pings(SAMPLES / "pings.csv")
+    with pytest.raises(fc.OptionError, match="mode: 'circle' is not one of 'point', 'disc'"):
+        index.match(pings, mode="circle")
+    with pytest.raises(fc.OptionError, match="boundary: 'touches' is not one of"):
+        index.match(pings, boundary="touches")
+    with pytest.raises(fc.OptionError, match="block_pings: 0 is not a positive whole number"):
+        fc.match(index, pings, block_pings=0)

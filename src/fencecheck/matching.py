@@ -37,7 +37,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fencecheck._kernels import check_pairs, in_windows
-from fencecheck.errors import MissingDependencyError
+from fencecheck.errors import MissingDependencyError, OptionError
 from fencecheck.options import Boundary, MatchMode
 from fencecheck.pings import PersonRegistry, PingTable
 from fencecheck.probability import gaussian_mass_pairs, sigma_from_accuracy
@@ -249,6 +249,8 @@ def match_xy(
     it; tests call it with coordinates placed exactly on edges and vertices.
     """
     mode_ = MatchMode.parse(mode)
+    if isinstance(block_pings, bool) or not isinstance(block_pings, int) or block_pings < 1:
+        raise OptionError(f"block_pings: {block_pings!r} is not a positive whole number")
     disc = mode_ is MatchMode.DISC
     strict = Boundary.parse(boundary) is Boundary.CONTAINS
     fences = index.fences
