@@ -58,11 +58,17 @@ class PairTests:
         self.depth_m = depth_m
 
 
-def signed_depth(geometry: NDArray[np.object_], x: _F64, y: _F64) -> _F64:
+def signed_depth(
+    geometry: NDArray[np.object_],
+    x: _F64,
+    y: _F64,
+    boundary: NDArray[np.object_] | None = None,
+) -> _F64:
     """Signed distance from points to geometries, pair by pair: positive inside.
 
     For a Point or MultiPoint fence (a venue) there is no inside: the depth is
-    minus the distance.
+    minus the distance. ``boundary`` may give each pair's geometry boundary,
+    made once per fence by the caller; by default it is made here.
 
     Examples
     --------
@@ -76,8 +82,8 @@ def signed_depth(geometry: NDArray[np.object_], x: _F64, y: _F64) -> _F64:
     inside = polygonal & (distance == 0)
     depth = -distance
     if inside.any():
-        boundary = shapely.boundary(geometry[inside])
-        depth[inside] = shapely.distance(boundary, points[inside])
+        rings = shapely.boundary(geometry[inside]) if boundary is None else boundary[inside]
+        depth[inside] = shapely.distance(rings, points[inside])
     return np.asarray(depth, dtype=np.float64)
 
 
@@ -90,6 +96,7 @@ def check_pairs(
     *,
     disc: bool,
     strict: bool,
+    boundary: NDArray[np.object_] | None = None,
 ) -> PairTests:
     """The exact tests for candidate pairs (all arguments are per pair).
 
@@ -105,6 +112,8 @@ def check_pairs(
         Disc mode (the accuracy disc may reach the grown fence) or point mode.
     strict : bool
         ``contains`` (strict) instead of ``covers``.
+    boundary : ndarray of shapely geometries, optional
+        Each pair's fence boundary, if the caller keeps them (see :func:`signed_depth`).
 
     Examples
     --------
@@ -115,7 +124,7 @@ def check_pairs(
     >>> t.hit.tolist(), t.inside.tolist(), t.depth_m.tolist()
     ([True, True, False], [True, False, False], [0.0, -2.0, -20.0])
     """
-    depth = signed_depth(geometry, x, y)
+    depth = signed_depth(geometry, x, y, boundary)
     distance = np.maximum(-depth, 0.0)
     polygonal = np.isin(shapely.get_type_id(geometry), POLYGONAL_TYPES)
     if strict:

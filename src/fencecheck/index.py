@@ -103,6 +103,7 @@ class FenceIndex:
         self.alive = np.ones(len(fences), dtype=bool)
         self._grids: dict[float, BoxGrid] = {}
         self._grown: NDArray[np.object_] = np.full(len(fences), None, dtype=object)
+        self._boundary: NDArray[np.object_] | None = None
         boxes = self._window_boxes(np.arange(len(fences.window_start)))
         ids = np.arange(len(fences.window_start), dtype=np.int64)
         from rtree import index as rtree_index
@@ -177,6 +178,7 @@ class FenceIndex:
         self.geometry = np.concatenate([self.geometry, _project(self.frame, fences.geometry)])
         self.alive = np.concatenate([self.alive, np.ones(len(fences), dtype=bool)])
         self._grown = np.concatenate([self._grown, np.full(len(fences), None, dtype=object)])
+        self._boundary = None
         self._grids.clear()
         new = np.arange(old_windows, len(self.fences.window_start), dtype=np.int64)
         for window, box in zip(new.tolist(), self._window_boxes(new).tolist(), strict=True):
@@ -271,6 +273,13 @@ class FenceIndex:
             empty = np.zeros(0, dtype=np.int64)
             return empty, empty
         return np.concatenate(points).astype(np.int64), np.concatenate(windows)
+
+    @property
+    def boundary(self) -> NDArray[np.object_]:
+        """Each fence's boundary in the frame (rings, or the venue's points), made once."""
+        if self._boundary is None or self._boundary.shape[0] != self.geometry.shape[0]:
+            self._boundary = shapely.boundary(self.geometry)
+        return self._boundary
 
     def grown_geometry(self, fences: NDArray[np.int64]) -> NDArray[np.object_]:
         """Fences with their margins as finely segmented polygons, made once per fence."""

@@ -277,6 +277,7 @@ def match_xy(
             accuracy[box],
             disc=disc,
             strict=strict,
+            boundary=index.boundary[fence],
         )
         hit = tests.hit
         box, window, fence = box[hit], window[hit], fence[hit]
