@@ -374,7 +374,7 @@ def _run_match(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
                 )
     if show:
         print(file=sys.stderr)
-    rejected = Rejected.concat(tally.rejected) if tally.rejected else Rejected.empty()
+    rejected = Rejected.concat(tally.rejected)
     _say(
         f"{tally.rows_read:,} pings read, {len(rejected):,} rejected, {writer.rows:,} hits, "
         f"{len(people):,} people with a hit; {len(fences)} fences ({args.mode} mode, "
