@@ -70,6 +70,15 @@ class BoxGrid:
         self.offsets = np.zeros(self.nx * self.ny + 1, dtype=np.int64)
         np.cumsum(np.bincount(cell_id, minlength=self.nx * self.ny), out=self.offsets[1:])
 
+    @property
+    def entry_ids(self) -> NDArray[np.int64]:
+        """The ids of the entries, cell by cell (what the compiled kernels read)."""
+        ids = getattr(self, "_entry_ids", None)
+        if ids is None:
+            ids = np.ascontiguousarray(self.ids[self.entries], dtype=np.int64)
+            self._entry_ids = ids
+        return ids
+
     def _cells(
         self, x: NDArray[np.float64], y: NDArray[np.float64]
     ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:

@@ -1,9 +1,10 @@
-"""Private array kernels for matching: frame coordinates in, index pairs out.
+"""Private shapely kernels for matching: the rules, decided by GEOS pair by pair.
 
-No pandas, no I/O, no Python loop per ping or per pair: every function takes
-parallel numpy arrays (and shapely geometry arrays) and returns arrays. The public
-layer (:mod:`fencecheck.matching`) turns lon/lat into frame metres, asks the R-tree
-for candidates and builds the hits table from what these kernels return.
+These are the reference form of the rules, on shapely geometry arrays: the
+compiled kernel (:mod:`fencecheck._match_kernel`) hands them the pairs it cannot
+certify (a ping on a boundary, or within 1e-9 m of a margin), and
+:func:`grown_polygons` makes the grown fences ``p_inside`` is computed over. No
+pandas, no I/O, no Python loop per pair.
 
 The rules (DOMAIN.md, section 3), with ``d`` the distance from the ping to the
 fence polygon (without its margin) and ``b`` the margin ``buffer_m``:
@@ -31,7 +32,6 @@ __all__ = [
     "PairTests",
     "check_pairs",
     "grown_polygons",
-    "in_windows",
     "signed_depth",
 ]
 
@@ -136,14 +136,6 @@ def check_pairs(
         inside = in_polygon | (distance <= buffer_m)
         reach = inside | (distance <= buffer_m + accuracy_m) if disc else inside
     return PairTests(np.asarray(reach, dtype=bool), np.asarray(inside, dtype=bool), depth)
-
-
-def in_windows(
-    t: NDArray[np.int64], start: NDArray[np.int64], end: NDArray[np.int64]
-) -> NDArray[np.bool_]:
-    """Whether each instant lies in its half-open window ``[start, end)``."""
-    result: NDArray[np.bool_] = (t >= start) & (t < end)
-    return result
 
 
 GROW_QUAD_SEGS = 16

@@ -35,6 +35,7 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
+from fencecheck._flat import FlatGeometry
 from fencecheck._grid import BoxGrid
 from fencecheck.errors import FenceDataError
 from fencecheck.fence_io import fences_to_geojson, read_fences
@@ -104,6 +105,10 @@ class FenceIndex:
         self._grids: dict[float, BoxGrid] = {}
         self._grown: NDArray[np.object_] = np.full(len(fences), None, dtype=object)
         self._boundary: NDArray[np.object_] | None = None
+        self._flat: FlatGeometry | None = None
+        self._grown_flat: FlatGeometry | None = None
+        self._grown_moments: Any = None
+        self._fence_box: NDArray[np.float64] | None = None
         boxes = self._window_boxes(np.arange(len(fences.window_start)))
         ids = np.arange(len(fences.window_start), dtype=np.int64)
         from rtree import index as rtree_index
@@ -179,6 +184,7 @@ class FenceIndex:
         self.alive = np.concatenate([self.alive, np.ones(len(fences), dtype=bool)])
         self._grown = np.concatenate([self._grown, np.full(len(fences), None, dtype=object)])
         self._boundary = None
+        self._flat = self._grown_flat = self._fence_box = self._grown_moments = None
         self._grids.clear()
         new = np.arange(old_windows, len(self.fences.window_start), dtype=np.int64)
         for window, box in zip(new.tolist(), self._window_boxes(new).tolist(), strict=True):
@@ -256,17 +262,9 @@ class FenceIndex:
         (:mod:`fencecheck._grid`), one grid per reach class, so that each point
         looks up a single cell.
         """
-        reach = np.asarray(reach, dtype=np.float64)
-        steps = np.asarray(_REACH_STEPS)
-        bucket = np.searchsorted(steps, reach, side="left")
-        beyond = bucket >= steps.shape[0]
-        bound = np.where(beyond, 0.0, steps[np.minimum(bucket, steps.shape[0] - 1)])
-        if beyond.any():  # rare: reaches past the last class get classes of 6.4 km steps
-            bound[beyond] = np.ceil(reach[beyond] / steps[-1]) * steps[-1]
         points, windows = [], []
-        for value in np.unique(bound):
-            sel = np.flatnonzero(bound == value)
-            point, window = self._grid(float(value)).query(x[sel], y[sel])
+        for grid, sel in self.reach_grids(reach):
+            point, window = grid.query(x[sel], y[sel])
             points.append(sel[point])
             windows.append(window)
         if not points:
@@ -295,6 +293,55 @@ class FenceIndex:
             )
         grown: NDArray[np.object_] = self._grown[fences]
         return grown
+
+    @property
+    def flat(self) -> FlatGeometry:
+        """The fences in the frame as flat arrays for the compiled kernels, made once."""
+        if self._flat is None:
+            self._flat = FlatGeometry.from_shapely(self.geometry)
+        return self._flat
+
+    @property
+    def grown_flat(self) -> FlatGeometry:
+        """The fences grown by their margins (shells counter-clockwise), as flat arrays."""
+        if self._grown_flat is None:
+            grown = self.grown_geometry(np.arange(self.geometry.shape[0], dtype=np.int64))
+            self._grown_flat = FlatGeometry.from_shapely(
+                shapely.orient_polygons(grown, exterior_cw=False)
+            )
+        return self._grown_flat
+
+    @property
+    def grown_moments(self) -> Any:
+        """Centres, radii and area moments of the grown fences (``_mass_kernel.FenceMoments``)."""
+        if self._grown_moments is None:
+            from fencecheck._mass_kernel import FenceMoments
+
+            self._grown_moments = FenceMoments(self.grown_flat)
+        return self._grown_moments
+
+    @property
+    def fence_box(self) -> NDArray[np.float64]:
+        """Each fence's bounding box in the frame, without its margin, shape (n, 4)."""
+        if self._fence_box is None:
+            self._fence_box = np.ascontiguousarray(
+                shapely.bounds(self.geometry).reshape(-1, 4), dtype=np.float64
+            )
+        return self._fence_box
+
+    def reach_grids(self, reach: NDArray[np.float64]) -> list[tuple[BoxGrid, NDArray[np.int64]]]:
+        """The candidate grid for each reach class present, with the points that use it."""
+        reach = np.asarray(reach, dtype=np.float64)
+        steps = np.asarray(_REACH_STEPS)
+        bucket = np.searchsorted(steps, reach, side="left")
+        beyond = bucket >= steps.shape[0]
+        bound = np.where(beyond, 0.0, steps[np.minimum(bucket, steps.shape[0] - 1)])
+        if beyond.any():  # rare: reaches past the last class get classes of 6.4 km steps
+            bound[beyond] = np.ceil(reach[beyond] / steps[-1]) * steps[-1]
+        values = np.unique(bound)
+        if values.shape[0] == 1:
+            return [(self._grid(float(values[0])), np.arange(reach.shape[0], dtype=np.int64))]
+        return [(self._grid(float(v)), np.flatnonzero(bound == v)) for v in values]
 
     def _grid(self, reach: float) -> BoxGrid:
         grid = self._grids.get(reach)
@@ -363,11 +410,12 @@ class FenceIndex:
         *,
         mode: MatchMode | str = MatchMode.POINT,
         boundary: Boundary | str = Boundary.COVERS,
+        threads: int | None = None,
     ) -> Hits:
         """Every (ping, fence) hit with its evidence; see :func:`fencecheck.matching.match`."""
         from fencecheck.matching import match
 
-        return match(self, pings, mode=mode, boundary=boundary)
+        return match(self, pings, mode=mode, boundary=boundary, threads=threads)
 
     # -- saving -------------------------------------------------------------------------------
 

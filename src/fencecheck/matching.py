@@ -2,17 +2,25 @@
 
 :func:`match` takes a :class:`~fencecheck.pings.PingTable` (a whole input or one
 chunk of it) and a :class:`~fencecheck.index.FenceIndex`, and returns a
-:class:`Hits` table of numpy columns. It works in three visible phases, as
-geopandas' ``sjoin`` does: pings to frame metres; a grid derived from the index's R-tree
-proposes candidate (ping, window) pairs; exact array kernels (:mod:`fencecheck._kernels`) decide
-each pair on the half-open window, the geometry and the mode, and the evidence
-(``depth_m``, ``p_inside``) is computed for the hits only. There is no Python
-loop per ping or per hit; pings are taken in blocks to bound memory, and
-:func:`match_chunks` streams an input of any size.
+:class:`Hits` table of numpy columns. Pings go to frame metres; then a compiled
+kernel (:mod:`fencecheck._match_kernel`, numba, on several threads) looks each
+ping up in a grid derived from the index's R-tree, keeps the windows that hold
+its time and decides each (ping, fence) pair exactly: a point location certified
+by a floating-point error bound and GEOS's own distance formula, so that every
+answer is GEOS's, and the rare pair it cannot certify (a ping on a boundary, or
+within 1e-9 m of a margin) is decided by shapely itself
+(:func:`fencecheck._kernels.check_pairs`). ``p_inside`` is then computed for the
+hits only (:mod:`fencecheck._mass_kernel`). There is no Python loop per ping or
+per hit; pings are taken in blocks to bound memory, and :func:`match_chunks`
+streams an input of any size.
 
 The rules are DOMAIN.md's, section 3 (see :mod:`fencecheck._kernels`).
 ``p_inside`` is the Gaussian mass over the fence grown by its margin (a finely
-segmented buffer polygon), from :mod:`fencecheck.probability`.
+segmented buffer polygon), within 1e-6 of the exact formula of
+:mod:`fencecheck.probability`.
+
+The kernels are compiled on first use (a few seconds, once) and cached beside
+the package or in the user's cache directory.
 
 Examples
 --------
@@ -29,14 +37,17 @@ Examples
 
 from __future__ import annotations
 
+import itertools
+import os
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from fencecheck._kernels import check_pairs, in_windows
+from fencecheck._kernels import check_pairs
 from fencecheck.errors import MissingDependencyError, OptionError
 from fencecheck.options import Boundary, MatchMode
 from fencecheck.pings import PersonRegistry, PingTable
@@ -62,8 +73,6 @@ HIT_COLUMNS = (
 """The numpy columns of a :class:`Hits` table."""
 
 DEFAULT_BLOCK_PINGS = 200_000
-# Beyond 9 sigma inside the grown fence the Gaussian mass outside it is < 1e-18.
-_SURE_SIGMAS = 9.0
 
 
 @dataclass(frozen=True)
@@ -178,6 +187,7 @@ def match(
     mode: MatchMode | str = MatchMode.POINT,
     boundary: Boundary | str = Boundary.COVERS,
     block_pings: int = DEFAULT_BLOCK_PINGS,
+    threads: int | None = None,
 ) -> Hits:
     """Every (ping, fence) hit of some pings, with its evidence.
 
@@ -194,6 +204,8 @@ def match(
         Whether a ping exactly on the boundary counts.
     block_pings : int
         Pings handled at a time (bounds the memory of candidate pairs).
+    threads : int, optional
+        Threads for the compiled kernels (default: the CPUs this process may use).
 
     Returns
     -------
@@ -211,6 +223,7 @@ def match(
         mode=mode_,
         boundary=boundary_,
         block_pings=block_pings,
+        threads=threads,
     )
     fences = index.fences
     return Hits(
@@ -240,6 +253,7 @@ def match_xy(
     mode: MatchMode | str = MatchMode.POINT,
     boundary: Boundary | str = Boundary.COVERS,
     block_pings: int = DEFAULT_BLOCK_PINGS,
+    threads: int | None = None,
 ) -> tuple[NDArray[Any], ...]:
     """The matching kernel on pings already in the index's frame (metres).
 
@@ -251,53 +265,150 @@ def match_xy(
     mode_ = MatchMode.parse(mode)
     if isinstance(block_pings, bool) or not isinstance(block_pings, int) or block_pings < 1:
         raise OptionError(f"block_pings: {block_pings!r} is not a positive whole number")
+    n_threads = _thread_count(threads)
     disc = mode_ is MatchMode.DISC
     strict = Boundary.parse(boundary) is Boundary.CONTAINS
-    fences = index.fences
-    x_all = np.asarray(x, dtype=np.float64)
-    y_all = np.asarray(y, dtype=np.float64)
-    t_all = np.asarray(t, dtype=np.int64)
-    acc_all = np.asarray(accuracy_m, dtype=np.float64)
+    x_all = np.ascontiguousarray(x, dtype=np.float64)
+    y_all = np.ascontiguousarray(y, dtype=np.float64)
+    t_all = np.ascontiguousarray(t, dtype=np.int64)
+    acc_all = np.ascontiguousarray(accuracy_m, dtype=np.float64)
     parts: list[tuple[NDArray[Any], ...]] = []
-    for start in range(0, x_all.shape[0], block_pings):
-        sl = slice(start, start + block_pings)
-        x, y, t, accuracy = x_all[sl], y_all[sl], t_all[sl], acc_all[sl]
-        reach = accuracy if disc else np.zeros_like(accuracy)
-        box, window = index.point_candidates(x, y, reach)
-        fence = fences.window_fence[window]
-        timely = index.alive[fence] & in_windows(
-            t[box], fences.window_start[window], fences.window_end[window]
-        )
-        box, window, fence = box[timely], window[timely], fence[timely]
-        tests = check_pairs(
-            index.geometry[fence],
-            fences.buffer_m[fence],
-            x[box],
-            y[box],
-            accuracy[box],
-            disc=disc,
-            strict=strict,
-            boundary=index.boundary[fence],
-        )
-        hit = tests.hit
-        box, window, fence = box[hit], window[hit], fence[hit]
-        depth = tests.depth_m[hit]
-        p_inside = _p_inside(index, fence, x[box], y[box], accuracy[box], depth)
-        order = np.lexsort((fence, box))
-        parts.append(
-            (
-                box[order] + start,
-                window[order],
-                fence[order],
-                tests.inside[hit][order],
-                depth[order],
-                p_inside[order],
+    with ThreadPoolExecutor(max_workers=n_threads) as pool:
+        for start in range(0, x_all.shape[0], block_pings):
+            sl = slice(start, start + block_pings)
+            block = _match_block(
+                index, x_all[sl], y_all[sl], t_all[sl], acc_all[sl], disc, strict, pool, n_threads
             )
-        )
+            parts.append((block[0] + start, *block[1:]))
     if not parts:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, empty, np.zeros(0, dtype=bool), np.zeros(0), np.zeros(0)
     return tuple(np.concatenate(column) for column in zip(*parts, strict=True))
+
+
+def _thread_count(threads: int | None) -> int:
+    if threads is None:
+        try:
+            return max(1, len(os.sched_getaffinity(0)))
+        except AttributeError:  # pragma: no cover - not on Linux
+            return max(1, os.cpu_count() or 1)
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise OptionError(f"threads: {threads!r} is not a positive whole number")
+    return threads
+
+
+def _split(n: int, parts: int) -> list[slice]:
+    """``parts`` contiguous slices of ``range(n)`` (fewer when n is small)."""
+    bounds = np.linspace(0, n, min(parts, max(n, 1)) + 1).astype(np.int64)
+    return [slice(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
+
+
+def _match_block(
+    index: FenceIndex,
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    t: NDArray[np.int64],
+    accuracy: NDArray[np.float64],
+    disc: bool,
+    strict: bool,
+    pool: ThreadPoolExecutor,
+    n_threads: int,
+) -> tuple[NDArray[Any], ...]:
+    """One block of pings: compiled candidate tests, GEOS for deferred pairs, evidence."""
+    from fencecheck._match_kernel import match_block
+
+    fences = index.fences
+    flat = index.flat
+    reach = accuracy if disc else np.zeros_like(accuracy)
+    pieces: list[tuple[NDArray[Any], ...]] = []
+    grids = index.reach_grids(reach)
+    for grid, subset in grids:
+        jobs = [
+            pool.submit(
+                match_block,
+                subset[part],
+                x,
+                y,
+                t,
+                reach,
+                disc,
+                strict,
+                grid.x0,
+                grid.y0,
+                grid.cell,
+                grid.nx,
+                grid.ny,
+                grid.offsets,
+                grid.entry_ids,
+                fences.window_fence,
+                fences.window_start,
+                fences.window_end,
+                index.fence_box,
+                fences.buffer_m,
+                *flat.arrays(),
+            )
+            for part in _split(subset.shape[0], n_threads)
+        ]
+        pieces.extend(job.result() for job in jobs)
+    ping, window, inside, depth, deferred = (
+        np.concatenate(column) for column in zip(*pieces, strict=True)
+    )
+    ordered = len(grids) == 1 and _fences_follow_windows(index)
+    if deferred.any():
+        ping, window, inside, depth = _decide_deferred(
+            index, x, y, accuracy, ping, window, inside, depth, deferred, disc, strict
+        )
+        ordered = False
+    fence = fences.window_fence[window]
+    if not ordered:
+        order = np.lexsort((fence, ping))
+        ping, window, fence, inside, depth = (
+            a[order] for a in (ping, window, fence, inside, depth)
+        )
+    p_inside = _p_inside(index, fence, x[ping], y[ping], accuracy[ping], depth, pool, n_threads)
+    return ping, window, fence, inside, depth, p_inside
+
+
+def _fences_follow_windows(index: FenceIndex) -> bool:
+    """Whether window order is fence order (so a cell's entries come in fence order)."""
+    window_fence = index.fences.window_fence
+    return bool(np.all(window_fence[1:] >= window_fence[:-1]))
+
+
+def _decide_deferred(
+    index: FenceIndex,
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    accuracy: NDArray[np.float64],
+    ping: NDArray[np.int64],
+    window: NDArray[np.int64],
+    inside: NDArray[np.bool_],
+    depth: NDArray[np.float64],
+    deferred: NDArray[np.bool_],
+    disc: bool,
+    strict: bool,
+) -> tuple[NDArray[Any], ...]:
+    """Decide with GEOS the pairs the compiled kernel could not certify; keep the hits."""
+    fences = index.fences
+    which = np.flatnonzero(deferred)
+    fence = fences.window_fence[window[which]]
+    tests = check_pairs(
+        index.geometry[fence],
+        fences.buffer_m[fence],
+        x[ping[which]],
+        y[ping[which]],
+        accuracy[ping[which]],
+        disc=disc,
+        strict=strict,
+        boundary=index.boundary[fence],
+    )
+    inside = inside.copy()
+    depth = depth.copy()
+    inside[which] = tests.inside
+    depth[which] = tests.depth_m
+    keep = ~deferred
+    keep[which] = tests.hit
+    return ping[keep], window[keep], inside[keep], depth[keep]
 
 
 def _p_inside(
@@ -307,18 +418,69 @@ def _p_inside(
     y: NDArray[np.float64],
     accuracy: NDArray[np.float64],
     depth: NDArray[np.float64],
+    pool: ThreadPoolExecutor | None = None,
+    n_threads: int = 1,
 ) -> NDArray[np.float64]:
-    """Gaussian mass over each hit's grown fence; 1 where the ping is surely inside."""
+    """Gaussian mass over each hit's grown fence; 1 where the ping is surely inside.
+
+    Computed by the compiled kernel (:mod:`fencecheck._mass_kernel`); the rare
+    pairs it hands back (a ping within a micrometre of a grown edge, σ = 0) by
+    :func:`fencecheck.probability.gaussian_mass_pairs`.
+    """
+    from fencecheck._mass_kernel import (
+        MOMENT_MAX_RHO,
+        SURE_SIGMAS,
+        gaussian_mass_block,
+        owens_tables,
+    )
+
     sigma = np.asarray(sigma_from_accuracy(accuracy), dtype=np.float64)
     buffer_m = index.fences.buffer_m[fence]
-    # Inside the polygon at depth d, the grown fence's edge is at least d + margin away.
-    sure = (depth >= 0) & (depth + buffer_m >= _SURE_SIGMAS * sigma)
+    # Inside the polygon at depth d, the grown fence's edge is at least d + margin
+    # away (less the buffer's chords, 0.0012 of the margin).
+    sure = (depth >= 0) & (depth + 0.998 * buffer_m >= SURE_SIGMAS * sigma)
     out = np.ones(fence.shape[0], dtype=np.float64)
     todo = np.flatnonzero(~sure)
-    if todo.shape[0]:
-        used, local = np.unique(fence[todo], return_inverse=True)
-        grown = index.grown_geometry(used)
-        out[todo] = gaussian_mass_pairs(grown, local.reshape(-1), x[todo], y[todo], sigma[todo])
+    if todo.shape[0] == 0:
+        return out
+    grown = index.grown_flat
+    t_table, phi_table = owens_tables()
+    xs, ys, ss, fs = x[todo], y[todo], sigma[todo], fence[todo]
+    moments = index.grown_moments
+    moments.ensure(fs[moments.radius[fs] <= MOMENT_MAX_RHO * ss])
+    mass = np.empty(todo.shape[0], dtype=np.float64)
+    args = (
+        grown.fence_part,
+        grown.part_ring,
+        grown.ring_vertex,
+        grown.x,
+        grown.y,
+        t_table,
+        phi_table,
+        moments.center,
+        moments.radius,
+        moments.moments,
+        moments.has,
+        moments.longest_edge,
+    )
+
+    def run(part: slice) -> None:
+        gaussian_mass_block(xs[part], ys[part], ss[part], fs[part], *args, mass[part])
+
+    parts = _split(todo.shape[0], n_threads)
+    if pool is None or len(parts) == 1:
+        for part in parts:
+            run(part)
+    else:
+        for job in [pool.submit(run, part) for part in parts]:
+            job.result()
+    missing = np.flatnonzero(np.isnan(mass))
+    if missing.shape[0]:
+        used, local = np.unique(fs[missing], return_inverse=True)
+        mass[missing] = gaussian_mass_pairs(
+            index.grown_geometry(used), local.reshape(-1), xs[missing], ys[missing], ss[missing]
+        )
+    out[todo] = mass
     return out
 
 

@@ -1,0 +1,503 @@
+"""Compiled (numba) ``p_inside``: the Gaussian mass of a grown fence, from tables.
+
+The formula is :mod:`fencecheck.probability`'s (DOMAIN.md, section 3): with the
+ping at the origin, the mass over a polygon is the signed sum over its edges of
+the triangle masses ``(θ_B − θ_A) / 2π − [T(h, s_B/h) − T(h, s_A/h)]``. The angle
+terms add up to the winding number ``w`` of the polygon around the ping (1 inside,
+0 outside, with shells counter-clockwise and holes clockwise), so::
+
+    mass = w − Σ_edges [T(h/σ, s_B/h) − T(h/σ, s_A/h)]
+
+and an edge farther than 9σ from the ping contributes less than 3e-18: only
+near edges cost anything. ``w`` comes from a winding-number crossing test.
+
+Owen's T is read from a table instead of evaluated: ``T(h, a)`` on a grid of
+``h`` in [0, 8.5] (step 1/64) and ``a`` in [0, 1] (step 1/32), computed once per
+process with :func:`scipy.special.owens_t`, and interpolated by tensor cubic
+Lagrange polynomials (absolute error below 2e-8, tested). For ``|a| > 1`` the
+identity ``T(h, a) = ½Φ(h) + ½Φ(ah) − Φ(h)Φ(ah) − T(ah, 1/a)`` brings ``a`` back
+into [0, 1], with Φ from a table of the same step. For ``h ≥ 8.5``, T < 1e-17
+and is taken as 0. A polygon of 40 edges costs about 80 table look-ups when all
+its edges are near, where scipy's ``owens_t`` would cost about 15 µs.
+
+A ping within a micrometre of an edge (where the winding number is not
+certain) or with σ not positive and finite gets NaN: the caller computes those
+few with :func:`fencecheck.probability.gaussian_mass`.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import cache
+from typing import Any
+
+import numpy as np
+from numba import njit
+from numpy.typing import NDArray
+
+__all__ = [
+    "H_MAX",
+    "NEAR_SIGMAS",
+    "SURE_SIGMAS",
+    "gaussian_mass_block",
+    "owens_t_fast",
+    "owens_tables",
+]
+
+H_MAX = 8.5
+_H_STEP = 64.0  # table nodes per unit of h
+_A_STEP = 32.0  # table nodes per unit of a
+_A_CELLS = 32
+NEAR_SIGMAS = 6.5
+"""Edges farther than this many σ are skipped: each contributes at most its share of
+the angle around the ping times exp(-6.5²/2) = 6.7e-10."""
+SURE_SIGMAS = 5.5
+"""A ping whose disc of this many σ lies inside the grown fence gets p_inside = 1:
+the mass outside is at most exp(-5.5²/2) = 2.7e-7."""
+_EDGE_GUARD_M = 1e-6
+_MIN_SIGMA_M = 1e-3
+
+
+@cache
+def owens_tables() -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The tables of ``T(h, a)`` and ``Φ(h)``, with one node of margin on each side."""
+    from scipy.special import ndtr, owens_t
+
+    h = (np.arange(int(H_MAX * _H_STEP) + 4) - 1) / _H_STEP
+    a = (np.arange(_A_CELLS + 4) - 1) / _A_STEP
+    t_table = np.ascontiguousarray(owens_t(h[:, None], a[None, :]), dtype=np.float64)
+    phi_table = np.ascontiguousarray(ndtr(h), dtype=np.float64)
+    return t_table, phi_table
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def _cubic_weights(u: float) -> tuple[float, float, float, float]:
+    """Lagrange weights of the nodes -1, 0, 1, 2 at ``u`` in [0, 1)."""
+    return (
+        -u * (u - 1.0) * (u - 2.0) / 6.0,
+        (u + 1.0) * (u - 1.0) * (u - 2.0) / 2.0,
+        -(u + 1.0) * u * (u - 2.0) / 2.0,
+        (u + 1.0) * u * (u - 1.0) / 6.0,
+    )
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def _t_unit(h: float, a: float, t_table: Any) -> float:
+    """T(h, a) for h >= 0 and 0 <= a <= 1, from the table."""
+    if h >= H_MAX:
+        return 0.0
+    u = h * _H_STEP
+    i = int(u)
+    v = a * _A_STEP
+    j = min(int(v), _A_CELLS - 1)
+    u0, u1, u2, u3 = _cubic_weights(u - i)
+    v0, v1, v2, v3 = _cubic_weights(v - j)
+    r0 = t_table[i]
+    r1 = t_table[i + 1]
+    r2 = t_table[i + 2]
+    r3 = t_table[i + 3]
+    c0 = u0 * r0[j] + u1 * r1[j] + u2 * r2[j] + u3 * r3[j]
+    c1 = u0 * r0[j + 1] + u1 * r1[j + 1] + u2 * r2[j + 1] + u3 * r3[j + 1]
+    c2 = u0 * r0[j + 2] + u1 * r1[j + 2] + u2 * r2[j + 2] + u3 * r3[j + 2]
+    c3 = u0 * r0[j + 3] + u1 * r1[j + 3] + u2 * r2[j + 3] + u3 * r3[j + 3]
+    return v0 * c0 + v1 * c1 + v2 * c2 + v3 * c3
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def _phi(h: float, phi_table: Any) -> float:
+    """Φ(h) for h >= 0, from the table."""
+    if h >= H_MAX:
+        return 1.0
+    u = h * _H_STEP
+    i = int(u)
+    w0, w1, w2, w3 = _cubic_weights(u - i)
+    return w0 * phi_table[i] + w1 * phi_table[i + 1] + w2 * phi_table[i + 2] + w3 * phi_table[i + 3]
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def _t_folded(h: float, a: float, phi_h: float, t_table: Any, phi_table: Any) -> float:
+    """T(h, a) for h >= 0 and any finite a, given Φ(h)."""
+    sign = 1.0
+    if a < 0.0:
+        a = -a
+        sign = -1.0
+    if a <= 1.0:
+        return sign * _t_unit(h, a, t_table)
+    ah = a * h
+    pah = _phi(ah, phi_table)
+    return sign * (0.5 * phi_h + 0.5 * pah - phi_h * pah - _t_unit(ah, 1.0 / a, t_table))
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def owens_t_fast(h: float, a: float, t_table: Any, phi_table: Any) -> float:
+    """Owen's T(h, a) for any finite h and a, from the tables."""
+    h = abs(h)
+    return _t_folded(h, a, _phi(h, phi_table), t_table, phi_table)
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def _polygon_mass(
+    px: float,
+    py: float,
+    sigma: float,
+    fence: int,
+    fence_part: Any,
+    part_ring: Any,
+    ring_vertex: Any,
+    vx: Any,
+    vy: Any,
+    t_table: Any,
+    phi_table: Any,
+) -> float:
+    """Gaussian mass N((px, py), σ²I) over one fence (oriented rings); NaN to defer."""
+    winding = 0
+    beyond = 0.0
+    near = NEAR_SIGMAS * sigma
+    for part in range(fence_part[fence], fence_part[fence + 1]):
+        for ring in range(part_ring[part], part_ring[part + 1]):
+            for k in range(ring_vertex[ring], ring_vertex[ring + 1] - 1):
+                ax = vx[k] - px
+                ay = vy[k] - py
+                bx = vx[k + 1] - px
+                by = vy[k + 1] - py
+                # Winding number (Sunday's crossing rule), the ping at the origin.
+                if ay <= 0.0 < by:
+                    if ax * by - ay * bx > 0.0:
+                        winding += 1
+                elif by <= 0.0 < ay and ax * by - ay * bx < 0.0:
+                    winding -= 1
+                if (
+                    (ax > near and bx > near)
+                    or (ax < -near and bx < -near)
+                    or (ay > near and by > near)
+                    or (ay < -near and by < -near)
+                ):
+                    continue  # the whole edge is farther than `near`
+                dx = bx - ax
+                dy = by - ay
+                length = math.sqrt(dx * dx + dy * dy)
+                if length == 0.0:
+                    continue
+                cross = ax * dy - ay * dx  # A x (B - A): |cross| / length is h
+                along = (ax * dx + ay * dy) / length  # A's position along A->B from the foot
+                h = abs(cross) / length
+                # Distance to the segment: to the line, or to the nearer end.
+                if along > 0.0:
+                    dist = math.sqrt(ax * ax + ay * ay)
+                elif along < -length:
+                    dist = math.sqrt(bx * bx + by * by)
+                else:
+                    dist = h
+                if dist < _EDGE_GUARD_M:
+                    return np.nan
+                if dist > near or h == 0.0:  # far, or a degenerate triangle
+                    continue
+                # Positions along the line, in the direction that turns A->B
+                # counter-clockwise about the ping.
+                if cross > 0.0:
+                    s_a = along
+                    s_b = along + length
+                else:
+                    s_a = -along
+                    s_b = -along - length
+                hs = h / sigma
+                if hs >= H_MAX:
+                    continue
+                phi_h = _phi(hs, phi_table)
+                beyond += _t_folded(hs, s_b / h, phi_h, t_table, phi_table) - _t_folded(
+                    hs, s_a / h, phi_h, t_table, phi_table
+                )
+    mass = winding - beyond
+    return min(max(mass, 0.0), 1.0)
+
+
+GREEN_MAX_EDGE_SIGMAS = 1.0
+"""Green's-theorem quadrature is used when no edge of the fence is longer than this many σ."""
+_SQRT_2PI = math.sqrt(2.0 * math.pi)
+_GL2_T = np.array([0.5 - 0.5 / math.sqrt(3.0), 0.5 + 0.5 / math.sqrt(3.0)])
+_GL2_W = np.array([0.5, 0.5])
+_GL3_T, _GL3_W = np.polynomial.legendre.leggauss(3)
+_GL3_T = (_GL3_T + 1.0) / 2.0
+_GL3_W = _GL3_W / 2.0
+_GL4_T, _GL4_W = np.polynomial.legendre.leggauss(4)
+_GL4_T = (_GL4_T + 1.0) / 2.0
+_GL4_W = _GL4_W / 2.0
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def _phi_signed(x: float, phi_table: Any) -> float:
+    """Φ(x) for any x, from the table."""
+    if x >= 0.0:
+        return _phi(x, phi_table)
+    return 1.0 - _phi(-x, phi_table)
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def _green_mass(
+    px: float,
+    py: float,
+    sigma: float,
+    fence: int,
+    fence_part: Any,
+    part_ring: Any,
+    ring_vertex: Any,
+    vx: Any,
+    vy: Any,
+    phi_table: Any,
+) -> float:
+    """Mass by Green's theorem, ``∮ Φ(x) φ(y) dy`` (σ units), Gauss-Legendre per edge.
+
+    For fences whose edges are all short against σ: the integrand is smooth on
+    the scale of σ, so 2 to 4 nodes per edge (by its length) integrate it to
+    within 1e-9 per edge. Edges beyond 8.5σ in y add nothing; beyond 8.5σ in x
+    they add ``Φ(y_B) − Φ(y_A)`` exactly.
+    """
+    total = 0.0
+    inv = 1.0 / sigma
+    for part in range(fence_part[fence], fence_part[fence + 1]):
+        for ring in range(part_ring[part], part_ring[part + 1]):
+            for k in range(ring_vertex[ring], ring_vertex[ring + 1] - 1):
+                y0 = (vy[k] - py) * inv
+                y1 = (vy[k + 1] - py) * inv
+                dy = y1 - y0
+                if dy == 0.0 or (y0 > H_MAX and y1 > H_MAX) or (y0 < -H_MAX and y1 < -H_MAX):
+                    continue
+                x0 = (vx[k] - px) * inv
+                x1 = (vx[k + 1] - px) * inv
+                if x0 < -H_MAX and x1 < -H_MAX:
+                    continue
+                if x0 > H_MAX and x1 > H_MAX:
+                    total += _phi_signed(y1, phi_table) - _phi_signed(y0, phi_table)
+                    continue
+                dx = x1 - x0
+                length = math.sqrt(dx * dx + dy * dy)
+                if length <= 0.15:
+                    nodes, weights = _GL2_T, _GL2_W
+                elif length <= 0.5:
+                    nodes, weights = _GL3_T, _GL3_W
+                else:
+                    nodes, weights = _GL4_T, _GL4_W
+                edge = 0.0
+                for g in range(nodes.shape[0]):
+                    x = x0 + nodes[g] * dx
+                    y = y0 + nodes[g] * dy
+                    edge += weights[g] * _phi_signed(x, phi_table) * math.exp(-0.5 * y * y)
+                total += edge * dy / _SQRT_2PI
+    return min(max(total, 0.0), 1.0)
+
+
+# Moments (far-field) method for a large σ over a small fence.
+MOMENT_DEGREE = 24
+N_MOMENTS = (MOMENT_DEGREE + 1) * (MOMENT_DEGREE + 2) // 2
+MOMENT_MAX_RHO = 1.0
+"""The moments method is used when the fence's radius about its centre is at most
+this many σ; the truncated Hermite series is then within 1e-8 of the mass."""
+# Degree of the series by ρ = radius / σ, each with a truncation bound below 1e-8.
+_RHO_TIERS = np.array([0.3, 0.5, 0.8, 1.0])
+_DEGREE_TIERS = np.array([10, 14, 20, 24])
+# Gauss-Legendre nodes on [0, 1]: exact for the edge integrals of degree <= 25.
+_GL_T, _GL_W = np.polynomial.legendre.leggauss(13)
+_GL_T = (_GL_T + 1.0) / 2.0
+_GL_W = _GL_W / 2.0
+
+
+class FenceMoments:
+    """Centres, radii and (made on demand) area moments of flat fences.
+
+    Parameters
+    ----------
+    flat : FlatGeometry
+        The grown fences, rings oriented (shells counter-clockwise).
+    """
+
+    def __init__(self, flat: Any) -> None:
+        self.flat = flat
+        n = len(flat)
+        ring_fence = np.repeat(
+            np.repeat(np.arange(n), np.diff(flat.fence_part)), np.diff(flat.part_ring)
+        )
+        vertex_fence = np.repeat(ring_fence, np.diff(flat.ring_vertex))
+        lo_x = np.full(n, np.inf)
+        lo_y = np.full(n, np.inf)
+        hi_x = np.full(n, -np.inf)
+        hi_y = np.full(n, -np.inf)
+        np.minimum.at(lo_x, vertex_fence, flat.x)
+        np.minimum.at(lo_y, vertex_fence, flat.y)
+        np.maximum.at(hi_x, vertex_fence, flat.x)
+        np.maximum.at(hi_y, vertex_fence, flat.y)
+        self.center = np.ascontiguousarray(np.column_stack([(lo_x + hi_x) / 2, (lo_y + hi_y) / 2]))
+        reach = np.hypot(
+            flat.x - self.center[vertex_fence, 0], flat.y - self.center[vertex_fence, 1]
+        )
+        radius = np.zeros(n)
+        np.maximum.at(radius, vertex_fence, reach)
+        # A fence of one point (no area) never uses moments.
+        self.radius = np.where(radius > 0, radius, np.inf)
+        edge = np.hypot(np.diff(flat.x), np.diff(flat.y))
+        same_ring = (
+            np.diff(np.repeat(np.arange(len(flat.ring_vertex) - 1), np.diff(flat.ring_vertex))) == 0
+        )
+        self.longest_edge = np.zeros(n)
+        np.maximum.at(self.longest_edge, vertex_fence[:-1][same_ring], edge[same_ring])
+        self.moments = np.zeros((n, N_MOMENTS))
+        self.has = np.zeros(n, dtype=np.bool_)
+
+    def ensure(self, fences: NDArray[np.int64]) -> None:
+        """Compute the moments of these fences if not done yet."""
+        todo = np.unique(fences[~self.has[fences]])
+        if todo.shape[0] == 0:
+            return
+        flat = self.flat
+        fence_moments(
+            todo,
+            flat.fence_part,
+            flat.part_ring,
+            flat.ring_vertex,
+            flat.x,
+            flat.y,
+            self.center,
+            self.radius,
+            _GL_T,
+            _GL_W,
+            self.moments,
+        )
+        self.has[todo] = True
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def fence_moments(
+    fences: Any,
+    fence_part: Any,
+    part_ring: Any,
+    ring_vertex: Any,
+    vx: Any,
+    vy: Any,
+    center: Any,
+    radius: Any,
+    gl_t: Any,
+    gl_w: Any,
+    out: Any,
+) -> None:
+    """Area moments of fences about their centre, in units of their radius.
+
+    ``out[f, k]`` is ``∫∫ u^i v^j dA`` over fence ``f`` (holes subtracted: rings
+    oriented), with ``u, v`` the offsets from ``center[f]`` divided by
+    ``radius[f]`` and ``k`` enumerating ``(i, j)`` by degree ``i + j`` then by
+    ``j``. By Green's theorem it is ``∮ u^(i+1) v^j / (i+1) dv``, a polynomial
+    along each edge, integrated exactly by Gauss-Legendre.
+    """
+    upow = np.empty(MOMENT_DEGREE + 2)
+    vpow = np.empty(MOMENT_DEGREE + 1)
+    for q in range(fences.shape[0]):
+        f = fences[q]
+        cx = center[f, 0]
+        cy = center[f, 1]
+        r = radius[f]
+        acc = np.zeros(N_MOMENTS)
+        for part in range(fence_part[f], fence_part[f + 1]):
+            for ring in range(part_ring[part], part_ring[part + 1]):
+                for k in range(ring_vertex[ring], ring_vertex[ring + 1] - 1):
+                    u0 = (vx[k] - cx) / r
+                    v0 = (vy[k] - cy) / r
+                    du = (vx[k + 1] - cx) / r - u0
+                    dv = (vy[k + 1] - cy) / r - v0
+                    if dv == 0.0:
+                        continue
+                    for g in range(gl_t.shape[0]):
+                        u = u0 + gl_t[g] * du
+                        v = v0 + gl_t[g] * dv
+                        weight = gl_w[g] * dv
+                        upow[0] = 1.0
+                        for i in range(1, MOMENT_DEGREE + 2):
+                            upow[i] = upow[i - 1] * u
+                        vpow[0] = 1.0
+                        for j in range(1, MOMENT_DEGREE + 1):
+                            vpow[j] = vpow[j - 1] * v
+                        m = 0
+                        for degree in range(MOMENT_DEGREE + 1):
+                            for j in range(degree + 1):
+                                i = degree - j
+                                acc[m] += weight * upow[i + 1] * vpow[j] / (i + 1)
+                                m += 1
+        for m in range(N_MOMENTS):
+            out[f, m] = acc[m]
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def _moment_mass(
+    px: float, py: float, sigma: float, f: int, center: Any, radius: Any, moments: Any
+) -> float:
+    """Mass by the Hermite series of the Gaussian about the fence's centre."""
+    rho = radius[f] / sigma
+    degree = _DEGREE_TIERS[-1]
+    for tier in range(_RHO_TIERS.shape[0]):
+        if rho <= _RHO_TIERS[tier]:
+            degree = _DEGREE_TIERS[tier]
+            break
+    zx = (px - center[f, 0]) / sigma
+    zy = (py - center[f, 1]) / sigma
+    # He_n(z) / n!, by the recurrence He_{n+1} = z He_n - n He_{n-1}.
+    hx = np.empty(degree + 1)
+    hy = np.empty(degree + 1)
+    hx[0] = 1.0
+    hy[0] = 1.0
+    hx[1] = zx
+    hy[1] = zy
+    for n in range(1, degree):
+        hx[n + 1] = (zx * hx[n] - hx[n - 1]) / (n + 1)
+        hy[n + 1] = (zy * hy[n] - hy[n - 1]) / (n + 1)
+    total = 0.0
+    scale = rho * rho
+    m = 0
+    for k in range(degree + 1):
+        part = 0.0
+        for j in range(k + 1):
+            part += hx[k - j] * hy[j] * moments[f, m]
+            m += 1
+        total += part * scale
+        scale *= rho
+    mass = math.exp(-0.5 * (zx * zx + zy * zy)) * total / (2.0 * math.pi)
+    return min(max(mass, 0.0), 1.0)
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def gaussian_mass_block(
+    x: Any,
+    y: Any,
+    sigma: Any,
+    fence: Any,
+    fence_part: Any,
+    part_ring: Any,
+    ring_vertex: Any,
+    vx: Any,
+    vy: Any,
+    t_table: Any,
+    phi_table: Any,
+    center: Any,
+    radius: Any,
+    moments: Any,
+    has_moments: Any,
+    longest_edge: Any,
+    out: Any,
+) -> None:
+    """``out[k]`` = mass of N((x[k], y[k]), sigma[k]²I) over fence ``fence[k]``, or NaN.
+
+    By the moments of the fence when they are given and its radius is at most
+    :data:`MOMENT_MAX_RHO` σ, else edge by edge.
+    """
+    for k in range(x.shape[0]):
+        s = sigma[k]
+        if not (s >= _MIN_SIGMA_M and s < np.inf):
+            out[k] = np.nan
+            continue
+        f = fence[k]
+        if has_moments[f] and radius[f] <= MOMENT_MAX_RHO * s:
+            out[k] = _moment_mass(x[k], y[k], s, f, center, radius, moments)
+        elif longest_edge[f] <= GREEN_MAX_EDGE_SIGMAS * s:
+            out[k] = _green_mass(
+                x[k], y[k], s, f, fence_part, part_ring, ring_vertex, vx, vy, phi_table
+            )
+        else:
+            out[k] = _polygon_mass(
+                x[k], y[k], s, f, fence_part, part_ring, ring_vertex, vx, vy, t_table, phi_table
+            )
