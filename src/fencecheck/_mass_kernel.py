@@ -60,13 +60,17 @@ _MIN_SIGMA_M = 1e-3
 
 @cache
 def owens_tables() -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """The tables of ``T(h, a)`` and ``Φ(h)``, with one node of margin on each side."""
+    """The tables of ``T(h, a)`` and of ``Φ(h)``, ``φ(h)`` (two columns), with margins.
+
+    Each table has one node of margin on each side, for the cubic interpolation.
+    """
     from scipy.special import ndtr, owens_t
 
     h = (np.arange(int(H_MAX * _H_STEP) + 4) - 1) / _H_STEP
     a = (np.arange(_A_CELLS + 4) - 1) / _A_STEP
     t_table = np.ascontiguousarray(owens_t(h[:, None], a[None, :]), dtype=np.float64)
-    phi_table = np.ascontiguousarray(ndtr(h), dtype=np.float64)
+    density = np.exp(-0.5 * h * h) / math.sqrt(2.0 * math.pi)
+    phi_table = np.ascontiguousarray(np.column_stack([ndtr(h), density]), dtype=np.float64)
     return t_table, phi_table
 
 
@@ -111,7 +115,29 @@ def _phi(h: float, phi_table: Any) -> float:
     u = h * _H_STEP
     i = int(u)
     w0, w1, w2, w3 = _cubic_weights(u - i)
-    return w0 * phi_table[i] + w1 * phi_table[i + 1] + w2 * phi_table[i + 2] + w3 * phi_table[i + 3]
+    return (
+        w0 * phi_table[i, 0]
+        + w1 * phi_table[i + 1, 0]
+        + w2 * phi_table[i + 2, 0]
+        + w3 * phi_table[i + 3, 0]
+    )
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def _density(h: float, phi_table: Any) -> float:
+    """The standard normal density φ(h), from the table (0 beyond ``H_MAX``)."""
+    h = abs(h)
+    if h >= H_MAX:
+        return 0.0
+    u = h * _H_STEP
+    i = int(u)
+    w0, w1, w2, w3 = _cubic_weights(u - i)
+    return (
+        w0 * phi_table[i, 1]
+        + w1 * phi_table[i + 1, 1]
+        + w2 * phi_table[i + 2, 1]
+        + w3 * phi_table[i + 3, 1]
+    )
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
@@ -213,7 +239,6 @@ def _polygon_mass(
 
 GREEN_MAX_EDGE_SIGMAS = 1.0
 """Green's-theorem quadrature is used when no edge of the fence is longer than this many σ."""
-_SQRT_2PI = math.sqrt(2.0 * math.pi)
 _GL2_T = np.array([0.5 - 0.5 / math.sqrt(3.0), 0.5 + 0.5 / math.sqrt(3.0)])
 _GL2_W = np.array([0.5, 0.5])
 _GL3_T, _GL3_W = np.polynomial.legendre.leggauss(3)
@@ -281,8 +306,8 @@ def _green_mass(
                 for g in range(nodes.shape[0]):
                     x = x0 + nodes[g] * dx
                     y = y0 + nodes[g] * dy
-                    edge += weights[g] * _phi_signed(x, phi_table) * math.exp(-0.5 * y * y)
-                total += edge * dy / _SQRT_2PI
+                    edge += weights[g] * _phi_signed(x, phi_table) * _density(y, phi_table)
+                total += edge * dy
     return min(max(total, 0.0), 1.0)
 
 
@@ -425,7 +450,15 @@ def fence_moments(
 
 @njit(nogil=True, cache=True, error_model="numpy")
 def _moment_mass(
-    px: float, py: float, sigma: float, f: int, center: Any, radius: Any, moments: Any
+    px: float,
+    py: float,
+    sigma: float,
+    f: int,
+    center: Any,
+    radius: Any,
+    moments: Any,
+    hx: Any,
+    hy: Any,
 ) -> float:
     """Mass by the Hermite series of the Gaussian about the fence's centre."""
     rho = radius[f] / sigma
@@ -437,8 +470,7 @@ def _moment_mass(
     zx = (px - center[f, 0]) / sigma
     zy = (py - center[f, 1]) / sigma
     # He_n(z) / n!, by the recurrence He_{n+1} = z He_n - n He_{n-1}.
-    hx = np.empty(degree + 1)
-    hy = np.empty(degree + 1)
+    # hx, hy: scratch of MOMENT_DEGREE + 1 values, allocated once per block.
     hx[0] = 1.0
     hy[0] = 1.0
     hx[1] = zx
@@ -448,11 +480,12 @@ def _moment_mass(
         hy[n + 1] = (zy * hy[n] - hy[n - 1]) / (n + 1)
     total = 0.0
     scale = rho * rho
+    row = moments[f]
     m = 0
     for k in range(degree + 1):
         part = 0.0
         for j in range(k + 1):
-            part += hx[k - j] * hy[j] * moments[f, m]
+            part += hx[k - j] * hy[j] * row[m]
             m += 1
         total += part * scale
         scale *= rho
@@ -485,6 +518,8 @@ def gaussian_mass_block(
     By the moments of the fence when they are given and its radius is at most
     :data:`MOMENT_MAX_RHO` σ, else edge by edge.
     """
+    hx = np.empty(MOMENT_DEGREE + 1)
+    hy = np.empty(MOMENT_DEGREE + 1)
     for k in range(x.shape[0]):
         s = sigma[k]
         if not (s >= _MIN_SIGMA_M and s < np.inf):
@@ -492,7 +527,7 @@ def gaussian_mass_block(
             continue
         f = fence[k]
         if has_moments[f] and radius[f] <= MOMENT_MAX_RHO * s:
-            out[k] = _moment_mass(x[k], y[k], s, f, center, radius, moments)
+            out[k] = _moment_mass(x[k], y[k], s, f, center, radius, moments, hx, hy)
         elif longest_edge[f] <= GREEN_MAX_EDGE_SIGMAS * s:
             out[k] = _green_mass(
                 x[k], y[k], s, f, fence_part, part_ring, ring_vertex, vx, vy, phi_table
