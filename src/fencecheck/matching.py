@@ -448,7 +448,7 @@ def _p_inside(
     t_table, phi_table = owens_tables()
     xs, ys, ss, fs = x[todo], y[todo], sigma[todo], fence[todo]
     moments = index.grown_moments
-    moments.ensure(fs[moments.radius[fs] <= MOMENT_MAX_RHO * ss])
+    moments.ensure(fs[moments.radius[fs] <= MOMENT_MAX_RHO * ss], threads=n_threads)
     mass = np.empty(todo.shape[0], dtype=np.float64)
     args = (
         grown.fence_part,
