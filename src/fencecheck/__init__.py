@@ -23,6 +23,7 @@ from fencecheck.datums import (
     wgs84_to_bd09,
     wgs84_to_gcj02,
 )
+from fencecheck.episodes import Episodes, find_episodes
 from fencecheck.errors import (
     DataError,
     FenceCheckError,
@@ -40,6 +41,7 @@ from fencecheck.matching import Hits, match, match_chunks
 from fencecheck.options import Boundary, EpochUnit, InvalidPolicy, MatchMode, OnError, Source
 from fencecheck.ping_io import iter_pings, read_pings
 from fencecheck.pings import DEFAULT_ACCURACY_M, PersonRegistry, PingTable
+from fencecheck.policy import Policy
 from fencecheck.rejected import Rejected
 from fencecheck.times import DEFAULT_TZ, OPEN_END
 
@@ -51,6 +53,7 @@ __all__ = [
     "Boundary",
     "DataError",
     "Datum",
+    "Episodes",
     "EpochUnit",
     "FenceCheckError",
     "FenceCheckWarning",
@@ -67,11 +70,13 @@ __all__ = [
     "PersonRegistry",
     "PingDataError",
     "PingTable",
+    "Policy",
     "Rejected",
     "Source",
     "__version__",
     "bd09_to_gcj02",
     "bd09_to_wgs84",
+    "find_episodes",
     "from_wgs84",
     "gcj02_to_bd09",
     "gcj02_to_wgs84",

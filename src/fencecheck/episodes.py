@@ -1,0 +1,355 @@
+"""Episodes: a person's hits on one fence, grouped into stays and passages.
+
+For one person, hits on the same fence and window that follow each other form
+an episode; two hits at most ``policy.gap_s`` apart (default 15 minutes) belong
+to the same one, whatever pings lie between them, so a ping that flaps out across
+the boundary, or a logger that goes quiet while the phone lies still, does not
+split a stay (DOMAIN.md, section 4). Everything is computed for all people at
+once from sorted columns (no loop per ping or per person); only the stay
+detector runs as a compiled loop (:mod:`fencecheck._episode_kernel`).
+
+Per episode:
+
+- ``entry`` / ``exit``: the first and last hit; ``dwell_s`` = exit - entry, the
+  lower bound the verdicts use;
+- ``dwell_s_max``, the upper bound: from the person's ping just before the entry
+  to their ping just after the exit (NaN when the data starts or ends inside).
+  When such a neighbour is itself a hit on the same fence (the gap to it is
+  longer than ``gap_s``), the bound stops there;
+- ``pings`` (hits), ``inside_pings`` (hits whose point rule holds), the deepest
+  hit (``max_depth_m``, ``deepest_ping``), the best and the typical (median)
+  ``p_inside``;
+- ``speed_mps``: the net speed, first hit to last, the distance shortened by
+  both fixes' accuracies (``max(0, d - acc1 - acc2) / dwell``, DOMAIN.md's
+  accuracy-aware speed), so that the jitter of a still phone adds nothing and
+  a drive through reads as a drive whatever the fix rate; NaN for one ping;
+- ``stopped``: the stay detector found ``policy.stay_min_s`` within
+  ``policy.stay_radius_m`` among fixes at least that accurate (coarse cell
+  fixes cannot place a stay, and never make one).
+
+Examples
+--------
+>>> import fencecheck as fc
+>>> index = fc.FenceIndex.build(fc.read_fences("data/samples/fences.geojson"))
+>>> pings = fc.read_pings("data/samples/pings.csv")
+>>> hits = index.match(pings, mode="disc")
+>>> episodes = find_episodes(hits, pings, index)
+>>> p01 = episodes.person_ids() == "P01"
+>>> episodes.fence_ids()[p01].tolist(), episodes.stopped[p01].tolist()
+(['F-sealed-1'], [True])
+>>> p02 = episodes.person_ids() == "P02"
+>>> bool(episodes.stopped[p02].any()), bool((episodes.speed_mps[p02] > 5).all())
+(False, True)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from fencecheck.errors import MissingDependencyError
+from fencecheck.pings import PersonRegistry
+from fencecheck.policy import Policy
+from fencecheck.times import OPEN_END
+
+if TYPE_CHECKING:
+    from fencecheck.index import FenceIndex
+    from fencecheck.matching import Hits
+    from fencecheck.pings import PingTable
+
+__all__ = ["EPISODE_COLUMNS", "Episodes", "find_episodes"]
+
+EPISODE_COLUMNS = (
+    "person",
+    "fence",
+    "window_start",
+    "window_end",
+    "entry",
+    "exit",
+    "entry_ping",
+    "exit_ping",
+    "dwell_s",
+    "dwell_s_max",
+    "pings",
+    "inside_pings",
+    "max_depth_m",
+    "deepest_ping",
+    "p_best",
+    "p_typical",
+    "speed_mps",
+    "stopped",
+)
+"""The numpy columns of an :class:`Episodes` table."""
+
+
+@dataclass(frozen=True)
+class Episodes:
+    """Episodes as columns, ordered by person, then entry, then fence.
+
+    Attributes
+    ----------
+    person : ndarray of int32
+        Person code (``person_ids()`` gives the id).
+    fence : ndarray of int64
+        Fence position in the index (``fence_ids()``, ``kinds()``).
+    window_start, window_end : ndarray of int64
+        The fence window the episode lies in (``OPEN_END`` when open).
+    entry, exit : ndarray of int64
+        First and last hit, UTC milliseconds.
+    entry_ping, exit_ping, deepest_ping : ndarray of int64
+        Row numbers of the first, last and deepest hit's ping.
+    dwell_s, dwell_s_max : ndarray of float64
+        Dwell lower bound and upper bound (NaN when open), seconds.
+    pings, inside_pings : ndarray of int64
+        Hits in the episode, and those whose point rule holds.
+    max_depth_m : ndarray of float64
+        The deepest hit's ``depth_m``.
+    p_best, p_typical : ndarray of float64
+        The largest and the median ``p_inside`` of the episode's hits.
+    speed_mps : ndarray of float64
+        Accuracy-aware net speed through the episode (NaN for one ping).
+    stopped : ndarray of bool
+        The stay detector found a stay.
+    of_hit : ndarray of int64
+        Each hit's episode, in the order of the hits table.
+    fence_lookup, kind_lookup : ndarray of object
+        Fence ids and kinds by position.
+    persons : PersonRegistry
+        Person ids by code.
+    policy : Policy
+        The thresholds used.
+    """
+
+    person: NDArray[np.int32]
+    fence: NDArray[np.int64]
+    window_start: NDArray[np.int64]
+    window_end: NDArray[np.int64]
+    entry: NDArray[np.int64]
+    exit: NDArray[np.int64]
+    entry_ping: NDArray[np.int64]
+    exit_ping: NDArray[np.int64]
+    dwell_s: NDArray[np.float64]
+    dwell_s_max: NDArray[np.float64]
+    pings: NDArray[np.int64]
+    inside_pings: NDArray[np.int64]
+    max_depth_m: NDArray[np.float64]
+    deepest_ping: NDArray[np.int64]
+    p_best: NDArray[np.float64]
+    p_typical: NDArray[np.float64]
+    speed_mps: NDArray[np.float64]
+    stopped: NDArray[np.bool_]
+    of_hit: NDArray[np.int64]
+    fence_lookup: NDArray[np.object_]
+    kind_lookup: NDArray[np.object_]
+    persons: PersonRegistry
+    policy: Policy
+
+    def __len__(self) -> int:
+        return int(self.person.shape[0])
+
+    def __repr__(self) -> str:
+        return (
+            f"<Episodes: {len(self)} episodes of {np.unique(self.person).shape[0]} people, "
+            f"{int(self.stopped.sum())} stopped>"
+        )
+
+    def fence_ids(self) -> NDArray[np.object_]:
+        """Each episode's fence id."""
+        ids: NDArray[np.object_] = self.fence_lookup[self.fence]
+        return ids
+
+    def kinds(self) -> NDArray[np.object_]:
+        """Each episode's fence kind."""
+        kinds: NDArray[np.object_] = self.kind_lookup[self.fence]
+        return kinds
+
+    def person_ids(self) -> NDArray[np.object_]:
+        """Each episode's person id."""
+        ids: NDArray[np.object_] = self.persons.ids()[self.person]
+        return ids
+
+    def to_pandas(self) -> Any:
+        """The episodes as a DataFrame (times tz-aware UTC, ids as text)."""
+        try:
+            import pandas as pd
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise MissingDependencyError("pandas", "pandas", "Episodes.to_pandas") from exc
+        end = np.where(self.window_end == OPEN_END, np.iinfo(np.int64).min, self.window_end)
+        frame = {name: getattr(self, name) for name in EPISODE_COLUMNS}
+        frame["person"] = self.person_ids()
+        frame["fence"] = self.fence_ids()
+        for name in ("window_start", "entry", "exit"):
+            frame[name] = pd.to_datetime(frame[name], unit="ms", utc=True)
+        frame["window_end"] = pd.to_datetime(end, unit="ms", utc=True, errors="coerce")
+        out = pd.DataFrame(frame).rename(columns={"person": "person_id", "fence": "fence_id"})
+        out.insert(2, "kind", self.kinds())
+        return out
+
+
+def find_episodes(
+    hits: Hits, pings: PingTable, index: FenceIndex, policy: Policy | None = None
+) -> Episodes:
+    """Group hits into episodes, for every person at once.
+
+    Parameters
+    ----------
+    hits : Hits
+        Hits of ``pings`` against ``index`` (from :func:`fencecheck.match`).
+    pings : PingTable
+        The pings that were matched (their positions, accuracies and each
+        person's neighbouring pings are needed).
+    index : FenceIndex
+        The index the hits came from (frame, fence ids and kinds).
+    policy : Policy, optional
+        ``gap_s``, ``stay_radius_m`` and ``stay_min_s`` are used.
+
+    Raises
+    ------
+    ValueError
+        When a hit's ping row is not among the pings.
+    """
+    policy = Policy() if policy is None else policy
+    position = _ping_positions(hits.ping, pings.row)
+    n = len(hits)
+    order = np.lexsort((hits.t, hits.window_start, hits.fence, hits.person))
+    person = hits.person[order]
+    fence = hits.fence[order]
+    start = hits.window_start[order]
+    t = hits.t[order]
+    new = np.ones(n, dtype=bool)
+    if n:
+        new[1:] = (
+            (person[1:] != person[:-1])
+            | (fence[1:] != fence[:-1])
+            | (start[1:] != start[:-1])
+            | (t[1:] - t[:-1] > policy.gap_s * 1000.0)
+        )
+    first = np.flatnonzero(new)
+    last = np.concatenate([first[1:], [n]])[: first.shape[0]] - 1
+    counts = last - first + 1
+    episode_sorted = np.cumsum(new) - 1
+    of_hit = np.empty(n, dtype=np.int64)
+    of_hit[order] = episode_sorted
+
+    pos = position[order]
+    rows = hits.ping[order]
+    depth = hits.depth_m[order]
+    p = hits.p_inside[order]
+    inside = hits.inside[order]
+
+    deepest = _argmax_per_group(depth, episode_sorted, first)
+    p_typical = _median_per_group(p, episode_sorted, first, counts)
+    entry = t[first]
+    exit_ = t[last]
+    dwell = (exit_ - entry) / 1000.0
+    dwell_max = _dwell_upper_bound(pings, pos[first], pos[last])
+
+    x, y = index.frame.to_xy(pings.lon[pos], pings.lat[pos])
+    accuracy = pings.accuracy_m[pos].astype(np.float64)
+    # Net speed: first to last hit, shortened by both fixes' accuracies.
+    net = np.hypot(x[last] - x[first], y[last] - y[first]) - accuracy[first] - accuracy[last]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        speed = np.where(dwell > 0, np.maximum(net, 0.0) / dwell, np.nan)
+
+    from fencecheck._episode_kernel import stopped_episodes
+
+    stopped = stopped_episodes(
+        first,
+        last + 1,
+        t,
+        np.ascontiguousarray(x),
+        np.ascontiguousarray(y),
+        accuracy <= policy.stay_radius_m,
+        policy.stay_radius_m,
+        policy.stay_min_s * 1000.0,
+    )
+
+    # Episodes ordered by person, then entry, then fence.
+    final = np.lexsort((fence[first], entry, person[first]))
+    rank = np.empty(final.shape[0], dtype=np.int64)
+    rank[final] = np.arange(final.shape[0])
+    return Episodes(
+        person=person[first][final],
+        fence=fence[first][final],
+        window_start=start[first][final],
+        window_end=hits.window_end[order][first][final],
+        entry=entry[final],
+        exit=exit_[final],
+        entry_ping=rows[first][final],
+        exit_ping=rows[last][final],
+        dwell_s=dwell[final],
+        dwell_s_max=dwell_max[final],
+        pings=counts[final].astype(np.int64),
+        inside_pings=np.add.reduceat(inside.astype(np.int64), first)[final] if n else counts,
+        max_depth_m=depth[deepest][final],
+        deepest_ping=rows[deepest][final],
+        p_best=np.maximum.reduceat(p, first)[final] if n else np.zeros(0),
+        p_typical=p_typical[final],
+        speed_mps=speed[final],
+        stopped=np.asarray(stopped, dtype=bool)[final],
+        of_hit=rank[of_hit],
+        fence_lookup=index.fences.ids,
+        kind_lookup=index.fences.kinds,
+        persons=hits.persons,
+        policy=policy,
+    )
+
+
+def _ping_positions(hit_rows: NDArray[np.int64], ping_rows: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Positions in the ping table of the hits' ping rows."""
+    if ping_rows.shape[0] and np.all(ping_rows[1:] > ping_rows[:-1]):
+        sorter = None
+    else:
+        sorter = np.argsort(ping_rows, kind="stable")
+    at = np.searchsorted(ping_rows, hit_rows, sorter=sorter)
+    at = np.minimum(at, max(ping_rows.shape[0] - 1, 0))
+    position = at if sorter is None else sorter[at]
+    if hit_rows.shape[0] and (
+        ping_rows.shape[0] == 0 or not np.array_equal(ping_rows[position], hit_rows)
+    ):
+        raise ValueError("these hits do not come from these pings (a hit's ping row is missing)")
+    return np.asarray(position, dtype=np.int64)
+
+
+def _argmax_per_group(
+    values: NDArray[np.float64], group: NDArray[np.int64], first: NDArray[np.int64]
+) -> NDArray[np.int64]:
+    """Position of each group's largest value (the first of equals)."""
+    by_value = np.lexsort((-values, group))  # groups in order, largest first
+    return np.asarray(by_value[first], dtype=np.int64)
+
+
+def _median_per_group(
+    values: NDArray[np.float64],
+    group: NDArray[np.int64],
+    first: NDArray[np.int64],
+    counts: NDArray[np.int64],
+) -> NDArray[np.float64]:
+    """Median of each group (groups are contiguous, starting at ``first``)."""
+    ordered = values[np.lexsort((values, group))]
+    low = ordered[first + (counts - 1) // 2]
+    high = ordered[first + counts // 2]
+    return np.asarray((low + high) / 2.0, dtype=np.float64)
+
+
+def _dwell_upper_bound(
+    pings: PingTable, entry_pos: NDArray[np.int64], exit_pos: NDArray[np.int64]
+) -> NDArray[np.float64]:
+    """From the person's ping before the entry to their ping after the exit, seconds."""
+    order = np.lexsort((pings.t, pings.person))
+    rank = np.empty(order.shape[0], dtype=np.int64)
+    rank[order] = np.arange(order.shape[0])
+    before = rank[entry_pos] - 1
+    after = rank[exit_pos] + 1
+    person = pings.person[entry_pos]
+    has_before = before >= 0
+    has_before[has_before] = pings.person[order[before[has_before]]] == person[has_before]
+    has_after = after < order.shape[0]
+    has_after[has_after] = pings.person[order[after[has_after]]] == person[has_after]
+    out = np.full(entry_pos.shape[0], np.nan)
+    both = has_before & has_after
+    out[both] = (pings.t[order[after[both]]] - pings.t[order[before[both]]]) / 1000.0
+    return out

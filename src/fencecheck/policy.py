@@ -1,0 +1,76 @@
+"""Every threshold of the explaining rules, in one documented, replaceable object.
+
+DOMAIN.md, section 4, fixes the rules; the numbers they use live here, with the
+defaults of the seed's May 2022 Beijing practice, so that none is buried in
+code. A :class:`Policy` is immutable; ``policy.replace(min_dwell_s=300)`` makes a
+variant (for a what-if, say).
+
+Examples
+--------
+>>> policy = Policy()
+>>> policy.gap_s, policy.min_dwell_s, policy.credible_p
+(900.0, 600.0, 0.9)
+>>> policy.replace(min_dwell_s=300).min_dwell_s
+300.0
+>>> Policy(gap_s=-1)
+Traceback (most recent call last):
+...
+fencecheck.errors.OptionError: gap_s: -1 must be a finite number >= 0
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from fencecheck.errors import OptionError
+
+__all__ = ["Policy"]
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Thresholds for episodes and verdicts.
+
+    Parameters
+    ----------
+    gap_s : float
+        Two hits on the same fence and window at most this far apart (seconds)
+        belong to one episode: loggers go quiet while a phone lies still, and a
+        ping that flaps out across the boundary does not end a stay. Default
+        900 (15 minutes, DOMAIN.md).
+    min_dwell_s : float
+        The shortest stay (dwell lower bound, seconds) that counts as an
+        exposure. Default 600 (10 minutes).
+    credible_p : float
+        A ping is credible when its ``p_inside`` is at least this (and it is
+        not a location jump). Default 0.9.
+    stay_radius_m : float
+        The stay detector: an episode is ``stopped`` when some of its pings
+        stay within this distance (metres) of the first of them ...
+    stay_min_s : float
+        ... for at least this long (seconds). Defaults 100 m and 600 s.
+    """
+
+    gap_s: float = 900.0
+    min_dwell_s: float = 600.0
+    credible_p: float = 0.9
+    stay_radius_m: float = 100.0
+    stay_min_s: float = 600.0
+
+    def __post_init__(self) -> None:
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise OptionError(f"{field.name}: {value!r} must be a finite number >= 0")
+            if not math.isfinite(value) or value < 0:
+                raise OptionError(f"{field.name}: {value!r} must be a finite number >= 0")
+            object.__setattr__(self, field.name, float(value))
+        if self.credible_p > 1:
+            raise OptionError(f"credible_p: {self.credible_p!r} must be at most 1")
+
+    def replace(self, **changes: Any) -> Policy:
+        """A copy with some thresholds changed (checked like the originals)."""
+        return dataclasses.replace(self, **changes)
