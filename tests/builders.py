@@ -6,6 +6,7 @@ A :class:`Trail` is one person's pings, written the way one tells the story::
     trail.stay(at=(0, 0), minutes=40)            # a GPS fix a minute, 10 m accuracy
     trail.drive(to=(2_000, 0), kmh=40)           # along a straight road
     trail.cell_fix(at=(900, 0))                  # one coarse fix, 1,000 m accuracy
+    trail.fix(at=(8_000, 0))                     # one GPS fix, a minute after the last
 
 Positions are metres east and north in the frame; :meth:`Trail.columns` gives
 lon/lat columns for :func:`fencecheck.pings.build_pings`.
@@ -85,13 +86,24 @@ class Trail:
         self.here = to
         return self
 
+    def fix(
+        self,
+        at: tuple[float, float],
+        accuracy: float = 10.0,
+        after_s: float = 60,
+        source: str = "gps",
+    ) -> Trail:
+        """One fix, ``after_s`` seconds after the last one (now, for the very first)."""
+        if self.t:
+            self.now += int(after_s * 1000)
+        self._add(at[0], at[1], accuracy, source)
+        return self
+
     def cell_fix(
         self, at: tuple[float, float], accuracy: float = 1000.0, after_s: float = 60
     ) -> Trail:
         """One coarse cell fix, ``after_s`` seconds after the last one."""
-        self.now += int(after_s * 1000)
-        self._add(at[0], at[1], accuracy, "cell")
-        return self
+        return self.fix(at, accuracy, after_s, source="cell")
 
     def columns(self) -> dict[str, Any]:
         """Columns in FORMATS.md's names (times as UTC epoch milliseconds)."""

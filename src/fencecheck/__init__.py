@@ -37,6 +37,7 @@ from fencecheck.fence_io import read_fences, write_fences
 from fencecheck.fences import KNOWN_KINDS, FenceSet
 from fencecheck.frame import MetricFrame
 from fencecheck.index import FenceIndex
+from fencecheck.jumps import Jumps, find_jumps
 from fencecheck.matching import Hits, match, match_chunks
 from fencecheck.options import Boundary, EpochUnit, InvalidPolicy, MatchMode, OnError, Source
 from fencecheck.ping_io import iter_pings, read_pings
@@ -62,6 +63,7 @@ __all__ = [
     "FenceSet",
     "Hits",
     "InvalidPolicy",
+    "Jumps",
     "MatchMode",
     "MetricFrame",
     "MissingDependencyError",
@@ -77,6 +79,7 @@ __all__ = [
     "bd09_to_gcj02",
     "bd09_to_wgs84",
     "find_episodes",
+    "find_jumps",
     "from_wgs84",
     "gcj02_to_bd09",
     "gcj02_to_wgs84",

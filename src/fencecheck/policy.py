@@ -52,6 +52,10 @@ class Policy:
         stay within this distance (metres) of the first of them ...
     stay_min_s : float
         ... for at least this long (seconds). Defaults 100 m and 600 s.
+    max_speed_mps : float
+        Beyond any person: an implied speed above this (accuracy-aware,
+        DOMAIN.md) is a location jump. Default 100 m/s (360 km/h, above the
+        Beijing–Tianjin intercity trains' 350 km/h).
     """
 
     gap_s: float = 900.0
@@ -59,6 +63,7 @@ class Policy:
     credible_p: float = 0.9
     stay_radius_m: float = 100.0
     stay_min_s: float = 600.0
+    max_speed_mps: float = 100.0
 
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):
