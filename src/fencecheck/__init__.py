@@ -45,6 +45,7 @@ from fencecheck.pings import DEFAULT_ACCURACY_M, PersonRegistry, PingTable
 from fencecheck.policy import Policy
 from fencecheck.rejected import Rejected
 from fencecheck.times import DEFAULT_TZ, OPEN_END
+from fencecheck.verdicts import Verdicts, judge
 
 __all__ = [
     "DEFAULT_ACCURACY_M",
@@ -75,6 +76,7 @@ __all__ = [
     "Policy",
     "Rejected",
     "Source",
+    "Verdicts",
     "__version__",
     "bd09_to_gcj02",
     "bd09_to_wgs84",
@@ -84,6 +86,7 @@ __all__ = [
     "gcj02_to_bd09",
     "gcj02_to_wgs84",
     "iter_pings",
+    "judge",
     "match",
     "match_chunks",
     "read_fences",

@@ -53,9 +53,11 @@ class Policy:
     stay_min_s : float
         ... for at least this long (seconds). Defaults 100 m and 600 s.
     max_speed_mps : float
-        Beyond any person: an implied speed above this (accuracy-aware,
-        DOMAIN.md) is a location jump. Default 100 m/s (360 km/h, above the
-        Beijing–Tianjin intercity trains' 350 km/h).
+        Beyond any person: a fix whose implied speeds (accuracy-aware,
+        DOMAIN.md) from and to its neighbours both exceed this, while the
+        neighbours agree with each other, is a location jump. Default 70 m/s
+        (252 km/h, beyond any road vehicle; a passenger on a 350 km/h train is
+        not flagged, because the neighbours' own speed is as high).
     """
 
     gap_s: float = 900.0
@@ -63,7 +65,7 @@ class Policy:
     credible_p: float = 0.9
     stay_radius_m: float = 100.0
     stay_min_s: float = 600.0
-    max_speed_mps: float = 100.0
+    max_speed_mps: float = 70.0
 
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):

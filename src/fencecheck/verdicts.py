@@ -1,0 +1,402 @@
+"""Verdicts: why a person got pop-up ③, judged for every person at once.
+
+DOMAIN.md, section 4, first match wins:
+
+- ``exposed``: an episode with a credible hit (``p_inside >= policy.credible_p``
+  and not a location jump) and a dwell (lower bound) of at least
+  ``policy.min_dwell_s``;
+- ``passed_through``: credible hits, but every episode holding one is shorter;
+- ``false_trigger``: hits, none credible. Reasons: ``boundary_uncertainty``
+  (a hit that is not a jump but whose ``p_inside`` stays low: the disc only
+  grazes the fence) and ``location_jump`` (a hit on an isolated jump). With no
+  hit at all, an upstream mistake that reproduces one: ``timezone_shift``
+  (naive local times read as UTC, or the reverse: the zone's offset either
+  way) or ``datum_shift`` (GCJ-02 read as WGS-84 or the reverse, for the pings
+  or for the fences);
+- ``unexplained``: nothing in the data explains a pop-up.
+
+A person is judged at ``at`` (by default the time of their own last ping) over
+the ``lookback`` before it. Candidates come from ``disc`` mode by default.
+Every threshold is the :class:`~fencecheck.policy.Policy`'s.
+
+Examples
+--------
+>>> import fencecheck as fc
+>>> index = fc.FenceIndex.build(fc.read_fences("data/samples/fences.geojson"))
+>>> pings = fc.read_pings("data/samples/pings.csv")
+>>> verdicts = judge(pings, index)
+>>> dict(zip(verdicts.person_ids().tolist(), verdicts.verdict.tolist()))["P01"]
+'exposed'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import shapely
+from numpy.typing import NDArray
+
+from fencecheck.datums import gcj02_to_wgs84, wgs84_to_gcj02
+from fencecheck.episodes import Episodes, find_episodes
+from fencecheck.errors import OptionError
+from fencecheck.jumps import find_jumps
+from fencecheck.options import MatchMode
+from fencecheck.pings import PersonRegistry, PingTable
+from fencecheck.policy import Policy
+from fencecheck.times import local_ms_to_utc, parse_time, resolve_zone
+
+if TYPE_CHECKING:
+    from fencecheck.index import FenceIndex
+    from fencecheck.matching import Hits
+
+__all__ = ["REASONS", "VERDICTS", "Verdicts", "judge", "parse_duration"]
+
+VERDICTS = ("exposed", "passed_through", "false_trigger", "unexplained")
+REASONS = ("boundary_uncertainty", "location_jump", "timezone_shift", "datum_shift")
+DEFAULT_LOOKBACK_S = 14 * 86_400
+_UNITS = {"s": 1, "min": 60, "m": 60, "h": 3600, "d": 86_400}
+
+
+def parse_duration(value: object) -> float:
+    """Seconds in a duration: a number of seconds, or text such as ``14d``, ``90min``.
+
+    Examples
+    --------
+    >>> parse_duration("14d"), parse_duration("90min"), parse_duration(30)
+    (1209600.0, 5400.0, 30.0)
+    """
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+        return float(value)
+    if isinstance(value, str):
+        text = value.strip().lower()
+        for unit in sorted(_UNITS, key=len, reverse=True):
+            if text.endswith(unit):
+                try:
+                    number = float(text[: -len(unit)])
+                except ValueError:
+                    break
+                if number >= 0:
+                    return number * _UNITS[unit]
+    raise OptionError(f"{value!r} is not a duration (seconds, or like 14d, 12h, 90min, 30s)")
+
+
+@dataclass(frozen=True)
+class Verdicts:
+    """One row per person, with the evidence behind the verdict.
+
+    Attributes
+    ----------
+    person : ndarray of int32
+        Person code (``person_ids()`` gives the id).
+    at : ndarray of int64
+        The moment each person is judged at (UTC milliseconds).
+    verdict : ndarray of str
+        One of :data:`VERDICTS`.
+    reasons : ndarray of object
+        A tuple of :data:`REASONS` names per person (empty unless ``false_trigger``).
+    decisive : ndarray of int64
+        The decisive episode (a row of ``episodes``), or -1.
+    grazing_p : ndarray of float64
+        The best ``p_inside`` among non-credible, non-jump hits (NaN when none).
+    jump_speed_mps : ndarray of float64
+        The implied speed into the fastest jump that hit a fence (NaN when none).
+    upstream : ndarray of object
+        For an upstream mistake, what reproduces a hit: a dict with ``reason``,
+        ``how``, ``shift`` (milliseconds or metres), ``fence`` (position) and
+        ``t``; else None.
+    episodes : Episodes
+        All episodes within each person's lookback.
+    hits : Hits
+        The hits within each person's lookback.
+    policy : Policy
+        The thresholds used.
+    """
+
+    person: NDArray[np.int32]
+    at: NDArray[np.int64]
+    verdict: NDArray[np.str_]
+    reasons: NDArray[np.object_]
+    decisive: NDArray[np.int64]
+    grazing_p: NDArray[np.float64]
+    jump_speed_mps: NDArray[np.float64]
+    upstream: NDArray[np.object_]
+    episodes: Episodes
+    hits: Hits
+    persons: PersonRegistry
+    policy: Policy
+
+    def __len__(self) -> int:
+        return int(self.person.shape[0])
+
+    def person_ids(self) -> NDArray[np.object_]:
+        """Each row's person id."""
+        ids: NDArray[np.object_] = self.persons.ids()[self.person]
+        return ids
+
+
+def judge(
+    pings: PingTable,
+    index: FenceIndex,
+    *,
+    at: object = None,
+    lookback: object = DEFAULT_LOOKBACK_S,
+    policy: Policy | None = None,
+    mode: MatchMode | str = MatchMode.DISC,
+) -> Verdicts:
+    """Judge every person in ``pings`` (see the module docstring for the rules).
+
+    Parameters
+    ----------
+    pings : PingTable
+        Everyone's pings.
+    index : FenceIndex
+        The fences.
+    at : time, optional
+        One moment for everyone (anything :func:`~fencecheck.times.parse_time`
+        reads); by default each person's last ping.
+    lookback : float or str
+        Seconds, or text such as ``"14d"``.
+    policy : Policy, optional
+        The thresholds.
+    mode : {"disc", "point"}
+        How candidate hits are found.
+    """
+    policy = Policy() if policy is None else policy
+    span_ms = int(parse_duration(lookback) * 1000)
+    people = np.unique(pings.person)
+    person_at = _judging_times(pings, people, at)
+    hits = _within(index.match(pings, mode=mode), _at_by_code(people, person_at), span_ms)
+
+    # Credibility: p_inside high enough, and not an isolated jump.
+    x, y = index.frame.to_xy(pings.lon, pings.lat)
+    jumps = find_jumps(pings.person, pings.t, x, y, pings.accuracy_m.astype(np.float64), policy)
+    position = np.searchsorted(pings.row, hits.ping, sorter=np.argsort(pings.row, kind="stable"))
+    position = np.argsort(pings.row, kind="stable")[position]
+    jump = jumps.jump[position]
+    credible = (hits.p_inside >= policy.credible_p) & ~jump
+    grazing = ~credible & ~jump
+
+    episodes = find_episodes(hits, pings, index, policy)
+    holds_credible = np.zeros(len(episodes), dtype=bool)
+    np.logical_or.at(holds_credible, episodes.of_hit, credible)
+    long_enough = episodes.dwell_s >= policy.min_dwell_s
+
+    size = int(people.max()) + 1 if people.shape[0] else 0
+    slot = np.full(size, -1, dtype=np.int64)
+    slot[people] = np.arange(people.shape[0])
+
+    def any_per_person(flags: NDArray[np.bool_], person: NDArray[np.int32]) -> NDArray[np.bool_]:
+        out = np.zeros(people.shape[0], dtype=bool)
+        np.logical_or.at(out, slot[person], flags)
+        return out
+
+    exposed = any_per_person(holds_credible & long_enough, episodes.person)
+    passed = any_per_person(credible, hits.person) & ~exposed
+    has_hit = any_per_person(np.ones(len(hits), dtype=bool), hits.person)
+    by_jump = any_per_person(jump, hits.person)
+    by_grazing = any_per_person(grazing, hits.person)
+
+    grazing_p = np.full(people.shape[0], np.nan)
+    np.fmax.at(grazing_p, slot[hits.person[grazing]], hits.p_inside[grazing])
+    jump_speed = np.full(people.shape[0], np.nan)
+    np.fmax.at(jump_speed, slot[hits.person[jump]], jumps.speed_before[position[jump]])
+
+    verdict = np.full(people.shape[0], "unexplained", dtype=object)
+    reasons = np.empty(people.shape[0], dtype=object)
+    reasons[:] = [()] * people.shape[0]
+    false_in_data = has_hit & ~exposed & ~passed
+    verdict[exposed] = "exposed"
+    verdict[passed] = "passed_through"
+    verdict[false_in_data] = "false_trigger"
+    for k in np.flatnonzero(false_in_data):
+        names = []
+        if by_grazing[k]:
+            names.append("boundary_uncertainty")
+        if by_jump[k]:
+            names.append("location_jump")
+        reasons[k] = tuple(names)
+
+    upstream = np.full(people.shape[0], None, dtype=object)
+    quiet = np.flatnonzero(~has_hit)
+    if quiet.shape[0]:
+        found = _upstream_mistakes(pings, index, people[quiet], person_at[quiet], span_ms, mode)
+        for k, evidence in zip(quiet.tolist(), found, strict=True):
+            if evidence is not None:
+                verdict[k] = "false_trigger"
+                reasons[k] = (evidence["reason"],)
+                upstream[k] = evidence
+
+    decisive = _decisive_episodes(
+        episodes, slot, people.shape[0], holds_credible, long_enough, exposed, passed
+    )
+    return Verdicts(
+        person=people.astype(np.int32),
+        at=person_at,
+        verdict=verdict.astype(str),
+        reasons=reasons,
+        decisive=decisive,
+        grazing_p=grazing_p,
+        jump_speed_mps=jump_speed,
+        upstream=upstream,
+        episodes=episodes,
+        hits=hits,
+        persons=pings.persons,
+        policy=policy,
+    )
+
+
+def _judging_times(pings: PingTable, people: NDArray[np.int32], at: object) -> NDArray[np.int64]:
+    if at is not None:
+        return np.full(people.shape[0], parse_time(at, tz=pings.tz), dtype=np.int64)
+    last = np.full(int(people.max()) + 1 if people.shape[0] else 0, np.iinfo(np.int64).min)
+    np.maximum.at(last, pings.person, pings.t)
+    return np.asarray(last[people], dtype=np.int64)
+
+
+def _at_by_code(people: NDArray[np.int32], person_at: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Each person's judging time, indexed by person code."""
+    table = np.full(int(people.max()) + 1 if people.shape[0] else 0, np.iinfo(np.int64).min)
+    table[people] = person_at
+    return table
+
+
+def _within(hits: Hits, at_by_code: NDArray[np.int64], span_ms: int) -> Hits:
+    """The hits in each person's lookback ``[at - span, at]``."""
+    from fencecheck.matching import HIT_COLUMNS
+
+    at = at_by_code[hits.person]
+    keep = (hits.t <= at) & (hits.t >= at - span_ms)
+    return replace(hits, **{name: getattr(hits, name)[keep] for name in HIT_COLUMNS})
+
+
+def _decisive_episodes(
+    episodes: Episodes,
+    slot: NDArray[np.int64],
+    n_people: int,
+    holds_credible: NDArray[np.bool_],
+    long_enough: NDArray[np.bool_],
+    exposed: NDArray[np.bool_],
+    passed: NDArray[np.bool_],
+) -> NDArray[np.int64]:
+    """Per person, the episode that decides: the longest among those the verdict rests on.
+
+    Exposed: credible episodes long enough; passed through: credible episodes;
+    otherwise any episode. Ties go to the higher best ``p_inside``, then the earlier.
+    """
+    row = slot[episodes.person]
+    eligible = np.where(
+        exposed[row],
+        holds_credible & long_enough,
+        np.where(passed[row], holds_credible, True),
+    )
+    candidates = np.flatnonzero(eligible)
+    order = np.lexsort(
+        (
+            episodes.entry[candidates],
+            -episodes.p_best[candidates],
+            -episodes.dwell_s[candidates],
+            row[candidates],
+        )
+    )
+    ranked = candidates[order]
+    decisive = np.full(n_people, -1, dtype=np.int64)
+    first = np.ones(ranked.shape[0], dtype=bool)
+    first[1:] = row[ranked][1:] != row[ranked][:-1]
+    decisive[row[ranked][first]] = ranked[first]
+    return decisive
+
+
+def _upstream_mistakes(
+    pings: PingTable,
+    index: FenceIndex,
+    people: NDArray[np.int32],
+    person_at: NDArray[np.int64],
+    span_ms: int,
+    mode: MatchMode | str,
+) -> list[dict[str, Any] | None]:
+    """For people without a hit, the first upstream mistake that reproduces one.
+
+    Our data is taken as right; each mistake is applied to it, and it reproduces
+    a hit when the mistaken data has one in the person's lookback. Tried in
+    order: times seen later by the zone's offset (naive local time read as UTC),
+    then earlier (UTC read as local time); fences seen in the other datum
+    (GCJ-02 taken as WGS-84, the common mistake with a fence drawn on an Amap
+    or Tencent map, then the reverse); pings likewise. The evidence
+    is the reproduced hit with the best ``p_inside`` and how far the mistake
+    moved it (milliseconds, or metres).
+    """
+    from fencecheck.index import FenceIndex as _Index
+
+    mine = np.isin(pings.person, people)
+    subset = pings.take(mine)
+    zone = resolve_zone(pings.tz)
+    at_by_code = _at_by_code(people, person_at)
+    by_row = np.argsort(subset.row, kind="stable")
+    found: dict[int, dict[str, Any]] = {}
+
+    def record(
+        reason: str, how: str, shifted: PingTable, idx: FenceIndex, shift: NDArray[Any], unit: str
+    ) -> None:
+        """Keep, per person not yet explained, their best reproduced hit."""
+        hits = idx.match(shifted, mode=mode)
+        # The lookback is the person's, on our (right) times of the pings that hit.
+        position = by_row[np.searchsorted(subset.row, hits.ping, sorter=by_row)]
+        when = subset.t[position]
+        at = at_by_code[hits.person]
+        keep = np.flatnonzero((when <= at) & (when >= at - span_ms))
+        order = keep[np.lexsort((hits.t[keep], -hits.p_inside[keep], hits.person[keep]))]
+        first = np.ones(order.shape[0], dtype=bool)
+        first[1:] = hits.person[order][1:] != hits.person[order][:-1]
+        for k in order[first].tolist():
+            code = int(hits.person[k])
+            if code in found:
+                continue
+            amount = shift[int(hits.fence[k])] if unit == "fence_m" else shift[position[k]]
+            found[code] = {
+                "reason": reason,
+                "how": how,
+                "shift": float(amount),
+                "unit": "ms" if unit == "ms" else "m",
+                "fence": int(hits.fence[k]),
+                "t": int(hits.t[k]),
+                "p_inside": float(hits.p_inside[k]),
+            }
+
+    # Our instants are right; a system that took naive local times for UTC saw them
+    # later by the zone's offset, one that took UTC for local time saw them earlier.
+    early = local_ms_to_utc(subset.t, zone)
+    late = 2 * subset.t - early
+    record("timezone_shift", "local times read as UTC", _with(subset, t=late), index,
+           late - subset.t, "ms")  # fmt: skip
+    record("timezone_shift", "UTC times read as local time", _with(subset, t=early), index,
+           early - subset.t, "ms")  # fmt: skip
+    centre = shapely.centroid(index.fences.geometry)
+    cx, cy = shapely.get_x(centre), shapely.get_y(centre)
+    for how, convert in (
+        ("fences in GCJ-02 read as WGS-84", wgs84_to_gcj02),
+        ("fences in WGS-84 read as GCJ-02", gcj02_to_wgs84),
+    ):
+        moved = shapely.transform(
+            index.fences.geometry, lambda c, f=convert: np.column_stack(f(c[:, 0], c[:, 1]))
+        )
+        other = _Index(replace(index.fences, geometry=moved), index.frame)
+        other.alive[:] = index.alive
+        mx, my = convert(cx, cy)
+        (ax, ay), (bx, by) = index.frame.to_xy(cx, cy), index.frame.to_xy(mx, my)
+        record("datum_shift", how, subset, other, np.hypot(bx - ax, by - ay), "fence_m")
+    x0, y0 = index.frame.to_xy(subset.lon, subset.lat)
+    for how, convert in (
+        ("pings in GCJ-02 read as WGS-84", wgs84_to_gcj02),
+        ("pings in WGS-84 read as GCJ-02", gcj02_to_wgs84),
+    ):
+        lon, lat = convert(subset.lon, subset.lat)
+        x1, y1 = index.frame.to_xy(lon, lat)
+        record("datum_shift", how, _with(subset, lon=lon, lat=lat), index,
+               np.hypot(x1 - x0, y1 - y0), "m")  # fmt: skip
+    return [found.get(int(code)) for code in people.tolist()]
+
+
+def _with(pings: PingTable, **columns: Any) -> PingTable:
+    return replace(pings, **columns)

@@ -1,0 +1,212 @@
+"""Verdicts: a scenario for every verdict and reason, the samples, and true exposures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import fencecheck as fc
+from builders import Trail, pings_of
+from fencecheck.errors import OptionError
+from fencecheck.frame import MetricFrame
+from fencecheck.index import FenceIndex
+from fencecheck.policy import Policy
+from fencecheck.verdicts import judge, parse_duration
+
+from support import SAMPLES
+
+FRAME = MetricFrame(116.40, 39.90)
+MORNING = "2022-05-01T09:00:00+08:00"
+
+
+def compound(
+    windows: list[list[str]] | None = None, datum: str = "wgs84", half: float = 200.0
+) -> FenceIndex:
+    """A sealed 400 m square at the frame's origin (its coordinates given in ``datum``)."""
+    box = shapely.box(-half, -half, half, half)
+
+    def lonlat(c: Any) -> Any:
+        lon, lat = FRAME.to_lonlat(c[:, 0], c[:, 1])
+        if datum == "gcj02":  # the square drawn on an Amap map: its GCJ-02 image
+            lon, lat = fc.wgs84_to_gcj02(lon, lat)
+        return np.column_stack([lon, lat])
+
+    fences = fc.FenceSet.from_records(
+        [
+            {
+                "id": "F1",
+                "kind": "sealed",
+                "geometry": shapely.transform(box, lonlat),
+                "windows": windows or [["2022-05-01T08:00:00+08:00", "2022-05-03"]],
+            }
+        ]
+    )
+    return FenceIndex(fences, FRAME)
+
+
+def verdict_of(trail: Trail, index: FenceIndex | None = None, **options: Any) -> Any:
+    verdicts = judge(pings_of(trail), index or compound(), **options)
+    assert len(verdicts) == 1
+    return verdicts
+
+
+def test_a_stay_inside_is_an_exposure() -> None:
+    trail = Trail("P", FRAME, MORNING).stay(at=(-900, 0), minutes=5).drive(to=(0, 0), kmh=30)
+    trail.stay(at=(0, 0), minutes=40).drive(to=(900, 0), kmh=30)
+    v = verdict_of(trail)
+    assert v.verdict.tolist() == ["exposed"] and v.reasons[0] == ()
+    decisive = v.decisive[0]
+    assert v.episodes.fence_ids()[decisive] == "F1"
+    assert v.episodes.dwell_s[decisive] >= 40 * 60 and v.episodes.stopped[decisive]
+
+
+def test_driving_through_is_passing_through() -> None:
+    trail = Trail("P", FRAME, MORNING).stay(at=(-1500, 0), minutes=5)
+    trail.drive(to=(1500, 0), kmh=40, every_s=15).stay(at=(1500, 0), minutes=5)
+    v = verdict_of(trail)
+    assert v.verdict.tolist() == ["passed_through"]
+    assert v.episodes.dwell_s[v.decisive[0]] < 600
+
+
+def test_a_cell_fix_grazing_the_fence_is_boundary_uncertainty() -> None:
+    trail = Trail("P", FRAME, MORNING).stay(at=(1500, 0), minutes=10)
+    trail.cell_fix(at=(900, 0), accuracy=900).stay(at=(1500, 0), minutes=10)
+    v = verdict_of(trail)
+    assert v.verdict.tolist() == ["false_trigger"]
+    assert v.reasons[0] == ("boundary_uncertainty",)
+    assert v.grazing_p[0] < 0.9
+
+
+def test_one_gps_fix_jumping_into_the_fence_is_a_location_jump() -> None:
+    trail = Trail("P", FRAME, MORNING).stay(at=(-6000, 0), minutes=10)
+    trail.fix(at=(0, 0), accuracy=8).fix(at=(-6000, 0)).stay(at=(-6000, 0), minutes=10)
+    v = verdict_of(trail)
+    assert v.verdict.tolist() == ["false_trigger"]
+    assert v.reasons[0] == ("location_jump",)
+    assert v.jump_speed_mps[0] > 60
+
+
+@pytest.mark.parametrize(
+    ("hours", "how"), [(-8, "local times read as UTC"), (8, "UTC times read as local time")]
+)
+def test_a_time_zone_slip_either_way_is_found(hours: int, how: str) -> None:
+    # the fence is active 17:00-20:00; the person was there at 09:00 (or 01:00 the next day)
+    index = compound(windows=[["2022-05-01T17:00:00+08:00", "2022-05-01T20:00:00+08:00"]])
+    start = np.datetime64("2022-05-01T10:00:00") + np.timedelta64(hours, "h")  # UTC
+    trail = Trail("P", FRAME, f"{start}Z").stay(at=(-900, 0), minutes=5)
+    trail.drive(to=(0, 0), kmh=20).stay(at=(0, 0), minutes=30).drive(to=(-900, 0), kmh=20)
+    v = verdict_of(trail, index)
+    assert v.verdict.tolist() == ["false_trigger"] and v.reasons[0] == ("timezone_shift",)
+    evidence = v.upstream[0]
+    assert evidence["how"] == how and evidence["shift"] == -hours * 3_600_000
+    assert evidence["unit"] == "ms" and evidence["fence"] == 0
+
+
+def test_a_fence_drawn_in_gcj02_and_read_as_wgs84_is_a_datum_shift() -> None:
+    # the fence file was drawn on an Amap map (GCJ-02); the office is near it, not in it
+    index = compound(datum="wgs84", half=150)
+    gcj_image = compound(datum="gcj02", half=150)
+    centre = shapely.centroid(gcj_image.geometry[0])
+    office = (float(centre.x), float(centre.y))  # inside the GCJ-02 image, ~500 m off
+    trail = Trail("P", FRAME, MORNING).stay(at=office, minutes=60)
+    v = verdict_of(trail, index)
+    assert v.verdict.tolist() == ["false_trigger"] and v.reasons[0] == ("datum_shift",)
+    evidence = v.upstream[0]
+    assert evidence["how"] == "fences in GCJ-02 read as WGS-84"
+    assert 300 < evidence["shift"] < 800 and evidence["unit"] == "m"
+
+
+def test_pings_in_gcj02_read_as_wgs84_is_a_datum_shift() -> None:
+    index = compound(half=150)
+    # where the person really was: ~500 m from the fence, whose GCJ-02 image reaches them
+    lon, lat = FRAME.to_lonlat(0.0, 0.0)
+    glon, glat = fc.gcj02_to_wgs84(lon, lat)
+    x, y = FRAME.to_xy(glon, glat)
+    trail = Trail("P", FRAME, MORNING).stay(at=(x, y), minutes=60)
+    v = verdict_of(trail, index)
+    assert v.verdict.tolist() == ["false_trigger"] and v.reasons[0] == ("datum_shift",)
+    assert v.upstream[0]["how"] in {
+        "fences in WGS-84 read as GCJ-02",
+        "pings in GCJ-02 read as WGS-84",
+    }
+
+
+def test_far_from_everything_is_unexplained() -> None:
+    v = verdict_of(Trail("P", FRAME, MORNING).stay(at=(5000, 5000), minutes=60))
+    assert v.verdict.tolist() == ["unexplained"] and v.decisive.tolist() == [-1]
+    assert v.upstream[0] is None
+
+
+def test_the_lookback_and_at_decide_which_hits_count() -> None:
+    trail = Trail("P", FRAME, MORNING).stay(at=(0, 0), minutes=40)
+    trail.wait(60 * 24 * 3).stay(at=(5000, 0), minutes=10)  # three days later, far away
+    assert verdict_of(trail).verdict.tolist() == ["exposed"]
+    assert verdict_of(trail, lookback="2d").verdict.tolist() == ["unexplained"]
+    assert verdict_of(trail, at="2022-05-01T08:00:00+08:00").verdict.tolist() == ["unexplained"]
+
+
+def test_the_samples_get_their_stories_verdicts() -> None:
+    index = fc.FenceIndex.build(fc.read_fences(SAMPLES / "fences.geojson"))
+    v = judge(fc.read_pings(SAMPLES / "pings.csv"), index)
+    got = {pid: (verdict, reasons) for pid, verdict, reasons in zip(
+        v.person_ids(), v.verdict, v.reasons, strict=True)}  # fmt: skip
+    assert got == {
+        "P01": ("exposed", ()),
+        "P02": ("passed_through", ()),
+        "P03": ("false_trigger", ("boundary_uncertainty",)),
+        "P04": ("false_trigger", ("location_jump",)),
+        "P05": ("false_trigger", ("timezone_shift",)),
+        "P06": ("false_trigger", ("datum_shift",)),
+        "P07": ("exposed", ()),
+        "008": ("unexplained", ()),
+    }
+    assert v.upstream[list(v.person_ids()).index("P06")]["how"] == "fences in GCJ-02 read as WGS-84"
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    x=st.floats(-140, 140),
+    y=st.floats(-140, 140),
+    minutes=st.integers(11, 90),
+    accuracy=st.floats(3, 30),
+    noise=st.lists(
+        st.tuples(st.sampled_from(["cell", "jump"]), st.floats(-3000, 3000), st.integers(1, 90)),
+        max_size=4,
+    ),
+    seed=st.integers(0, 1000),
+)
+def test_a_true_exposure_is_never_a_false_trigger(
+    x: float, y: float, minutes: int, accuracy: float, noise: list[Any], seed: int
+) -> None:
+    """A real stay of at least min_dwell well inside an active fence is always exposed."""
+    trail = Trail("P", FRAME, MORNING).stay(at=(2000, 2000), minutes=5)
+    trail.drive(to=(x, y), kmh=20)
+    trail.stay(at=(x, y), minutes=minutes, accuracy=accuracy, jitter_m=accuracy / 3, seed=seed)
+    for kind, offset, wait in noise:  # cell fixes and GPS jumps anywhere, later on
+        if kind == "cell":
+            trail.cell_fix(at=(offset, -offset), accuracy=1200, after_s=wait)
+        else:
+            trail.fix(at=(offset, 2 * offset), after_s=wait).fix(at=(x, y), after_s=30)
+    v = verdict_of(trail)
+    assert v.verdict.tolist() == ["exposed"]
+
+
+def test_durations_are_read_or_refused() -> None:
+    assert parse_duration("14d") == 14 * 86_400 and parse_duration("12h") == 43_200
+    assert parse_duration("90min") == 5400 and parse_duration("30s") == 30
+    for bad in ("soon", "-3d", True, -1, "d"):
+        with pytest.raises(OptionError, match="not a duration"):
+            parse_duration(bad)
+
+
+def test_the_policy_is_honoured() -> None:
+    trail = Trail("P", FRAME, MORNING).stay(at=(-900, 0), minutes=5).drive(to=(0, 0), kmh=30)
+    trail.stay(at=(0, 0), minutes=12).drive(to=(900, 0), kmh=30)
+    assert verdict_of(trail).verdict.tolist() == ["exposed"]
+    strict = Policy(min_dwell_s=30 * 60)
+    assert verdict_of(trail, policy=strict).verdict.tolist() == ["passed_through"]
