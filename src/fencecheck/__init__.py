@@ -33,6 +33,7 @@ from fencecheck.errors import (
     OptionError,
     PingDataError,
 )
+from fencecheck.explain import Explanation, explain
 from fencecheck.fence_io import read_fences, write_fences
 from fencecheck.fences import KNOWN_KINDS, FenceSet
 from fencecheck.frame import MetricFrame
@@ -57,6 +58,7 @@ __all__ = [
     "Datum",
     "Episodes",
     "EpochUnit",
+    "Explanation",
     "FenceCheckError",
     "FenceCheckWarning",
     "FenceDataError",
@@ -80,6 +82,7 @@ __all__ = [
     "__version__",
     "bd09_to_gcj02",
     "bd09_to_wgs84",
+    "explain",
     "find_episodes",
     "find_jumps",
     "from_wgs84",

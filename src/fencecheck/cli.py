@@ -14,6 +14,11 @@ Subcommands
 ``match``
     Write every (ping, fence) hit with its evidence (FORMATS.md's hits table),
     streaming the ping file chunk by chunk; a one-line summary on stderr.
+``explain``
+    Judge each person's pop-up (or the ``--person`` named) and write a report
+    per person: plain text (zh or en) or JSON Lines (FORMATS.md).
+``demo``
+    ``explain`` on the bundled samples (``data/samples``).
 """
 
 from __future__ import annotations
@@ -185,7 +190,47 @@ def build_parser() -> argparse.ArgumentParser:
         help="progress on stderr (auto: when stderr is a terminal)",
     )
     matcher.set_defaults(handler=_run_match)
+    explainer = sub.add_parser(
+        "explain",
+        help="explain each person's pop-up with evidence",
+        description="Judge each person's pop-up 3 (exposed, passed through, false trigger and "
+        "why, or unexplained) and write a report per person.",
+    )
+    add_input_options(explainer, fences=True, pings=True)
+    _add_explain_options(explainer)
+    explainer.set_defaults(handler=_run_explain)
+    demo = sub.add_parser(
+        "demo",
+        help="explain every person of the bundled samples",
+        description="Run explain on data/samples (seven invented fences, eight invented people).",
+    )
+    demo.add_argument("--lang", default="en", choices=["zh", "en"], help="report language")
+    demo.add_argument("--format", default="text", choices=["text", "json"], dest="out_format")
+    demo.set_defaults(handler=_run_demo)
     return parser
+
+
+def _add_explain_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("explaining")
+    group.add_argument(
+        "--person", action="append", default=None, help="a person id (repeat; default: all)"
+    )
+    group.add_argument("--at", help="judge at this time (default: each person's last ping)")
+    group.add_argument("--lookback", default="14d", help="how far back to look (default: 14d)")
+    group.add_argument(
+        "--mode",
+        default="disc",
+        choices=_choices(MatchMode),
+        help="how candidate hits are found (default: disc)",
+    )
+    group.add_argument("--lang", default="zh", choices=["zh", "en"], help="report language")
+    group.add_argument(
+        "--format",
+        default="text",
+        choices=["text", "json"],
+        dest="out_format",
+        help="text paragraphs, or JSON Lines (FORMATS.md)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -389,6 +434,57 @@ def _run_match(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
         out = None if args.out in (None, "-") else args.out
         _report_rejected(rejected, rejected_path(args, args.pings, out), "rows")
     return 0
+
+
+def _run_explain(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if not args.fences or not args.pings:
+        parser.error("explain needs --fences and --pings")
+    fences = load_fences(args)
+    pings = PingTable.concat(list(stream_pings(args)))
+    return _write_explanations(args, FenceIndex.build(fences), pings)
+
+
+def _write_explanations(args: argparse.Namespace, index: FenceIndex, pings: PingTable) -> int:
+    from fencecheck.explain import explain
+
+    explanations = explain(
+        pings,
+        index,
+        person=getattr(args, "person", None),
+        at=getattr(args, "at", None),
+        lookback=getattr(args, "lookback", "14d"),
+        mode=getattr(args, "mode", "disc"),
+    )
+    for item in explanations:
+        if args.out_format == "json":
+            print(item.to_json())
+        else:
+            print(item.to_text(args.lang), end="\n\n")
+    verdicts: dict[str, int] = {}
+    for item in explanations:
+        verdicts[item.verdict] = verdicts.get(item.verdict, 0) + 1
+    summary = ", ".join(f"{name} {n}" for name, n in sorted(verdicts.items()))
+    _say(f"{len(explanations)} people explained: {summary}")
+    return 0
+
+
+def _run_demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    del parser
+    from fencecheck.ping_io import read_pings
+
+    samples = _samples_dir()
+    _say(f"explaining every person in {samples} (invented data; see its README.md)")
+    index = FenceIndex.build(read_fences(samples / "fences.geojson"))
+    return _write_explanations(args, index, read_pings(samples / "pings.csv"))
+
+
+def _samples_dir() -> Path:
+    """``data/samples`` of this checkout, or of the working directory."""
+    for base in (Path(__file__).resolve().parents[2], Path.cwd()):
+        candidate = base / "data" / "samples"
+        if (candidate / "fences.geojson").exists():
+            return candidate
+    raise OptionError("demo needs the samples in data/samples (run it from a fencecheck checkout)")
 
 
 def _report_rejected(rejected: Rejected, path: Path, what: str) -> None:

@@ -1,0 +1,146 @@
+"""Explanations and the explain / demo commands, on the samples."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+
+import fencecheck as fc
+from fencecheck.cli import main
+from fencecheck.errors import OptionError
+from fencecheck.explain import DEFAULT_ADVICE, advice_key, explain
+
+from support import SAMPLES
+
+FENCES = str(SAMPLES / "fences.geojson")
+PINGS = str(SAMPLES / "pings.csv")
+DECISIVE_FIELDS = {
+    "fence_id",
+    "kind",
+    "entry",
+    "exit",
+    "dwell_s",
+    "dwell_s_max",
+    "pings",
+    "max_depth_m",
+    "p_inside",
+}
+
+
+@pytest.fixture(scope="module")
+def explanations() -> dict[str, fc.Explanation]:
+    index = fc.FenceIndex.build(fc.read_fences(FENCES))
+    return {e.person_id: e for e in explain(fc.read_pings(PINGS), index)}
+
+
+def test_the_json_has_formats_fields(explanations: dict[str, fc.Explanation]) -> None:
+    for item in explanations.values():
+        document = json.loads(item.to_json())
+        assert {"person_id", "verdict", "reasons", "decisive", "episodes", "near_misses"} <= set(
+            document
+        )
+        assert {"advice", "text"} <= set(document)
+        if document["decisive"] is not None:
+            assert set(document["decisive"]) >= DECISIVE_FIELDS
+            assert document["decisive"]["entry"].endswith("Z")
+    p01 = json.loads(explanations["P01"].to_json())
+    assert p01["verdict"] == "exposed" and p01["decisive"]["fence_id"] == "F-sealed-1"
+    assert p01["advice"]["key"] == "home_observation"
+
+
+def test_both_languages_give_the_same_numbers(
+    explanations: dict[str, fc.Explanation],
+) -> None:
+    for item in explanations.values():
+        zh, en = item.to_text("zh"), item.to_text("en")
+        assert item.person_id in zh and item.person_id in en
+        numbers = lambda text: sorted(re.findall(r"\d+(?:\.\d+)?", text))  # noqa: E731
+        assert numbers(zh.replace(item.person_id, "")) == numbers(en.replace(item.person_id, ""))
+    p07 = explanations["P07"]
+    assert "北京时间 05-01 15:03" in p07.to_text("zh")
+    assert "15:03" in p07.to_text("en") and "Beijing time" in p07.to_text("en")
+
+
+def test_each_false_trigger_names_its_evidence(
+    explanations: dict[str, fc.Explanation],
+) -> None:
+    assert explanations["P03"].evidence["boundary_uncertainty"]["best_p_inside"] < 0.9
+    assert explanations["P04"].evidence["location_jump"]["implied_speed_mps"] > 70
+    slip = explanations["P05"].evidence["timezone_shift"]
+    assert slip["shift"] == 8 * 3_600_000 and slip["fence_id"] == "F-venue-1"
+    datum = explanations["P06"].evidence["datum_shift"]
+    assert datum["fence_id"] == "F-risk-3" and 400 < datum["shift"] < 700
+    for pid in ("P03", "P04", "P05", "P06"):
+        assert explanations[pid].advice_key == "one_negative_test"
+
+
+def test_an_unexplained_pop_up_lists_the_nearest_misses(
+    explanations: dict[str, fc.Explanation],
+) -> None:
+    item = explanations["008"]
+    assert item.verdict == "unexplained" and item.near_misses
+    distances = [m["distance_m"] for m in item.near_misses]
+    assert distances == sorted(distances) and distances[0] >= 886 - 1
+    assert "risk_person" in item.not_checked
+    assert "risk person" in item.to_text("en")
+
+
+def test_the_advice_table_can_be_replaced() -> None:
+    index = fc.FenceIndex.build(fc.read_fences(FENCES))
+    table = {key: {"zh": f"zh-{key}", "en": f"en-{key}"} for key in DEFAULT_ADVICE}
+    [item] = explain(fc.read_pings(PINGS), index, person=["P02"], advice=table)
+    assert item.to_text("en").endswith("en-pledge_three_days_two_tests")
+    assert advice_key("exposed", "risk_venue") == "pledge_three_days_two_tests"
+    assert advice_key("unexplained", None) == "ask_hotline"
+    with pytest.raises(OptionError, match="lang"):
+        item.to_text("fr")
+    with pytest.raises(OptionError, match="has no pings"):
+        explain(fc.read_pings(PINGS), index, person=["nobody"])
+
+
+def test_explain_writes_json_lines(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(
+        [
+            "explain",
+            "--fences",
+            FENCES,
+            "--pings",
+            PINGS,
+            "--person",
+            "P04",
+            "--person",
+            "P07",
+            "--format",
+            "json",
+        ]
+    )
+    out, err = capsys.readouterr()
+    assert code == 0
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert [(d["person_id"], d["verdict"]) for d in lines] == [
+        ("P04", "false_trigger"),
+        ("P07", "exposed"),
+    ]
+    assert "2 people explained" in err
+
+
+def test_explain_refuses_an_unknown_person(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["explain", "--fences", FENCES, "--pings", PINGS, "--person", "nobody"])
+    assert code == 2 and "nobody" in capsys.readouterr().err
+
+
+def test_demo_explains_every_sample_person() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "fencecheck", "demo", "--lang", "zh"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    paragraphs = [p for p in result.stdout.split("\n\n") if p.strip()]
+    assert len(paragraphs) == 8 and all("建议" in p for p in paragraphs)
+    assert "8 people explained" in result.stderr
