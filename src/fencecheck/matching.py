@@ -188,6 +188,7 @@ def match(
     boundary: Boundary | str = Boundary.COVERS,
     block_pings: int = DEFAULT_BLOCK_PINGS,
     threads: int | None = None,
+    xy: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None,
 ) -> Hits:
     """Every (ping, fence) hit of some pings, with its evidence.
 
@@ -206,6 +207,9 @@ def match(
         Pings handled at a time (bounds the memory of candidate pairs).
     threads : int, optional
         Threads for the compiled kernels (default: the CPUs this process may use).
+    xy : (ndarray, ndarray), optional
+        The pings already in the index's frame (``index.frame.to_xy``), when the
+        caller has them.
 
     Returns
     -------
@@ -213,7 +217,7 @@ def match(
     """
     mode_ = MatchMode.parse(mode)
     boundary_ = Boundary.parse(boundary)
-    x, y = index.frame.to_xy(pings.lon, pings.lat)
+    x, y = index.frame.to_xy(pings.lon, pings.lat) if xy is None else xy
     pos, window, fence, inside, depth, p_inside = match_xy(
         index,
         x,

@@ -42,6 +42,7 @@ from fencecheck.datums import gcj02_to_wgs84, wgs84_to_gcj02
 from fencecheck.episodes import Episodes, find_episodes
 from fencecheck.errors import OptionError
 from fencecheck.jumps import find_jumps
+from fencecheck.matching import match
 from fencecheck.options import MatchMode
 from fencecheck.pings import PersonRegistry, PingTable
 from fencecheck.policy import Policy
@@ -56,6 +57,7 @@ __all__ = ["REASONS", "VERDICTS", "Verdicts", "judge", "parse_duration"]
 VERDICTS = ("exposed", "passed_through", "false_trigger", "unexplained")
 REASONS = ("boundary_uncertainty", "location_jump", "timezone_shift", "datum_shift")
 DEFAULT_LOOKBACK_S = 14 * 86_400
+_DATUM_REACH_M = 1500.0  # beyond the largest GCJ-02 offset in China (about 700 m), with room
 _UNITS = {"s": 1, "min": 60, "m": 60, "h": 3600, "d": 86_400}
 
 
@@ -167,10 +169,12 @@ def judge(
     span_ms = int(parse_duration(lookback) * 1000)
     people = np.unique(pings.person)
     person_at = _judging_times(pings, people, at)
-    hits = _within(index.match(pings, mode=mode), _at_by_code(people, person_at), span_ms)
+    x, y = index.frame.to_xy(pings.lon, pings.lat)
+    hits = _within(
+        match(index, pings, mode=mode, xy=(x, y)), _at_by_code(people, person_at), span_ms
+    )
 
     # Credibility: p_inside high enough, and not an isolated jump.
-    x, y = index.frame.to_xy(pings.lon, pings.lat)
     jumps = find_jumps(pings.person, pings.t, x, y, pings.accuracy_m.astype(np.float64), policy)
     position = np.searchsorted(pings.row, hits.ping, sorter=np.argsort(pings.row, kind="stable"))
     position = np.argsort(pings.row, kind="stable")[position]
@@ -337,10 +341,22 @@ def _upstream_mistakes(
     found: dict[int, dict[str, Any]] = {}
 
     def record(
-        reason: str, how: str, shifted: PingTable, idx: FenceIndex, shift: NDArray[Any], unit: str
+        reason: str,
+        how: str,
+        shifted: PingTable,
+        idx: FenceIndex,
+        shift: NDArray[Any],
+        unit: str,
+        fence_of: NDArray[np.int64] | None = None,
+        xy: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None,
     ) -> None:
-        """Keep, per person not yet explained, their best reproduced hit."""
-        hits = idx.match(shifted, mode=mode)
+        """Keep, per person not yet explained, their best reproduced hit.
+
+        ``fence_of`` maps the positions of ``idx``'s fences to ``index``'s.
+        """
+        hits = match(idx, shifted, mode=mode, xy=xy)
+        if fence_of is not None:
+            hits = replace(hits, fence=fence_of[hits.fence])
         # The lookback is the person's, on our (right) times of the pings that hit.
         position = by_row[np.searchsorted(subset.row, hits.ping, sorter=by_row)]
         when = subset.t[position]
@@ -366,27 +382,32 @@ def _upstream_mistakes(
 
     # Our instants are right; a system that took naive local times for UTC saw them
     # later by the zone's offset, one that took UTC for local time saw them earlier.
+    x0, y0 = index.frame.to_xy(subset.lon, subset.lat)
     early = local_ms_to_utc(subset.t, zone)
     late = 2 * subset.t - early
     record("timezone_shift", "local times read as UTC", _with(subset, t=late), index,
-           late - subset.t, "ms")  # fmt: skip
+           late - subset.t, "ms", xy=(x0, y0))  # fmt: skip
     record("timezone_shift", "UTC times read as local time", _with(subset, t=early), index,
-           early - subset.t, "ms")  # fmt: skip
-    centre = shapely.centroid(index.fences.geometry)
-    cx, cy = shapely.get_x(centre), shapely.get_y(centre)
-    for how, convert in (
-        ("fences in GCJ-02 read as WGS-84", wgs84_to_gcj02),
-        ("fences in WGS-84 read as GCJ-02", gcj02_to_wgs84),
-    ):
-        moved = shapely.transform(
-            index.fences.geometry, lambda c, f=convert: np.column_stack(f(c[:, 0], c[:, 1]))
-        )
-        other = _Index(replace(index.fences, geometry=moved), index.frame)
-        other.alive[:] = index.alive
-        mx, my = convert(cx, cy)
-        (ax, ay), (bx, by) = index.frame.to_xy(cx, cy), index.frame.to_xy(mx, my)
-        record("datum_shift", how, subset, other, np.hypot(bx - ax, by - ay), "fence_m")
-    x0, y0 = index.frame.to_xy(subset.lon, subset.lat)
+           early - subset.t, "ms", xy=(x0, y0))  # fmt: skip
+    # Only fences that a datum mix-up (at most ~1 km in China) could bring to a ping.
+    near = _fences_near(index, x0, y0, _DATUM_REACH_M + float(subset.accuracy_m.max(initial=0)))
+    if near.shape[0]:
+        fences = index.fences.take(near)
+        centre = shapely.centroid(fences.geometry)
+        cx, cy = shapely.get_x(centre), shapely.get_y(centre)
+        for how, convert in (
+            ("fences in GCJ-02 read as WGS-84", wgs84_to_gcj02),
+            ("fences in WGS-84 read as GCJ-02", gcj02_to_wgs84),
+        ):
+            moved = shapely.transform(
+                fences.geometry, lambda c, f=convert: np.column_stack(f(c[:, 0], c[:, 1]))
+            )
+            other = _Index(replace(fences, geometry=moved), index.frame)
+            mx, my = convert(cx, cy)
+            (ax, ay), (bx, by) = index.frame.to_xy(cx, cy), index.frame.to_xy(mx, my)
+            shift = np.zeros(len(index.fences))
+            shift[near] = np.hypot(bx - ax, by - ay)
+            record("datum_shift", how, subset, other, shift, "fence_m", near)
     for how, convert in (
         ("pings in GCJ-02 read as WGS-84", wgs84_to_gcj02),
         ("pings in WGS-84 read as GCJ-02", gcj02_to_wgs84),
@@ -394,8 +415,26 @@ def _upstream_mistakes(
         lon, lat = convert(subset.lon, subset.lat)
         x1, y1 = index.frame.to_xy(lon, lat)
         record("datum_shift", how, _with(subset, lon=lon, lat=lat), index,
-               np.hypot(x1 - x0, y1 - y0), "m")  # fmt: skip
+               np.hypot(x1 - x0, y1 - y0), "m", xy=(x1, y1))  # fmt: skip
     return [found.get(int(code)) for code in people.tolist()]
+
+
+def _fences_near(
+    index: FenceIndex, x: NDArray[np.float64], y: NDArray[np.float64], reach_m: float
+) -> NDArray[np.int64]:
+    """Live fences whose grown box comes within ``reach_m`` of a point, at any time."""
+    if x.shape[0] == 0:
+        return np.zeros(0, dtype=np.int64)
+    # one box per 250 m cell the points fall in: a still phone is one box, not thousands
+    cells = np.unique(np.column_stack([np.floor(x / 250.0), np.floor(y / 250.0)]), axis=0)
+    lo = cells * 250.0 - reach_m
+    hi = (cells + 1) * 250.0 + reach_m
+    big = 1e13
+    mins = np.column_stack([lo, np.full(cells.shape[0], -big)])
+    maxs = np.column_stack([hi, np.full(cells.shape[0], big)])
+    _, windows = index.candidates(mins, maxs)
+    fences = np.unique(index.fences.window_fence[windows])
+    return np.asarray(fences[index.alive[fences]], dtype=np.int64)
 
 
 def _with(pings: PingTable, **columns: Any) -> PingTable:
