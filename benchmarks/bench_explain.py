@@ -100,8 +100,9 @@ def main() -> None:
             begin = time.perf_counter()
             fc.explain(pings, index)
             times.append(time.perf_counter() - begin)
+        median_ms = statistics.median(times) * 1000
         print(
-            f"{name:38s} verdict {first.verdict:14s} median {statistics.median(times) * 1000:6.1f} ms"
+            f"{name:42s} verdict {first.verdict:14s} median {median_ms:6.1f} ms"
             f"  (min {min(times) * 1000:.1f}, max {max(times) * 1000:.1f}; target < 100 ms)"
         )
 
