@@ -144,3 +144,12 @@ def test_demo_explains_every_sample_person() -> None:
     paragraphs = [p for p in result.stdout.split("\n\n") if p.strip()]
     assert len(paragraphs) == 8 and all("建议" in p for p in paragraphs)
     assert "8 people explained" in result.stderr
+
+
+def test_the_near_misses_follow_the_policy() -> None:
+    index = fc.FenceIndex.build(fc.read_fences(FENCES))
+    pings = fc.read_pings(PINGS)
+    [one] = explain(pings, index, person=["008"], policy=fc.Policy(near_misses=1))
+    assert len(one.near_misses) == 1
+    [none] = explain(pings, index, person=["008"], policy=fc.Policy(near_miss_radius_m=500))
+    assert none.verdict == "unexplained" and none.near_misses == []

@@ -227,7 +227,7 @@ def _explanation(
         }
     evidence = {name: evidence[name] for name in verdicts.reasons[k] if name in evidence}
     near = (
-        _near_misses(pings, index, code, int(verdicts.at[k]), span_s)
+        _near_misses(pings, index, code, int(verdicts.at[k]), span_s, verdicts.policy)
         if verdict == "unexplained"
         else []
     )
@@ -259,12 +259,12 @@ def _near_misses(
     code: int,
     at: int,
     span_s: float,
-    limit: int = 3,
-    radius_m: float = 3000.0,
+    policy: Policy,
 ) -> list[dict[str, Any]]:
     """The fences that came closest to the person in the lookback, with the time gap.
 
-    For each fence within ``radius_m`` of one of the person's pings (any time):
+    For each fence within ``policy.near_miss_radius_m`` of one of the person's
+    pings (any time), the nearest ``policy.near_misses`` of them:
     the smallest distance to the fence grown by its margin, and the time from
     that ping to the fence's nearest window (negative before it opened).
     """
@@ -272,6 +272,8 @@ def _near_misses(
     if sel.shape[0] == 0:
         return []
     x, y = index.frame.to_xy(pings.lon[sel], pings.lat[sel])
+    radius_m = policy.near_miss_radius_m
+    limit = int(policy.near_misses)
     big = 1e13
     mins = np.column_stack([x - radius_m, y - radius_m, np.full(sel.shape[0], -big)])
     maxs = np.column_stack([x + radius_m, y + radius_m, np.full(sel.shape[0], big)])

@@ -58,6 +58,11 @@ class Policy:
         neighbours agree with each other, is a location jump. Default 70 m/s
         (252 km/h, beyond any road vehicle; a passenger on a 350 km/h train is
         not flagged, because the neighbours' own speed is as high).
+    near_miss_radius_m : float
+        An unexplained pop-up lists the fences that came within this distance
+        of the person's pings (default 3,000 m) ...
+    near_misses : float
+        ... the nearest this many of them (default 3).
     """
 
     gap_s: float = 900.0
@@ -66,6 +71,8 @@ class Policy:
     stay_radius_m: float = 100.0
     stay_min_s: float = 600.0
     max_speed_mps: float = 70.0
+    near_miss_radius_m: float = 3000.0
+    near_misses: float = 3
 
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):

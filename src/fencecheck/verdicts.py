@@ -383,12 +383,20 @@ def _upstream_mistakes(
     # Our instants are right; a system that took naive local times for UTC saw them
     # later by the zone's offset, one that took UTC for local time saw them earlier.
     x0, y0 = index.frame.to_xy(subset.lon, subset.lat)
-    early = local_ms_to_utc(subset.t, zone)
-    late = 2 * subset.t - early
-    record("timezone_shift", "local times read as UTC", _with(subset, t=late), index,
-           late - subset.t, "ms", xy=(x0, y0))  # fmt: skip
-    record("timezone_shift", "UTC times read as local time", _with(subset, t=early), index,
-           early - subset.t, "ms", xy=(x0, y0))  # fmt: skip
+    accuracy = subset.accuracy_m.astype(np.float64)
+    # A time slip moves no ping: only pings near a fence (at any time) can hit.
+    near_pings = _near_any_fence(index, x0, y0, accuracy)
+    if near_pings.any():
+        some = subset.take(near_pings)
+        xy = (x0[near_pings], y0[near_pings])
+        early = local_ms_to_utc(some.t, zone)
+        late = 2 * some.t - early
+        shift_late = np.zeros(len(subset), dtype=np.int64)
+        shift_late[near_pings] = late - some.t
+        record("timezone_shift", "local times read as UTC", _with(some, t=late), index,
+               shift_late, "ms", xy=xy)  # fmt: skip
+        record("timezone_shift", "UTC times read as local time", _with(some, t=early), index,
+               -shift_late, "ms", xy=xy)  # fmt: skip
     # Only fences that a datum mix-up (at most ~1 km in China) could bring to a ping.
     near = _fences_near(index, x0, y0, _DATUM_REACH_M + float(subset.accuracy_m.max(initial=0)))
     if near.shape[0]:
@@ -417,6 +425,16 @@ def _upstream_mistakes(
         record("datum_shift", how, _with(subset, lon=lon, lat=lat), index,
                np.hypot(x1 - x0, y1 - y0), "m", xy=(x1, y1))  # fmt: skip
     return [found.get(int(code)) for code in people.tolist()]
+
+
+def _near_any_fence(
+    index: FenceIndex, x: NDArray[np.float64], y: NDArray[np.float64], reach: NDArray[np.float64]
+) -> NDArray[np.bool_]:
+    """Which points come near some live fence's grown box (within their reach), at any time."""
+    point, _ = index.point_candidates(x, y, reach)
+    near = np.zeros(x.shape[0], dtype=bool)
+    near[point] = True
+    return near
 
 
 def _fences_near(
