@@ -39,7 +39,7 @@ import shapely
 from numpy.typing import NDArray
 
 from fencecheck.datums import gcj02_to_wgs84, wgs84_to_gcj02
-from fencecheck.episodes import Episodes, find_episodes
+from fencecheck.episodes import Episodes, _ping_positions, find_episodes
 from fencecheck.errors import OptionError
 from fencecheck.jumps import find_jumps
 from fencecheck.matching import match
@@ -176,8 +176,7 @@ def judge(
 
     # Credibility: p_inside high enough, and not an isolated jump.
     jumps = find_jumps(pings.person, pings.t, x, y, pings.accuracy_m.astype(np.float64), policy)
-    position = np.searchsorted(pings.row, hits.ping, sorter=np.argsort(pings.row, kind="stable"))
-    position = np.argsort(pings.row, kind="stable")[position]
+    position = _ping_positions(hits.ping, pings.row)
     jump = jumps.jump[position]
     credible = (hits.p_inside >= policy.credible_p) & ~jump
     grazing = ~credible & ~jump
@@ -225,7 +224,9 @@ def judge(
     upstream = np.full(people.shape[0], None, dtype=object)
     quiet = np.flatnonzero(~has_hit)
     if quiet.shape[0]:
-        found = _upstream_mistakes(pings, index, people[quiet], person_at[quiet], span_ms, mode)
+        found = _upstream_mistakes(
+            pings, index, people[quiet], person_at[quiet], span_ms, mode, (x, y)
+        )
         for k, evidence in zip(quiet.tolist(), found, strict=True):
             if evidence is not None:
                 verdict[k] = "false_trigger"
@@ -319,6 +320,7 @@ def _upstream_mistakes(
     person_at: NDArray[np.int64],
     span_ms: int,
     mode: MatchMode | str,
+    xy: tuple[NDArray[np.float64], NDArray[np.float64]],
 ) -> list[dict[str, Any] | None]:
     """For people without a hit, the first upstream mistake that reproduces one.
 
@@ -382,7 +384,7 @@ def _upstream_mistakes(
 
     # Our instants are right; a system that took naive local times for UTC saw them
     # later by the zone's offset, one that took UTC for local time saw them earlier.
-    x0, y0 = index.frame.to_xy(subset.lon, subset.lat)
+    x0, y0 = xy[0][mine], xy[1][mine]
     accuracy = subset.accuracy_m.astype(np.float64)
     # A time slip moves no ping: only pings near a fence (at any time) can hit.
     near_pings = _near_any_fence(index, x0, y0, accuracy)
@@ -444,7 +446,10 @@ def _fences_near(
     if x.shape[0] == 0:
         return np.zeros(0, dtype=np.int64)
     # one box per 250 m cell the points fall in: a still phone is one box, not thousands
-    cells = np.unique(np.column_stack([np.floor(x / 250.0), np.floor(y / 250.0)]), axis=0)
+    fx = np.floor(x / 250.0).astype(np.int64)
+    fy = np.floor(y / 250.0).astype(np.int64)
+    key = np.unique((fx << 32) + (fy - fy.min()))  # one int64 per cell: a fast unique
+    cells = np.column_stack([key >> 32, (key & 0xFFFFFFFF) + fy.min()]).astype(np.float64)
     lo = cells * 250.0 - reach_m
     hi = (cells + 1) * 250.0 + reach_m
     big = 1e13
