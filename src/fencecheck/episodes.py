@@ -60,7 +60,7 @@ if TYPE_CHECKING:
     from fencecheck.matching import Hits
     from fencecheck.pings import PingTable
 
-__all__ = ["EPISODE_COLUMNS", "Episodes", "find_episodes"]
+__all__ = ["EPISODE_COLUMNS", "Episodes", "find_episodes", "ping_positions"]
 
 EPISODE_COLUMNS = (
     "person",
@@ -212,7 +212,7 @@ def find_episodes(
         When a hit's ping row is not among the pings.
     """
     policy = Policy() if policy is None else policy
-    position = _ping_positions(hits.ping, pings.row)
+    position = ping_positions(hits.ping, pings.row)
     n = len(hits)
     order = np.lexsort((hits.t, hits.window_start, hits.fence, hits.person))
     person = hits.person[order]
@@ -298,8 +298,19 @@ def find_episodes(
     )
 
 
-def _ping_positions(hit_rows: NDArray[np.int64], ping_rows: NDArray[np.int64]) -> NDArray[np.int64]:
-    """Positions in the ping table of the hits' ping rows."""
+def ping_positions(hit_rows: NDArray[np.int64], ping_rows: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Positions in a ping table (its ``row`` column) of hits' ping rows.
+
+    Raises
+    ------
+    ValueError
+        When a row is not in the table (the hits come from other pings).
+
+    Examples
+    --------
+    >>> ping_positions(np.array([7, 3]), np.array([3, 5, 7])).tolist()
+    [2, 0]
+    """
     if ping_rows.shape[0] and np.all(ping_rows[1:] > ping_rows[:-1]):
         sorter = None
     else:

@@ -39,7 +39,7 @@ import shapely
 from numpy.typing import NDArray
 
 from fencecheck.datums import gcj02_to_wgs84, wgs84_to_gcj02
-from fencecheck.episodes import Episodes, _ping_positions, find_episodes
+from fencecheck.episodes import Episodes, find_episodes, ping_positions
 from fencecheck.errors import OptionError
 from fencecheck.jumps import find_jumps
 from fencecheck.matching import match
@@ -176,7 +176,7 @@ def judge(
 
     # Credibility: p_inside high enough, and not an isolated jump.
     jumps = find_jumps(pings.person, pings.t, x, y, pings.accuracy_m.astype(np.float64), policy)
-    position = _ping_positions(hits.ping, pings.row)
+    position = ping_positions(hits.ping, pings.row)
     jump = jumps.jump[position]
     credible = (hits.p_inside >= policy.credible_p) & ~jump
     grazing = ~credible & ~jump
