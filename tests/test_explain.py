@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -153,3 +154,23 @@ def test_the_near_misses_follow_the_policy() -> None:
     assert len(one.near_misses) == 1
     [none] = explain(pings, index, person=["008"], policy=fc.Policy(near_miss_radius_m=500))
     assert none.verdict == "unexplained" and none.near_misses == []
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [("--at", "tomorrowish", "at: 'tomorrowish'"), ("--lookback", "soon", "not a duration")],
+)
+def test_bad_explain_options_are_usage_errors(
+    option: str, value: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["explain", "--fences", FENCES, "--pings", PINGS, option, value])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and "internal error" not in err
+
+
+def test_no_pings_no_reports(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_text("person_id,t,lon,lat\n", encoding="utf-8")
+    assert main(["explain", "--fences", FENCES, "--pings", str(empty)]) == 0
+    out, err = capsys.readouterr()
+    assert out == "" and "0 people explained\n" in err

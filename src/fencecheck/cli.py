@@ -464,7 +464,7 @@ def _write_explanations(args: argparse.Namespace, index: FenceIndex, pings: Ping
     for item in explanations:
         verdicts[item.verdict] = verdicts.get(item.verdict, 0) + 1
     summary = ", ".join(f"{name} {n}" for name, n in sorted(verdicts.items()))
-    _say(f"{len(explanations)} people explained: {summary}")
+    _say(f"{len(explanations)} people explained" + (f": {summary}" if summary else ""))
     return 0
 
 

@@ -254,7 +254,11 @@ def judge(
 
 def _judging_times(pings: PingTable, people: NDArray[np.int32], at: object) -> NDArray[np.int64]:
     if at is not None:
-        return np.full(people.shape[0], parse_time(at, tz=pings.tz), dtype=np.int64)
+        try:
+            when = parse_time(at, tz=pings.tz)
+        except ValueError as exc:
+            raise OptionError(f"at: {exc}") from None
+        return np.full(people.shape[0], when, dtype=np.int64)
     last = np.full(int(people.max()) + 1 if people.shape[0] else 0, np.iinfo(np.int64).min)
     np.maximum.at(last, pings.person, pings.t)
     return np.asarray(last[people], dtype=np.int64)
