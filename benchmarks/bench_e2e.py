@@ -40,6 +40,8 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from baselines import sjoin_by_margin, strtree_by_margin  # noqa: E402
+
 METHODS = ("fencecheck", "strtree", "geopandas")
 
 
@@ -100,16 +102,7 @@ def script_strtree(fences_path: str, pings_path: str, out_path: str) -> None:
     t = pings["t"].to_numpy().astype("datetime64[ms]").astype(np.int64)
     tree = shapely.STRtree(geoms)
     points = shapely.points(x, y)
-    found = []
-    for margin in np.unique(margins):
-        if margin == 0:
-            ping, fence = tree.query(points, predicate="intersects")
-        else:
-            ping, fence = tree.query(points, predicate="dwithin", distance=margin)
-        keep = margins[fence] == margin
-        found.append((ping[keep], fence[keep]))
-    ping = np.concatenate([p for p, _ in found])
-    fence = np.concatenate([f for _, f in found])
+    ping, fence = strtree_by_margin(tree, points, margins)
     # the time filter: join the pairs with every window of their fence
     order = np.argsort(window_fence, kind="stable")
     first = np.searchsorted(window_fence[order], fence, side="left")
@@ -155,17 +148,7 @@ def script_geopandas(fences_path: str, pings_path: str, out_path: str) -> None:
         geometry=gpd.points_from_xy(pings["lon"], pings["lat"]),
         crs="EPSG:4326",
     ).to_crs(frame.proj)
-    parts = []
-    for margin in np.unique(polys["margin"]):
-        group = polys[polys["margin"] == margin]
-        if margin == 0:
-            joined = gpd.sjoin(points, group, predicate="intersects")
-        else:
-            joined = gpd.sjoin(points, group, predicate="dwithin", distance=margin)
-        parts.append(
-            pd.DataFrame({"ping": joined.index, "fence_id": joined["fence_id"], "t": joined["t"]})
-        )
-    pairs = pd.concat(parts).merge(windows, on="fence_id")
+    pairs = sjoin_by_margin(points, polys, "fence_id").merge(windows, on="fence_id")
     pairs = pairs[(pairs["start"] <= pairs["t"]) & (pairs["t"] < pairs["end"])]
     pairs[["ping", "fence_id"]].to_parquet(out_path)
 

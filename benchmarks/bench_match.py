@@ -36,6 +36,8 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from baselines import sjoin_by_margin, strtree_by_margin  # noqa: E402
+
 METHODS = (
     "fencecheck_point",
     "geopandas_point",
@@ -141,23 +143,7 @@ def run_geopandas(fences: Any, cols: dict[str, np.ndarray]) -> Any:
             geometry=gpd.points_from_xy(cols["lon"], cols["lat"]),
             crs="EPSG:4326",
         ).to_crs(frame.proj)
-        parts = []
-        for margin in np.unique(polys["margin"]):
-            group = polys[polys["margin"] == margin]
-            if margin == 0:
-                joined = gpd.sjoin(points, group, predicate="intersects")
-            else:
-                joined = gpd.sjoin(points, group, predicate="dwithin", distance=margin)
-            parts.append(
-                pd.DataFrame(
-                    {
-                        "ping": joined.index.to_numpy(),
-                        "fence": joined["fence"].to_numpy(),
-                        "t": joined["t"].to_numpy(),
-                    }
-                )
-            )
-        pairs = pd.concat(parts).merge(windows, on="fence")
+        pairs = sjoin_by_margin(points, polys, "fence").merge(windows, on="fence")
         pairs = pairs[(pairs["start"] <= pairs["t"]) & (pairs["t"] < pairs["end"])]
         return pairs["ping"].to_numpy(), pairs["fence"].to_numpy()
 
@@ -171,25 +157,12 @@ def run_strtree(fences: Any, cols: dict[str, np.ndarray], disc: bool) -> Any:
     geoms = frame.project_geometry(fences.geometry)
     tree = shapely.STRtree(geoms)
     start, end = _windows_table(fences)
-    margins = np.unique(fences.buffer_m)
 
     def timed() -> Any:
         x, y = frame.to_xy(cols["lon"], cols["lat"])
         points = shapely.points(x, y)
-        pings, hits = [], []
-        for margin in margins:
-            if disc:
-                ping, fence = tree.query(
-                    points, predicate="dwithin", distance=margin + cols["accuracy_m"]
-                )
-            elif margin == 0:
-                ping, fence = tree.query(points, predicate="intersects")
-            else:
-                ping, fence = tree.query(points, predicate="dwithin", distance=margin)
-            keep = fences.buffer_m[fence] == margin
-            pings.append(ping[keep])
-            hits.append(fence[keep])
-        ping, fence = np.concatenate(pings), np.concatenate(hits)
+        reach = cols["accuracy_m"] if disc else None
+        ping, fence = strtree_by_margin(tree, points, fences.buffer_m, reach)
         keep = _time_filter(ping, fence, cols["t"], start, end)
         return ping[keep], fence[keep]
 

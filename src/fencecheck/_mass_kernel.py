@@ -109,36 +109,30 @@ def _t_unit(h: float, a: float, t_table: Any) -> float:
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
-def _phi(h: float, phi_table: Any) -> float:
-    """Φ(h) for h >= 0, from the table."""
-    if h >= H_MAX:
-        return 1.0
+def _column(h: float, phi_table: Any, column: int) -> float:
+    """Column ``column`` of the Φ/φ table at ``0 <= h < H_MAX``, cubic interpolation."""
     u = h * _H_STEP
     i = int(u)
     w0, w1, w2, w3 = _cubic_weights(u - i)
     return (
-        w0 * phi_table[i, 0]
-        + w1 * phi_table[i + 1, 0]
-        + w2 * phi_table[i + 2, 0]
-        + w3 * phi_table[i + 3, 0]
+        w0 * phi_table[i, column]
+        + w1 * phi_table[i + 1, column]
+        + w2 * phi_table[i + 2, column]
+        + w3 * phi_table[i + 3, column]
     )
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def _phi(h: float, phi_table: Any) -> float:
+    """Φ(h) for h >= 0, from the table."""
+    return 1.0 if h >= H_MAX else _column(h, phi_table, 0)
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
 def _density(h: float, phi_table: Any) -> float:
     """The standard normal density φ(h), from the table (0 beyond ``H_MAX``)."""
     h = abs(h)
-    if h >= H_MAX:
-        return 0.0
-    u = h * _H_STEP
-    i = int(u)
-    w0, w1, w2, w3 = _cubic_weights(u - i)
-    return (
-        w0 * phi_table[i, 1]
-        + w1 * phi_table[i + 1, 1]
-        + w2 * phi_table[i + 2, 1]
-        + w3 * phi_table[i + 3, 1]
-    )
+    return 0.0 if h >= H_MAX else _column(h, phi_table, 1)
 
 
 @njit(nogil=True, cache=True, error_model="numpy")

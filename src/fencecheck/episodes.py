@@ -190,7 +190,12 @@ class Episodes:
 
 
 def find_episodes(
-    hits: Hits, pings: PingTable, index: FenceIndex, policy: Policy | None = None
+    hits: Hits,
+    pings: PingTable,
+    index: FenceIndex,
+    policy: Policy | None = None,
+    *,
+    xy: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None,
 ) -> Episodes:
     """Group hits into episodes, for every person at once.
 
@@ -205,6 +210,8 @@ def find_episodes(
         The index the hits came from (frame, fence ids and kinds).
     policy : Policy, optional
         ``gap_s``, ``stay_radius_m`` and ``stay_min_s`` are used.
+    xy : (ndarray, ndarray), optional
+        All the pings already in the index's frame, when the caller has them.
 
     Raises
     ------
@@ -247,7 +254,10 @@ def find_episodes(
     dwell = (exit_ - entry) / 1000.0
     dwell_max = _dwell_upper_bound(pings, pos[first], pos[last])
 
-    x, y = index.frame.to_xy(pings.lon[pos], pings.lat[pos])
+    if xy is None:
+        x, y = index.frame.to_xy(pings.lon[pos], pings.lat[pos])
+    else:
+        x, y = xy[0][pos], xy[1][pos]
     accuracy = pings.accuracy_m[pos].astype(np.float64)
     # Net speed: first to last hit, shortened by both fixes' accuracies.
     net = np.hypot(x[last] - x[first], y[last] - y[first]) - accuracy[first] - accuracy[last]

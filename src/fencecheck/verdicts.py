@@ -181,7 +181,7 @@ def judge(
     credible = (hits.p_inside >= policy.credible_p) & ~jump
     grazing = ~credible & ~jump
 
-    episodes = find_episodes(hits, pings, index, policy)
+    episodes = find_episodes(hits, pings, index, policy, xy=(x, y))
     holds_credible = np.zeros(len(episodes), dtype=bool)
     np.logical_or.at(holds_credible, episodes.of_hit, credible)
     long_enough = episodes.dwell_s >= policy.min_dwell_s
@@ -399,9 +399,9 @@ def _upstream_mistakes(
         late = 2 * some.t - early
         shift_late = np.zeros(len(subset), dtype=np.int64)
         shift_late[near_pings] = late - some.t
-        record("timezone_shift", "local times read as UTC", _with(some, t=late), index,
+        record("timezone_shift", "local times read as UTC", replace(some, t=late), index,
                shift_late, "ms", xy=xy)  # fmt: skip
-        record("timezone_shift", "UTC times read as local time", _with(some, t=early), index,
+        record("timezone_shift", "UTC times read as local time", replace(some, t=early), index,
                -shift_late, "ms", xy=xy)  # fmt: skip
     # Only fences that a datum mix-up (at most ~1 km in China) could bring to a ping.
     near = _fences_near(index, x0, y0, _DATUM_REACH_M + float(subset.accuracy_m.max(initial=0)))
@@ -428,7 +428,7 @@ def _upstream_mistakes(
     ):
         lon, lat = convert(subset.lon, subset.lat)
         x1, y1 = index.frame.to_xy(lon, lat)
-        record("datum_shift", how, _with(subset, lon=lon, lat=lat), index,
+        record("datum_shift", how, replace(subset, lon=lon, lat=lat), index,
                np.hypot(x1 - x0, y1 - y0), "m", xy=(x1, y1))  # fmt: skip
     return [found.get(int(code)) for code in people.tolist()]
 
@@ -462,7 +462,3 @@ def _fences_near(
     _, windows = index.candidates(mins, maxs)
     fences = np.unique(index.fences.window_fence[windows])
     return np.asarray(fences[index.alive[fences]], dtype=np.int64)
-
-
-def _with(pings: PingTable, **columns: Any) -> PingTable:
-    return replace(pings, **columns)
