@@ -51,3 +51,40 @@ def stopped_episodes(
                 out[e] = True
                 break
     return out
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def group_statistics(first: Any, last: Any, depth: Any, p: Any, inside: Any) -> Any:
+    """Per contiguous group ``first[g]..last[g]``: deepest row, best and median p, inside count.
+
+    The deepest row is the first of equal depths; the median of an even count is
+    the mean of the two middle values.
+    """
+    n = first.shape[0]
+    deepest = np.empty(n, dtype=np.int64)
+    p_best = np.empty(n, dtype=np.float64)
+    p_median = np.empty(n, dtype=np.float64)
+    inside_count = np.empty(n, dtype=np.int64)
+    for g in range(n):
+        lo = first[g]
+        hi = last[g] + 1
+        best_row = lo
+        top = p[lo]
+        count = 0
+        for i in range(lo, hi):
+            if depth[i] > depth[best_row]:
+                best_row = i
+            if p[i] > top:
+                top = p[i]
+            if inside[i]:
+                count += 1
+        deepest[g] = best_row
+        p_best[g] = top
+        inside_count[g] = count
+        k = hi - lo
+        if k == 1:
+            p_median[g] = p[lo]
+        else:
+            ordered = np.sort(p[lo:hi])
+            p_median[g] = (ordered[(k - 1) // 2] + ordered[k // 2]) / 2.0
+    return deepest, p_best, p_median, inside_count

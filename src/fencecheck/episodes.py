@@ -51,7 +51,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fencecheck.errors import MissingDependencyError
-from fencecheck.pings import PersonRegistry
+from fencecheck.pings import PersonRegistry, is_person_time_sorted, person_time_order
 from fencecheck.policy import Policy
 from fencecheck.times import OPEN_END
 
@@ -221,7 +221,7 @@ def find_episodes(
     policy = Policy() if policy is None else policy
     position = ping_positions(hits.ping, pings.row)
     n = len(hits)
-    order = np.lexsort((hits.t, hits.window_start, hits.fence, hits.person))
+    order = _episode_order(hits)
     person = hits.person[order]
     fence = hits.fence[order]
     start = hits.window_start[order]
@@ -243,12 +243,13 @@ def find_episodes(
 
     pos = position[order]
     rows = hits.ping[order]
-    depth = hits.depth_m[order]
-    p = hits.p_inside[order]
-    inside = hits.inside[order]
+    depth = np.ascontiguousarray(hits.depth_m[order])
 
-    deepest = _argmax_per_group(depth, episode_sorted, first)
-    p_typical = _median_per_group(p, episode_sorted, first, counts)
+    from fencecheck._episode_kernel import group_statistics, stopped_episodes
+
+    deepest, p_best, p_typical, inside_pings = group_statistics(
+        first, last, depth, np.ascontiguousarray(hits.p_inside[order]), hits.inside[order]
+    )
     entry = t[first]
     exit_ = t[last]
     dwell = (exit_ - entry) / 1000.0
@@ -263,8 +264,6 @@ def find_episodes(
     net = np.hypot(x[last] - x[first], y[last] - y[first]) - accuracy[first] - accuracy[last]
     with np.errstate(divide="ignore", invalid="ignore"):
         speed = np.where(dwell > 0, np.maximum(net, 0.0) / dwell, np.nan)
-
-    from fencecheck._episode_kernel import stopped_episodes
 
     stopped = stopped_episodes(
         first,
@@ -293,10 +292,10 @@ def find_episodes(
         dwell_s=dwell[final],
         dwell_s_max=dwell_max[final],
         pings=counts[final].astype(np.int64),
-        inside_pings=np.add.reduceat(inside.astype(np.int64), first)[final] if n else counts,
+        inside_pings=inside_pings[final],
         max_depth_m=depth[deepest][final],
         deepest_ping=rows[deepest][final],
-        p_best=np.maximum.reduceat(p, first)[final] if n else np.zeros(0),
+        p_best=p_best[final],
         p_typical=p_typical[final],
         speed_mps=speed[final],
         stopped=np.asarray(stopped, dtype=bool)[final],
@@ -335,32 +334,28 @@ def ping_positions(hit_rows: NDArray[np.int64], ping_rows: NDArray[np.int64]) ->
     return np.asarray(position, dtype=np.int64)
 
 
-def _argmax_per_group(
-    values: NDArray[np.float64], group: NDArray[np.int64], first: NDArray[np.int64]
-) -> NDArray[np.int64]:
-    """Position of each group's largest value (the first of equals)."""
-    by_value = np.lexsort((-values, group))  # groups in order, largest first
-    return np.asarray(by_value[first], dtype=np.int64)
+def _episode_order(hits: Hits) -> NDArray[np.int64]:
+    """The order of hits by person, fence, window, then time.
 
-
-def _median_per_group(
-    values: NDArray[np.float64],
-    group: NDArray[np.int64],
-    first: NDArray[np.int64],
-    counts: NDArray[np.int64],
-) -> NDArray[np.float64]:
-    """Median of each group (groups are contiguous, starting at ``first``)."""
-    ordered = values[np.lexsort((values, group))]
-    low = ordered[first + (counts - 1) // 2]
-    high = ordered[first + counts // 2]
-    return np.asarray((low + high) / 2.0, dtype=np.float64)
+    A fence's windows never overlap, so within one fence time order is window
+    order too. Hits of pings sorted by person and time come in that time order
+    within each person, and then one stable sort by (person, fence) is enough;
+    anything else gets the full sort.
+    """
+    key = hits.person.astype(np.int64) * max(int(hits.fence_lookup.shape[0]), 1) + hits.fence
+    if is_person_time_sorted(hits.person, hits.t):
+        order = np.argsort(key, kind="stable")
+        k, start = key[order], hits.window_start[order]
+        if np.all((k[1:] != k[:-1]) | (start[1:] >= start[:-1])):
+            return np.asarray(order, dtype=np.int64)
+    return np.asarray(np.lexsort((hits.t, hits.window_start, key)), dtype=np.int64)
 
 
 def _dwell_upper_bound(
     pings: PingTable, entry_pos: NDArray[np.int64], exit_pos: NDArray[np.int64]
 ) -> NDArray[np.float64]:
     """From the person's ping before the entry to their ping after the exit, seconds."""
-    order = np.lexsort((pings.t, pings.person))
+    order = person_time_order(pings.person, pings.t)
     rank = np.empty(order.shape[0], dtype=np.int64)
     rank[order] = np.arange(order.shape[0])
     before = rank[entry_pos] - 1

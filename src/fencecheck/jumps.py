@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from fencecheck.pings import person_time_order
 from fencecheck.policy import Policy
 
 __all__ = ["Jumps", "find_jumps", "implied_speed"]
@@ -104,7 +105,7 @@ def find_jumps(
     """
     policy = Policy() if policy is None else policy
     n = t.shape[0]
-    order = np.lexsort((t, person))
+    order = person_time_order(person, t)
     p = person[order]
     ts = t[order].astype(np.float64) / 1000.0
     xs = np.asarray(x, dtype=np.float64)[order]
