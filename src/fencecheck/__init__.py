@@ -40,11 +40,14 @@ from fencecheck.frame import MetricFrame
 from fencecheck.index import FenceIndex
 from fencecheck.jumps import Jumps, find_jumps
 from fencecheck.matching import Hits, match, match_chunks
+from fencecheck.near import NearMisses, near_misses
 from fencecheck.options import Boundary, EpochUnit, InvalidPolicy, MatchMode, OnError, Source
 from fencecheck.ping_io import iter_pings, read_pings
 from fencecheck.pings import DEFAULT_ACCURACY_M, PersonRegistry, PingTable
 from fencecheck.policy import Policy
 from fencecheck.rejected import Rejected
+from fencecheck.scan import WHATIF_RULES, Scan, scan
+from fencecheck.tables import Table
 from fencecheck.times import DEFAULT_TZ, OPEN_END
 from fencecheck.verdicts import Verdicts, judge
 
@@ -53,6 +56,7 @@ __all__ = [
     "DEFAULT_TZ",
     "KNOWN_KINDS",
     "OPEN_END",
+    "WHATIF_RULES",
     "Boundary",
     "DataError",
     "Datum",
@@ -70,6 +74,7 @@ __all__ = [
     "MatchMode",
     "MetricFrame",
     "MissingDependencyError",
+    "NearMisses",
     "OnError",
     "OptionError",
     "PersonRegistry",
@@ -77,7 +82,9 @@ __all__ = [
     "PingTable",
     "Policy",
     "Rejected",
+    "Scan",
     "Source",
+    "Table",
     "Verdicts",
     "__version__",
     "bd09_to_gcj02",
@@ -92,8 +99,10 @@ __all__ = [
     "judge",
     "match",
     "match_chunks",
+    "near_misses",
     "read_fences",
     "read_pings",
+    "scan",
     "to_wgs84",
     "wgs84_to_bd09",
     "wgs84_to_gcj02",

@@ -30,9 +30,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import shapely
 
 from fencecheck.errors import OptionError
+from fencecheck.near import near_misses
 from fencecheck.options import MatchMode
 from fencecheck.policy import Policy
 from fencecheck.times import format_utc, resolve_zone, zone_name
@@ -261,51 +261,25 @@ def _near_misses(
     span_s: float,
     policy: Policy,
 ) -> list[dict[str, Any]]:
-    """The fences that came closest to the person in the lookback, with the time gap.
-
-    For each fence within ``policy.near_miss_radius_m`` of one of the person's
-    pings (any time), the nearest ``policy.near_misses`` of them:
-    the smallest distance to the fence grown by its margin, and the time from
-    that ping to the fence's nearest window (negative before it opened).
-    """
-    sel = np.flatnonzero((pings.person == code) & (pings.t <= at) & (pings.t >= at - span_s * 1000))
-    if sel.shape[0] == 0:
-        return []
-    x, y = index.frame.to_xy(pings.lon[sel], pings.lat[sel])
-    radius_m = policy.near_miss_radius_m
-    limit = int(policy.near_misses)
-    big = 1e13
-    mins = np.column_stack([x - radius_m, y - radius_m, np.full(sel.shape[0], -big)])
-    maxs = np.column_stack([x + radius_m, y + radius_m, np.full(sel.shape[0], big)])
-    box, window = index.candidates(mins, maxs)
-    fence = index.fences.window_fence[window]
-    live = index.alive[fence]
-    box, window, fence = box[live], window[live], fence[live]
-    if box.shape[0] == 0:
-        return []
-    points = shapely.points(x[box], y[box])
-    gap_m = np.maximum(
-        shapely.distance(index.geometry[fence], points) - index.fences.buffer_m[fence], 0
+    """The fences that came closest to the person in the lookback (:mod:`fencecheck.near`)."""
+    misses = near_misses(
+        pings,
+        index,
+        np.array([code], dtype=np.int32),
+        np.array([at], dtype=np.int64),
+        int(span_s * 1000),
+        policy,
     )
-    t = pings.t[sel][box]
-    start = index.fences.window_start[window]
-    end = index.fences.window_end[window]
-    dt = np.where(t < start, t - start, np.where(t >= end, t - end + 1, 0))
-    rows = []
-    for f in np.unique(fence).tolist():
-        mask = fence == f
-        best = np.lexsort((np.abs(dt[mask]), gap_m[mask]))[0]
-        rows.append((float(gap_m[mask][best]), int(dt[mask][best]), f, int(t[mask][best])))
-    rows.sort(key=lambda r: (r[0], abs(r[1])))
+    ids = misses.fence_ids()
     return [
         {
-            "fence_id": str(index.fences.ids[f]),
-            "kind": str(index.fences.kinds[f]),
-            "distance_m": round(dist, 1),
-            "time_gap_s": round(gap / 1000.0, 0),
-            "t": format_utc(when),
+            "fence_id": str(ids[k]),
+            "kind": str(index.fences.kinds[misses.fence[k]]),
+            "distance_m": round(float(misses.distance_m[k]), 1),
+            "time_gap_s": round(float(misses.time_gap_ms[k]) / 1000.0, 0),
+            "t": format_utc(int(misses.t[k])),
         }
-        for dist, gap, f, when in rows[:limit]
+        for k in range(len(misses))
     ]
 
 

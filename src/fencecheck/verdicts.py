@@ -106,12 +106,17 @@ class Verdicts:
         The implied speed into the fastest jump that hit a fence (NaN when none).
     upstream : ndarray of object
         For an upstream mistake, what reproduces a hit: a dict with ``reason``,
-        ``how``, ``shift`` (milliseconds or metres), ``fence`` (position) and
-        ``t``; else None.
+        ``how``, ``shift`` (milliseconds or metres), ``unit``, ``fence``
+        (position), ``t`` and ``p_inside`` of the reproduced hit with the best
+        ``p_inside``, and ``first_t``, the (right) time of the first ping whose
+        mistaken version hits; else None.
     episodes : Episodes
         All episodes within each person's lookback.
     hits : Hits
         The hits within each person's lookback.
+    credible, jump : ndarray of bool
+        Per hit (a row of ``hits``): credible (``p_inside`` high enough and not a
+        jump), and on an isolated location jump.
     policy : Policy
         The thresholds used.
     """
@@ -126,6 +131,8 @@ class Verdicts:
     upstream: NDArray[np.object_]
     episodes: Episodes
     hits: Hits
+    credible: NDArray[np.bool_]
+    jump: NDArray[np.bool_]
     persons: PersonRegistry
     policy: Policy
 
@@ -247,6 +254,8 @@ def judge(
         upstream=upstream,
         episodes=episodes,
         hits=hits,
+        credible=credible,
+        jump=jump,
         persons=pings.persons,
         policy=policy,
     )
@@ -371,6 +380,10 @@ def _upstream_mistakes(
         order = keep[np.lexsort((hits.t[keep], -hits.p_inside[keep], hits.person[keep]))]
         first = np.ones(order.shape[0], dtype=bool)
         first[1:] = hits.person[order][1:] != hits.person[order][:-1]
+        codes, slot = np.unique(hits.person[keep], return_inverse=True)
+        soonest = np.full(codes.shape[0], np.iinfo(np.int64).max)
+        np.minimum.at(soonest, slot.reshape(-1), when[keep])
+        earliest = dict(zip(codes.tolist(), soonest.tolist(), strict=True))
         for k in order[first].tolist():
             code = int(hits.person[k])
             if code in found:
@@ -384,6 +397,7 @@ def _upstream_mistakes(
                 "fence": int(hits.fence[k]),
                 "t": int(hits.t[k]),
                 "p_inside": float(hits.p_inside[k]),
+                "first_t": earliest[code],
             }
 
     # Our instants are right; a system that took naive local times for UTC saw them

@@ -1,0 +1,584 @@
+"""Scan a whole city: every person's verdict, per-fence statistics, what-if rules.
+
+:func:`scan` runs :func:`~fencecheck.verdicts.judge` (the logic of ``explain``)
+over everyone at once, a batch of people at a time, and sums the results into
+four tables (:class:`~fencecheck.tables.Table`):
+
+``people``
+    One row per person with a hit, a reproduced upstream mistake or a near
+    miss: ``verdict`` (``explain``'s, with ``not_flagged`` where ``explain``
+    says ``unexplained``), ``reasons`` (``;``-separated), the decisive fence
+    (for an upstream mistake, the fence the mistaken data hits) with its
+    ``kind``, ``entry``, ``exit``, ``dwell_s``, ``dwell_s_max``, ``pings`` and
+    best ``p_inside``; ``popup``, the time of the first hit that flags the person
+    (for an upstream mistake, the right time of the first ping whose mistaken
+    version hits); the mistake and its shift; and, for people not flagged, the
+    nearest miss (``near_fence_id``, ``near_m``, ``near_gap_s``).
+``fences``
+    One row per live fence: the ``people`` it triggered and what each of those
+    triggers was, judged on that fence's hits alone with the verdict rules:
+    ``exposed`` (an episode there with a credible hit, long enough),
+    ``passed_through`` (credible hits there, every such episode short) or
+    ``false_trigger`` (no credible hit there), the false trigger's reasons
+    (``boundary_uncertainty``, ``location_jump``; a person whose only trigger is
+    an upstream mistake counts at the fence the mistaken data hits, under
+    ``timezone_shift`` or ``datum_shift``), ``false_share``, the median dwell of
+    the episodes there, and ``decisive_for`` (people whose decisive fence it is).
+    A person exposed at one fence who grazed another is a false trigger of the
+    other: that fence's trigger was not evidence.
+``timeline``
+    Per hour (UTC), the people whose pop-up came in that hour, by verdict.
+``whatif``
+    For each alternative rule of :data:`WHATIF_RULES`: how many people it would
+    flag, and how many of today's false triggers, passages and true exposures
+    it would no longer flag. A rule acts on the matching of our data; a pop-up
+    caused by an upstream mistake is counted as still flagged under every rule,
+    since no matching rule repairs the mistake.
+
+``flags`` holds, for each person row, whether each rule would flag them.
+
+Examples
+--------
+>>> import fencecheck as fc
+>>> index = fc.FenceIndex.build(fc.read_fences("data/samples/fences.geojson"))
+>>> result = scan(fc.read_pings("data/samples/pings.csv"), index)
+>>> dict(zip(result.people["person_id"], result.people["verdict"]))["008"]
+'not_flagged'
+>>> row = list(result.whatif["rule"]).index("min_dwell_10min")
+>>> int(result.whatif["missed_exposures"][row])
+0
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from fencecheck.episodes import ping_positions
+from fencecheck.near import near_misses
+from fencecheck.options import MatchMode, Source
+from fencecheck.policy import Policy
+from fencecheck.tables import NO_TIME, Table
+from fencecheck.verdicts import DEFAULT_LOOKBACK_S, REASONS, judge, parse_duration
+
+if TYPE_CHECKING:
+    from fencecheck.index import FenceIndex
+    from fencecheck.pings import PingTable
+
+__all__ = ["OUTCOMES", "WHATIF_RULES", "Scan", "ScanPart", "assemble", "scan", "scan_part"]
+
+WHATIF_RULES: tuple[tuple[str, str], ...] = (
+    ("min_dwell_0min", "any hit flags (today's rule)"),
+    ("min_dwell_5min", "an episode of at least 5 minutes"),
+    ("min_dwell_10min", "an episode of at least 10 minutes"),
+    ("min_dwell_30min", "an episode of at least 30 minutes"),
+    ("ignore_cell_fixes", "cell fixes never flag"),
+    ("point_mode", "the fix itself must be in the fence with its margin (no accuracy disc)"),
+    ("margins_halved", "every fence's margin halved"),
+)
+"""Name and meaning of each alternative rule in the what-if table."""
+_DWELL_RULES = {"min_dwell_0min": 0.0, "min_dwell_5min": 300.0, "min_dwell_10min": 600.0,
+                "min_dwell_30min": 1800.0}  # fmt: skip
+OUTCOMES = ("exposed", "passed_through", "false_trigger")
+"""What one fence's trigger of one person was (the ``fences`` table)."""
+DEFAULT_BATCH_PINGS = 2_000_000
+_HOUR_MS = 3_600_000
+_PEOPLE_TIMES = ("entry", "exit", "popup")
+
+
+@dataclass(frozen=True)
+class ScanPart:
+    """The scan of one batch of people, before it is summed with the others.
+
+    ``people`` and ``flags`` have one row per listed person; ``pair_*`` one entry
+    per (person, fence) trigger; ``dwell_*`` one per episode.
+    """
+
+    people: Table
+    flags: NDArray[np.bool_]
+    pair_fence: NDArray[np.int64]
+    pair_outcome: NDArray[np.int8]
+    pair_reasons: NDArray[np.bool_]
+    dwell_fence: NDArray[np.int64]
+    dwell_s: NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Scan:
+    """The tables of a scan (see the module docstring), and how it was run."""
+
+    people: Table
+    fences: Table
+    timeline: Table
+    whatif: Table
+    flags: Table
+    policy: Policy
+    mode: str
+    lookback_s: float
+    at: int | None
+    tz: str = "Asia/Shanghai"
+    tables: tuple[str, ...] = field(default=("people", "fences", "timeline", "whatif"))
+
+    def to_pandas(self) -> dict[str, Any]:
+        """Each table as a :class:`pandas.DataFrame`, by name."""
+        return {name: getattr(self, name).to_pandas() for name in (*self.tables, "flags")}
+
+    def write(self, folder: Any, file_format: str = "csv") -> list[str]:
+        """Write ``people``, ``fences``, ``timeline`` and ``whatif`` into ``folder``.
+
+        Returns the paths written.
+        """
+        from pathlib import Path
+
+        from fencecheck.tables import table_format
+
+        kind = table_format(file_format)
+        out = Path(folder)
+        out.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name in self.tables:
+            path = out / f"{name}.{kind}"
+            getattr(self, name).write(path, kind)
+            written.append(str(path))
+        return written
+
+    def verdict_counts(self) -> dict[str, int]:
+        """People per verdict (``not_flagged`` counts only the listed near misses)."""
+        names, counts = np.unique(self.people["verdict"].astype(str), return_counts=True)
+        return dict(zip(names.tolist(), counts.astype(int).tolist(), strict=True))
+
+    def summary(self, top: int = 5) -> str:
+        """A short plain-text summary: verdicts, the busiest fences, the what-if rules."""
+        counts = self.verdict_counts()
+        lines = [
+            "verdicts: "
+            + ", ".join(f"{name} {counts.get(name, 0)}" for name in (*OUTCOMES, "not_flagged"))
+        ]
+        f = self.fences
+        busiest = np.argsort(-f["people"], kind="stable")[:top]
+        busiest = busiest[f["people"][busiest] > 0]
+        if busiest.shape[0]:
+            lines.append(f"{'fence':<20} {'kind':<12} {'people':>7} {'false':>6} {'share':>6}")
+            for k in busiest.tolist():
+                lines.append(
+                    f"{str(f['fence_id'][k])[:20]:<20} {str(f['kind'][k])[:12]:<12} "
+                    f"{int(f['people'][k]):>7} {int(f['false_trigger'][k]):>6} "
+                    f"{float(f['false_share'][k]):>6.0%}"
+                )
+        w = self.whatif
+        lines.append(f"{'what if':<20} {'flagged':>8} {'false avoided':>14} {'exposed missed':>15}")
+        for k in range(len(w)):
+            lines.append(
+                f"{w['rule'][k]!s:<20} {int(w['flagged'][k]):>8} "
+                f"{int(w['avoided_false_triggers'][k]):>14} {int(w['missed_exposures'][k]):>15}"
+            )
+        return "\n".join(lines)
+
+
+def scan(
+    pings: PingTable,
+    index: FenceIndex,
+    *,
+    at: object = None,
+    lookback: object = DEFAULT_LOOKBACK_S,
+    policy: Policy | None = None,
+    mode: MatchMode | str = MatchMode.DISC,
+    batch_pings: int = DEFAULT_BATCH_PINGS,
+) -> Scan:
+    """Judge everyone in ``pings`` and sum it up (see the module docstring).
+
+    Parameters
+    ----------
+    pings : PingTable
+        Everyone's pings.
+    index : FenceIndex
+        The fences.
+    at : time, optional
+        One moment for everyone; by default each person's own last ping.
+    lookback : float or str
+        Seconds, or text such as ``"14d"``.
+    policy : Policy, optional
+        The thresholds.
+    mode : {"disc", "point"}
+        How candidate hits are found.
+    batch_pings : int
+        People are judged a batch at a time, about this many pings per batch
+        (a person is never split), which bounds the memory.
+    """
+    policy = Policy() if policy is None else policy
+    span_s = parse_duration(lookback)
+    mode_ = MatchMode.parse(mode)
+    parts = [
+        scan_part(batch, index, at=at, lookback=span_s, policy=policy, mode=mode_)
+        for batch in person_batches(pings, batch_pings)
+    ]
+    return assemble(parts, index, policy=policy, mode=mode_, lookback_s=span_s, at=at, tz=pings.tz)
+
+
+def person_batches(pings: PingTable, batch_pings: int) -> Iterable[PingTable]:
+    """The pings in batches of whole people, about ``batch_pings`` pings each."""
+    if isinstance(batch_pings, bool) or not isinstance(batch_pings, int) or batch_pings < 1:
+        from fencecheck.errors import OptionError
+
+        raise OptionError(f"batch_pings: {batch_pings!r} is not a positive whole number")
+    if len(pings) <= batch_pings:
+        yield pings
+        return
+    counts = np.bincount(pings.person)
+    before = np.cumsum(counts) - counts
+    batch_of_person = before // batch_pings
+    batch = batch_of_person[pings.person]
+    order = np.argsort(batch, kind="stable")
+    bounds = np.searchsorted(batch[order], np.unique(batch), side="left").tolist()
+    for lo, hi in zip(bounds, [*bounds[1:], len(pings)], strict=True):
+        yield pings.take(np.sort(order[lo:hi]))
+
+
+def scan_part(
+    pings: PingTable,
+    index: FenceIndex,
+    *,
+    at: object = None,
+    lookback: object = DEFAULT_LOOKBACK_S,
+    policy: Policy | None = None,
+    mode: MatchMode | str = MatchMode.DISC,
+) -> ScanPart:
+    """The scan of one batch of whole people (:func:`assemble` sums the parts)."""
+    policy = Policy() if policy is None else policy
+    span_s = parse_duration(lookback)
+    mode_ = MatchMode.parse(mode)
+    v = judge(pings, index, at=at, lookback=span_s, policy=policy, mode=mode_)
+    n = len(v)
+    size = int(v.person.max(initial=-1)) + 1
+    slot = np.full(size, -1, dtype=np.int64)
+    slot[v.person] = np.arange(n)
+    hits, episodes = v.hits, v.episodes
+    hit_row = slot[hits.person]
+    flagged = v.verdict != "unexplained"
+    upstream = np.array([u is not None for u in v.upstream.tolist()], dtype=bool)
+
+    # The decisive episode, or the fence an upstream mistake hits.
+    d = v.decisive
+    has_d = d >= 0
+    de = np.where(has_d, d, 0)
+    fence = np.where(has_d, episodes.fence[de] if len(episodes) else -1, -1)
+    p_best = np.where(has_d, episodes.p_best[de] if len(episodes) else np.nan, np.nan)
+    popup = np.full(n, np.iinfo(np.int64).max)
+    np.minimum.at(popup, hit_row, hits.t)
+    mistake = np.full(n, "", dtype=object)
+    shift_s = np.full(n, np.nan)
+    shift_m = np.full(n, np.nan)
+    for k in np.flatnonzero(upstream).tolist():
+        ev = v.upstream[k]
+        fence[k], p_best[k], popup[k], mistake[k] = (
+            ev["fence"],
+            ev["p_inside"],
+            ev["first_t"],
+            ev["how"],
+        )
+        if ev["unit"] == "ms":
+            shift_s[k] = ev["shift"] / 1000.0
+        else:
+            shift_m[k] = ev["shift"]
+    popup[~flagged] = NO_TIME
+
+    def of_decisive(values: NDArray[Any], missing: Any) -> NDArray[Any]:
+        if not len(episodes):
+            return np.full(n, missing, dtype=np.asarray(values).dtype)
+        return np.where(has_d, values[de], missing)
+
+    # The nearest miss of people not flagged.
+    quiet = np.flatnonzero(~flagged)
+    near_fence = np.full(n, -1, dtype=np.int64)
+    near_m = np.full(n, np.nan)
+    near_gap_s = np.full(n, np.nan)
+    if quiet.shape[0]:
+        misses = near_misses(pings, index, v.person[quiet], v.at[quiet], int(span_s * 1000), policy)
+        first = misses.first_per_person()
+        rows = slot[misses.person[first]]
+        near_fence[rows] = misses.fence[first]
+        near_m[rows] = misses.distance_m[first]
+        near_gap_s[rows] = misses.time_gap_ms[first] / 1000.0
+    listed = flagged | (near_fence >= 0)
+
+    fence_ids, kinds = index.fences.ids, index.fences.kinds
+
+    def label(positions: NDArray[np.int64], lookup: NDArray[np.object_]) -> NDArray[np.object_]:
+        out = np.full(positions.shape[0], "", dtype=object)
+        ok = positions >= 0
+        out[ok] = lookup[positions[ok]]
+        return out
+
+    people = Table(
+        {
+            "person_id": v.person_ids(),
+            "verdict": np.where(flagged, v.verdict, "not_flagged").astype(object),
+            "reasons": np.array([";".join(r) for r in v.reasons.tolist()], dtype=object),
+            "fence_id": label(fence, fence_ids),
+            "kind": label(fence, kinds),
+            "entry": of_decisive(episodes.entry, NO_TIME),
+            "exit": of_decisive(episodes.exit, NO_TIME),
+            "dwell_s": of_decisive(episodes.dwell_s, np.nan),
+            "dwell_s_max": of_decisive(episodes.dwell_s_max, np.nan),
+            "pings": of_decisive(episodes.pings, 0),
+            "p_inside": p_best,
+            "popup": popup,
+            "mistake": mistake,
+            "shift_s": shift_s,
+            "shift_m": shift_m,
+            "near_fence_id": label(near_fence, fence_ids),
+            "near_m": near_m,
+            "near_gap_s": near_gap_s,
+        },
+        times=_PEOPLE_TIMES,
+    ).take(listed)
+
+    flags = _whatif_flags(pings, index, v, hit_row, n, mode_)
+    flags[upstream] = True
+    flags[~flagged] = False
+    pair_fence, pair_outcome, pair_reasons = _fence_outcomes(v, slot, upstream)
+    return ScanPart(
+        people=people,
+        flags=flags[listed],
+        pair_fence=pair_fence,
+        pair_outcome=pair_outcome,
+        pair_reasons=pair_reasons,
+        dwell_fence=episodes.fence.astype(np.int64),
+        dwell_s=episodes.dwell_s.astype(np.float64),
+    )
+
+
+def _whatif_flags(
+    pings: PingTable,
+    index: FenceIndex,
+    v: Any,
+    hit_row: NDArray[np.int64],
+    n: int,
+    mode: MatchMode,
+) -> NDArray[np.bool_]:
+    """Per person and rule of :data:`WHATIF_RULES`, whether the rule flags them on our data."""
+    hits, episodes = v.hits, v.episodes
+    flags = np.zeros((n, len(WHATIF_RULES)), dtype=bool)
+    slot = np.full(int(v.person.max(initial=-1)) + 1, -1, dtype=np.int64)
+    slot[v.person] = np.arange(n)
+    longest = np.full(n, -np.inf)
+    np.maximum.at(longest, slot[episodes.person], episodes.dwell_s)
+    position = ping_positions(hits.ping, pings.row)
+    accuracy = pings.accuracy_m[position].astype(np.float64)
+    buffer_m = index.fences.buffer_m[hits.fence]
+    # The rules only ever drop hits: a hit kept by a rule is one of today's.
+    outside = -hits.depth_m
+    reach = accuracy if mode is MatchMode.DISC else np.zeros_like(accuracy)
+    kept = {
+        "ignore_cell_fixes": pings.source[position] != Source.CELL.code,
+        "point_mode": hits.inside,
+        "margins_halved": (hits.depth_m >= 0) | (outside <= buffer_m * 0.5 + reach),
+    }
+    for r, (name, _) in enumerate(WHATIF_RULES):
+        if name in _DWELL_RULES:
+            flags[:, r] = longest >= _DWELL_RULES[name]
+        else:
+            np.logical_or.at(flags[:, r], hit_row[kept[name]], True)
+    return flags
+
+
+def _fence_outcomes(
+    v: Any, slot: NDArray[np.int64], upstream: NDArray[np.bool_]
+) -> tuple[NDArray[np.int64], NDArray[np.int8], NDArray[np.bool_]]:
+    """Each (person, fence) trigger: the fence, its outcome, and its reasons (one column each)."""
+    hits, episodes = v.hits, v.episodes
+    n_fences = int(hits.fence_lookup.shape[0])
+    key = hits.person.astype(np.int64) * max(n_fences, 1) + hits.fence
+    pairs, pair_of_hit = np.unique(key, return_inverse=True)
+    pair_of_hit = pair_of_hit.reshape(-1)
+    m = pairs.shape[0]
+    credible = np.zeros(m, dtype=bool)
+    grazing = np.zeros(m, dtype=bool)
+    jump = np.zeros(m, dtype=bool)
+    exposed = np.zeros(m, dtype=bool)
+    np.logical_or.at(credible, pair_of_hit, v.credible)
+    np.logical_or.at(grazing, pair_of_hit, ~v.credible & ~v.jump)
+    np.logical_or.at(jump, pair_of_hit, v.jump)
+    holds_credible = np.zeros(len(episodes), dtype=bool)
+    np.logical_or.at(holds_credible, episodes.of_hit, v.credible)
+    long_enough = episodes.dwell_s >= v.policy.min_dwell_s
+    episode_key = episodes.person.astype(np.int64) * max(n_fences, 1) + episodes.fence
+    good = holds_credible & long_enough
+    exposed[np.searchsorted(pairs, episode_key[good])] = True
+    outcome = np.where(exposed, 0, np.where(credible, 1, 2)).astype(np.int8)
+    reasons = np.zeros((m, len(REASONS)), dtype=bool)
+    false = outcome == 2
+    reasons[:, REASONS.index("boundary_uncertainty")] = false & grazing
+    reasons[:, REASONS.index("location_jump")] = false & jump
+    fence = (pairs % max(n_fences, 1)).astype(np.int64)
+    # People whose only trigger is an upstream mistake count at the fence it hits.
+    rows = np.flatnonzero(upstream)
+    extra_fence = np.array([v.upstream[k]["fence"] for k in rows.tolist()], dtype=np.int64)
+    extra_reasons = np.zeros((rows.shape[0], len(REASONS)), dtype=bool)
+    for j, k in enumerate(rows.tolist()):
+        extra_reasons[j, REASONS.index(v.upstream[k]["reason"])] = True
+    return (
+        np.concatenate([fence, extra_fence]),
+        np.concatenate([outcome, np.full(rows.shape[0], 2, dtype=np.int8)]),
+        np.concatenate([reasons, extra_reasons]),
+    )
+
+
+def assemble(
+    parts: Sequence[ScanPart],
+    index: FenceIndex,
+    *,
+    policy: Policy,
+    mode: MatchMode | str,
+    lookback_s: float,
+    at: object = None,
+    tz: str = "Asia/Shanghai",
+) -> Scan:
+    """Sum the scans of batches of people (each person in one part) into the tables."""
+    mode_ = MatchMode.parse(mode)
+    names = _people_names()
+    people_cols = {name: _concat([p.people[name] for p in parts], name) for name in names}
+    order = np.argsort(people_cols["person_id"].astype(str), kind="stable")
+    people = Table({k: c[order] for k, c in people_cols.items()}, times=_PEOPLE_TIMES)
+    flags = (
+        np.concatenate([p.flags for p in parts])[order]
+        if parts
+        else np.zeros((0, len(WHATIF_RULES)), dtype=bool)
+    )
+    fences = _fence_table(parts, index, people)
+    timeline = _timeline(people)
+    whatif = _whatif_table(people, flags)
+    flag_table = Table(
+        {
+            "person_id": people["person_id"],
+            **{rule: flags[:, r] for r, (rule, _) in enumerate(WHATIF_RULES)},
+        }
+    )
+    from fencecheck.times import parse_time
+
+    when = None if at is None else parse_time(at, tz=tz)
+    return Scan(
+        people=people,
+        fences=fences,
+        timeline=timeline,
+        whatif=whatif,
+        flags=flag_table,
+        policy=policy,
+        mode=mode_.value,
+        lookback_s=float(lookback_s),
+        at=when,
+        tz=tz,
+    )
+
+
+def _people_names() -> tuple[str, ...]:
+    return (
+        "person_id", "verdict", "reasons", "fence_id", "kind", "entry", "exit", "dwell_s",
+        "dwell_s_max", "pings", "p_inside", "popup", "mistake", "shift_s", "shift_m",
+        "near_fence_id", "near_m", "near_gap_s",
+    )  # fmt: skip
+
+
+def _concat(columns: list[NDArray[Any]], name: str) -> NDArray[Any]:
+    if columns:
+        return np.concatenate(columns)
+    if name in _PEOPLE_TIMES:
+        return np.zeros(0, dtype=np.int64)
+    if name == "pings":
+        return np.zeros(0, dtype=np.int64)
+    if name in ("dwell_s", "dwell_s_max", "p_inside", "shift_s", "shift_m", "near_m", "near_gap_s"):
+        return np.zeros(0)
+    return np.zeros(0, dtype=object)
+
+
+def _fence_table(parts: Sequence[ScanPart], index: FenceIndex, people: Table) -> Table:
+    n_fences = len(index.fences)
+    live = np.flatnonzero(index.alive)
+    fence = np.concatenate([p.pair_fence for p in parts]) if parts else np.zeros(0, np.int64)
+    outcome = np.concatenate([p.pair_outcome for p in parts]) if parts else np.zeros(0, np.int8)
+    reasons = (
+        np.concatenate([p.pair_reasons for p in parts])
+        if parts
+        else np.zeros((0, len(REASONS)), dtype=bool)
+    )
+    total = np.bincount(fence, minlength=n_fences)
+    columns: dict[str, NDArray[Any]] = {
+        "fence_id": index.fences.ids,
+        "kind": index.fences.kinds,
+        "people": total,
+    }
+    for k, name in enumerate(OUTCOMES):
+        columns[name] = np.bincount(fence[outcome == k], minlength=n_fences)
+    for k, name in enumerate(REASONS):
+        columns[name] = np.bincount(fence[reasons[:, k]], minlength=n_fences)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        columns["false_share"] = np.where(total > 0, columns["false_trigger"] / total, np.nan)
+    dwell_fence = np.concatenate([p.dwell_fence for p in parts]) if parts else np.zeros(0, np.int64)
+    dwell = np.concatenate([p.dwell_s for p in parts]) if parts else np.zeros(0)
+    columns["median_dwell_s"] = _median_by(dwell_fence, dwell, n_fences)
+    position = {fid: k for k, fid in enumerate(index.fences.ids.tolist()) if index.alive[k]}
+    decisive = np.array(
+        [position.get(f, -1) for f in people["fence_id"][people["verdict"] != "not_flagged"]],
+        dtype=np.int64,
+    )
+    columns["decisive_for"] = np.bincount(decisive[decisive >= 0], minlength=n_fences)
+    return Table({k: c[live] for k, c in columns.items()})
+
+
+def _median_by(group: NDArray[np.int64], values: NDArray[np.float64], n: int) -> NDArray[Any]:
+    """The median of ``values`` per group ``0..n-1`` (NaN for an empty group)."""
+    out = np.full(n, np.nan)
+    if group.shape[0] == 0:
+        return out
+    order = np.lexsort((values, group))
+    g, v = group[order], values[order]
+    starts = np.searchsorted(g, np.arange(n), side="left")
+    ends = np.searchsorted(g, np.arange(n), side="right")
+    count = ends - starts
+    some = count > 0
+    lo = starts[some] + (count[some] - 1) // 2
+    hi = starts[some] + count[some] // 2
+    out[some] = (v[lo] + v[hi]) / 2.0
+    return out
+
+
+def _timeline(people: Table) -> Table:
+    flagged = people["verdict"] != "not_flagged"
+    popup = people["popup"][flagged]
+    verdict = people["verdict"][flagged]
+    if popup.shape[0] == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return Table({"hour": empty, **{v: empty for v in OUTCOMES}, "total": empty}, ("hour",))
+    hour = popup // _HOUR_MS
+    first, last = int(hour.min()), int(hour.max())
+    columns: dict[str, NDArray[Any]] = {"hour": np.arange(first, last + 1) * _HOUR_MS}
+    for name in OUTCOMES:
+        columns[name] = np.bincount(hour[verdict == name] - first, minlength=last - first + 1)
+    columns["total"] = np.bincount(hour - first, minlength=last - first + 1)
+    return Table(columns, times=("hour",))
+
+
+def _whatif_table(people: Table, flags: NDArray[np.bool_]) -> Table:
+    verdict = people["verdict"]
+    today = {name: verdict == name for name in OUTCOMES}
+    rows = range(len(WHATIF_RULES))
+    return Table(
+        {
+            "rule": np.array([rule for rule, _ in WHATIF_RULES], dtype=object),
+            "description": np.array([text for _, text in WHATIF_RULES], dtype=object),
+            "flagged": np.array([int(flags[:, r].sum()) for r in rows]),
+            "avoided_false_triggers": np.array(
+                [int((today["false_trigger"] & ~flags[:, r]).sum()) for r in rows]
+            ),
+            "avoided_passed_through": np.array(
+                [int((today["passed_through"] & ~flags[:, r]).sum()) for r in rows]
+            ),
+            "missed_exposures": np.array(
+                [int((today["exposed"] & ~flags[:, r]).sum()) for r in rows]
+            ),
+        }
+    )
