@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from fencecheck.errors import OptionError
 from fencecheck.near import near_misses
@@ -169,13 +170,20 @@ def explain(
         pings = pings.take(np.isin(pings.person, codes))
     verdicts = judge(pings, index, at=at, lookback=lookback, policy=policy, mode=mode)
     span_s = parse_duration(lookback)
-    out = []
-    for k in range(len(verdicts)):
-        out.append(_explanation(verdicts, k, pings, index, span_s, table))
-    return out
+    n_episodes = len(verdicts.episodes)
+    counts = np.column_stack(
+        [
+            np.bincount(verdicts.episodes.of_hit[flags], minlength=n_episodes)
+            for flags in (verdicts.credible, verdicts.jump)
+        ]
+    ).astype(np.int64)
+    return [
+        _explanation(verdicts, k, pings, index, span_s, table, counts) for k in range(len(verdicts))
+    ]
 
 
-def _episode_dict(verdicts: Verdicts, e: int) -> dict[str, Any]:
+def _episode_dict(verdicts: Verdicts, e: int, counts: NDArray[np.int64]) -> dict[str, Any]:
+    """One episode as JSON; ``counts`` holds each episode's credible and jump hits."""
     ep = verdicts.episodes
     max_dwell = float(ep.dwell_s_max[e])
     return {
@@ -191,6 +199,8 @@ def _episode_dict(verdicts: Verdicts, e: int) -> dict[str, Any]:
         "p_typical": round(float(ep.p_typical[e]), 6),
         "speed_mps": None if np.isnan(ep.speed_mps[e]) else round(float(ep.speed_mps[e]), 2),
         "stopped": bool(ep.stopped[e]),
+        "credible_pings": int(counts[e, 0]),
+        "jump_pings": int(counts[e, 1]),
     }
 
 
@@ -201,12 +211,13 @@ def _explanation(
     index: FenceIndex,
     span_s: float,
     table: Mapping[str, Mapping[str, str]],
+    counts: NDArray[np.int64],
 ) -> Explanation:
     code = int(verdicts.person[k])
     mine = np.flatnonzero(verdicts.episodes.person == code)
-    episodes = [_episode_dict(verdicts, int(e)) for e in mine]
+    episodes = [_episode_dict(verdicts, int(e), counts) for e in mine]
     d = int(verdicts.decisive[k])
-    decisive = _episode_dict(verdicts, d) if d >= 0 else None
+    decisive = _episode_dict(verdicts, d, counts) if d >= 0 else None
     verdict = str(verdicts.verdict[k])
     evidence: dict[str, Any] = {}
     if not np.isnan(verdicts.grazing_p[k]):
