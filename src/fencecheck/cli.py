@@ -17,6 +17,11 @@ Subcommands
 ``explain``
     Judge each person's pop-up (or the ``--person`` named) and write a report
     per person: plain text (zh or en) or JSON Lines (FORMATS.md).
+``scan``
+    Judge everyone and write the ``people``, ``fences``, ``timeline`` and
+    ``whatif`` tables into a folder; a summary table on stderr. A file larger
+    than ``--batch-rows`` pings is first regrouped by person into temporary
+    files (or read as it comes with ``--sorted-by-person``).
 ``demo``
     ``explain`` on the bundled samples (``data/samples``).
 """
@@ -199,6 +204,15 @@ def build_parser() -> argparse.ArgumentParser:
     add_input_options(explainer, fences=True, pings=True)
     _add_explain_options(explainer)
     explainer.set_defaults(handler=_run_explain)
+    scanner = sub.add_parser(
+        "scan",
+        help="judge everyone: people, per-fence, timeline and what-if tables",
+        description="Judge every person's pop-up and write the people, fences, timeline and "
+        "whatif tables into a folder, with a summary on stderr.",
+    )
+    add_input_options(scanner, fences=True, pings=True)
+    _add_scan_options(scanner)
+    scanner.set_defaults(handler=_run_scan)
     demo = sub.add_parser(
         "demo",
         help="explain every person of the bundled samples",
@@ -230,6 +244,40 @@ def _add_explain_options(parser: argparse.ArgumentParser) -> None:
         choices=["text", "json"],
         dest="out_format",
         help="text paragraphs, or JSON Lines (FORMATS.md)",
+    )
+
+
+def _add_scan_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("scanning")
+    group.add_argument("--at", help="judge everyone at this time (default: each one's last ping)")
+    group.add_argument("--lookback", default="14d", help="how far back to look (default: 14d)")
+    group.add_argument(
+        "--mode",
+        default="disc",
+        choices=_choices(MatchMode),
+        help="how candidate hits are found (default: disc)",
+    )
+    group.add_argument(
+        "--batch-rows",
+        type=int,
+        default=2_000_000,
+        metavar="N",
+        help="pings judged at a time, whole people (default: 2,000,000); a larger file is "
+        "first regrouped by person into temporary files",
+    )
+    group.add_argument(
+        "--sorted-by-person",
+        action="store_true",
+        help="the file is already grouped by person: read it as it comes, no temporary files",
+    )
+    out = parser.add_argument_group("output")
+    out.add_argument("--out", metavar="DIR", help="folder for the tables (created if needed)")
+    out.add_argument("--out-format", default="csv", choices=["csv", "parquet"], help="table format")
+    out.add_argument(
+        "--progress",
+        choices=["auto", "always", "never"],
+        default="auto",
+        help="progress on stderr (auto: when stderr is a terminal)",
     )
 
 
@@ -465,6 +513,101 @@ def _write_explanations(args: argparse.Namespace, index: FenceIndex, pings: Ping
         verdicts[item.verdict] = verdicts.get(item.verdict, 0) + 1
     summary = ", ".join(f"{name} {n}" for name, n in sorted(verdicts.items()))
     _say(f"{len(explanations)} people explained" + (f": {summary}" if summary else ""))
+    return 0
+
+
+def _run_scan(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    import tempfile
+
+    from fencecheck.partition import PersonPartitions, sorted_batches
+    from fencecheck.policy import Policy
+    from fencecheck.scan import assemble, scan_part
+    from fencecheck.verdicts import parse_duration
+
+    if not args.fences or not args.pings or not args.out:
+        parser.error("scan needs --fences, --pings and --out")
+    if args.batch_rows < 1:
+        raise OptionError(f"--batch-rows: {args.batch_rows} is not a positive whole number")
+    zone = resolve_zone(args.tz)
+    span_s = parse_duration(args.lookback)
+    fences = load_fences(args)
+    index = FenceIndex.build(fences)
+    policy = Policy()
+    show = args.progress == "always" or (args.progress == "auto" and sys.stderr.isatty())
+    tally = _PingTally()
+    parts = []
+    judged = 0
+
+    def judge_batch(batch: PingTable) -> None:
+        nonlocal judged
+        parts.append(
+            scan_part(batch, index, at=args.at, lookback=span_s, policy=policy, mode=args.mode)
+        )
+        judged += len(batch)
+        if show:
+            print(f"\r{PROG}: {judged:,} pings judged", end="", file=sys.stderr, flush=True)
+
+    def counted(chunks: Any) -> Any:
+        for chunk in chunks:
+            tally.add(chunk)
+            if show:
+                print(
+                    f"\r{PROG}: {tally.rows_read:,} rows read", end="", file=sys.stderr, flush=True
+                )
+            yield chunk
+
+    chunks = counted(stream_pings(args))
+    if args.sorted_by_person:
+        for batch in sorted_batches(chunks, args.batch_rows):
+            judge_batch(batch)
+        spilled = False
+    else:
+        with tempfile.TemporaryDirectory(prefix="fencecheck-scan-") as folder:
+            held: list[PingTable] = []
+            spill: PersonPartitions | None = None
+            for chunk in chunks:
+                if spill is None and tally.loaded <= args.batch_rows:
+                    held.append(chunk)
+                    continue
+                if spill is None:
+                    spill = PersonPartitions(folder, args.batch_rows)
+                    for part in held:
+                        spill.add(part)
+                    held = []
+                spill.add(chunk)
+            spilled = spill is not None
+            if spill is not None:
+                for batch in spill.batches():
+                    judge_batch(batch)
+            elif held and tally.loaded:
+                judge_batch(PingTable.concat(held))
+    if show:
+        print(file=sys.stderr)
+    result = assemble(
+        parts, index, policy=policy, mode=args.mode, lookback_s=span_s, at=args.at, tz=args.tz
+    )
+    written = result.write(args.out, args.out_format)
+    rejected = Rejected.concat(tally.rejected)
+    used = tally.loaded
+    when = args.at or "each person's last ping"
+    _say(
+        f"{tally.rows_read:,} rows read, {used:,} pings of {len(tally.people):,} people used, "
+        f"{len(rejected):,} rejected; {len(fences)} fences ({args.mode} mode, lookback "
+        f"{args.lookback}, judged at {when}); naive times in "
+        f"{zone_name(zone)}; fence datum {args.fence_datum}, ping datum {args.ping_datum}"
+        + ("; regrouped by person in temporary files" if spilled else "")
+    )
+    for line in result.summary().splitlines():
+        _say(line)
+    _say(f"wrote {', '.join(written)}")
+    if len(fences.rejected):
+        path = rejected_path(args, args.fences, str(Path(args.out) / "x"))
+        path = path.with_name(path.stem + ".fences" + path.suffix)
+        _report_rejected(fences.rejected, path, "features")
+    if len(rejected):
+        _report_rejected(
+            rejected, rejected_path(args, args.pings, str(Path(args.out) / "x")), "rows"
+        )
     return 0
 
 
