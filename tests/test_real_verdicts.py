@@ -199,3 +199,50 @@ def test_real_case_residences_as_risk_venues(residences: fc.FenceIndex) -> None:
     lonely = by_person["far"]
     assert lonely.verdict == "unexplained"
     assert lonely.near_misses and lonely.near_misses[0]["distance_m"] > 1800
+
+
+def test_scan_of_five_real_people_equals_explaining_each(day: PingTable) -> None:
+    """GeoLife users 001 and 005, the two in the sample (217,653 fixes), each shifted by whole days so that their
+    busiest day is 1 May 2022; fences around each one's longest stay and across the
+    drive of user 001. scan's verdicts and per-fence counts equal explain, person by person.
+    """
+    from test_scan import slow_fence_counts
+
+    path = shared_file("geolife/geolife_sample_skmob_users001_005.csv")
+    everyone = fc.read_pings(path, columns={"user_id": "person_id"})
+    parts, records = [], []
+    frame = fc.MetricFrame(float(np.median(everyone.lon)), float(np.median(everyone.lat)))
+    for person in sorted(set(everyone.person_ids().tolist())):
+        mine = everyone.take(everyone.person_ids() == person)
+        days, counts = np.unique(mine.t // DAY_MS, return_counts=True)
+        shift = MAY_2022 - int(days[np.argmax(counts)]) * DAY_MS
+        mine = PingTable(**{**mine.__dict__, "t": mine.t + shift})
+        parts.append(mine)
+        on_day = mine.take(mine.t // DAY_MS == MAY_2022 // DAY_MS)
+        x, y = frame.to_xy(on_day.lon, on_day.lat)
+        stay = _longest_stay(on_day.t, x, y)
+        records.append(_fence(frame, f"STAY-{person}", "sealed",
+                              shapely.Point(stay).buffer(120.0), MAY_2022))  # fmt: skip
+    x, y = frame.to_xy(day.lon, day.lat)
+    k = _drive(day.t, x, y)
+    records.append(
+        _fence(frame, "ROAD", "controlled", shapely.Point(x[k], y[k]).buffer(60.0), MAY_2022)
+    )
+    pings = PingTable.concat(parts)
+    index = fc.FenceIndex(fc.FenceSet.from_records(records), frame)
+    at = "2022-05-02T00:00:00Z"
+    result = fc.scan(pings, index, at=at, lookback="3d")
+    slow = {
+        p: fc.explain(pings, index, person=[p], at=at, lookback="3d")[0]
+        for p in sorted(set(pings.person_ids().tolist()))
+    }
+    verdicts = dict(zip(result.people["person_id"].tolist(), result.people["verdict"].tolist(),
+                        strict=True))  # fmt: skip
+    for p, e in slow.items():
+        if e.verdict != "unexplained" or e.near_misses:
+            assert verdicts[p] == ("not_flagged" if e.verdict == "unexplained" else e.verdict)
+    assert verdicts == {"001": "exposed", "005": "exposed"}
+    expected = slow_fence_counts(slow, fc.Policy().min_dwell_s)
+    for k, fid in enumerate(result.fences["fence_id"].tolist()):
+        assert int(result.fences["people"][k]) == expected.get(fid, {}).get("people", 0)
+        assert int(result.fences["exposed"][k]) == expected.get(fid, {}).get("exposed", 0)
