@@ -1,0 +1,177 @@
+"""A whole-city scan against GeoPandas ``sjoin`` alone, on the same pings.
+
+Run from the repository root::
+
+    .venv/bin/python benchmarks/bench_scan.py --pings 1000000 --repeat 3
+
+The synthetic city of ``bench_match.py`` (5,000 fences; 100 pings a person, so
+1 M pings are 10 k people). Each method runs in a fresh process that loads the
+pings as columns (not timed):
+
+- ``scan_disc`` / ``scan_point``: :func:`fencecheck.scan` (matching, episodes,
+  verdicts, the upstream-mistake checks, near misses and the what-if table),
+  from the columns to the four tables;
+- ``geopandas_point``: GeoPandas ``sjoin`` and the time filter, from the same
+  columns to the table of hits (the baseline of ``bench_match.py``).
+
+The lookback is 60 days, so every hit counts, and then the people a point-mode
+scan flags must be exactly the people ``sjoin`` finds a hit for, and a disc-mode
+scan's ``point_mode`` what-if row must count the same people (plus those flagged
+by an upstream mistake, whom no rule unflags): the parent checks both before it
+prints medians, ratios and peak memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from bench_match import _load, prepare, run_geopandas  # noqa: E402
+
+METHODS = ("scan_point", "scan_disc", "geopandas_point")
+LOOKBACK = "60d"
+
+
+def _digest(people: np.ndarray) -> str:
+    return hashlib.sha256(np.sort(people.astype(np.int64)).tobytes()).hexdigest()[:16]
+
+
+def run_scan(fences: Any, cols: dict[str, np.ndarray], mode: str) -> Any:
+    import fencecheck as fc
+    from fencecheck.pings import PersonRegistry, PingTable
+
+    index = fc.FenceIndex.build(fences)
+    n = cols["t"].shape[0]
+    registry = PersonRegistry()
+    codes = registry.encode(cols["person_id"].astype(str))
+    table = PingTable(
+        row=np.arange(n, dtype=np.int64),
+        person=codes,
+        t=cols["t"],
+        lon=cols["lon"],
+        lat=cols["lat"],
+        accuracy_m=cols["accuracy_m"].astype(np.float32),
+        source=np.where(cols["source"] == "cell", 2, 0).astype(np.int8),
+        accuracy_filled=np.zeros(n, dtype=bool),
+        persons=registry,
+    )
+
+    def timed() -> Any:
+        result = fc.scan(table, index, lookback=LOOKBACK, mode=mode)
+        people = result.people
+        # people with a hit in our data (an upstream mistake flags people without one)
+        in_data = (people["verdict"] != "not_flagged") & (people["mistake"] == "")
+        flagged = people["person_id"][in_data].astype(np.int64)
+        rules = [str(r) for r in result.whatif["rule"]]
+        point_people = int(result.whatif["flagged"][rules.index("point_mode")])
+        upstream = int((people["mistake"] != "").sum())
+        return flagged, point_people - upstream, result.verdict_counts()
+
+    return timed
+
+
+def run_sjoin(fences: Any, cols: dict[str, np.ndarray]) -> Any:
+    hits = run_geopandas(fences, cols)
+
+    def timed() -> Any:
+        ping, _ = hits()
+        people = np.unique(cols["person_id"][ping].astype(np.int64))
+        return people, int(people.shape[0]), {}
+
+    return timed
+
+
+def worker(method: str, n_pings: int, n_fences: int, repeat: int, share: float) -> None:
+    fences, cols = _load(n_pings, n_fences, share)
+    timed = (
+        run_sjoin(fences, cols)
+        if method == "geopandas_point"
+        else run_scan(fences, cols, method.split("_")[1])
+    )
+    times = []
+    result: Any = None
+    for _ in range(repeat):
+        result = None
+        begin = time.perf_counter()
+        result = timed()
+        times.append(time.perf_counter() - begin)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    people, point_people, verdicts = result
+    print(
+        json.dumps(
+            {
+                "method": method,
+                "people": int(people.shape[0]),
+                "digest": _digest(people),
+                "point_people": point_people,
+                "verdicts": verdicts,
+                "times": times,
+                "peak_mb": peak_mb,
+            }
+        )
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--pings", type=int, default=1_000_000)
+    parser.add_argument("--fences", type=int, default=5000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument("--in-fence-share", type=float, default=0.2)
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(args.worker, args.pings, args.fences, args.repeat, args.in_fence_share)
+        return
+    prepare(args.pings, args.fences, args.in_fence_share)
+    results = {}
+    for method in args.methods.split(","):
+        proc = subprocess.run(
+            [sys.executable, __file__, "--worker", method, "--pings", str(args.pings),
+             "--fences", str(args.fences), "--repeat", str(args.repeat),
+             "--in-fence-share", str(args.in_fence_share)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )  # fmt: skip
+        if proc.returncode:
+            raise SystemExit(f"{method} failed:\n{proc.stderr}")
+        results[method] = json.loads(proc.stdout.strip().splitlines()[-1])
+    base = results.get("geopandas_point")
+    if base:
+        for method, r in results.items():
+            same = r["digest"] == base["digest"] if method == "scan_point" else True
+            if method == "scan_disc":
+                same = r["point_people"] == base["people"]
+            if not same:
+                raise SystemExit(f"{method} disagrees with sjoin on who has a hit: {r} {base}")
+    print(
+        f"# {args.pings:,} pings, {args.fences:,} fences, lookback {LOOKBACK}, median of "
+        f"{args.repeat}; {platform.machine()} {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}; flagged people checked against sjoin's"
+    )
+    print(f"{'method':16s} {'median s':>9s} {'share of sjoin':>15s} {'peak MB':>8s}  verdicts")
+    for method, r in results.items():
+        med = statistics.median(r["times"])
+        share = med / statistics.median(base["times"]) if base else float("nan")
+        print(f"{method:16s} {med:9.2f} {share:15.2f} {r['peak_mb']:8.0f}  {r['verdicts']}")
+
+
+if __name__ == "__main__":
+    main()
