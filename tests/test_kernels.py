@@ -24,7 +24,9 @@ from fencecheck._flat import FlatGeometry
 from fencecheck._mass_kernel import (
     GREEN_MAX_EDGE_SIGMAS,
     MOMENT_MAX_RHO,
+    PIECES_MIN_VERTICES,
     FenceMoments,
+    FencePieces,
     gaussian_mass_block,
     owens_t_fast,
     owens_tables,
@@ -164,13 +166,18 @@ def test_owens_t_from_tables_is_within_2e_8_of_scipy() -> None:
     assert np.abs(got - owens_t(h, a)).max() < 2e-8
 
 
-def _mass(geometry: Any, x: Any, y: Any, sigma: Any, moments: bool = True) -> Any:
+def _mass(
+    geometry: Any, x: Any, y: Any, sigma: Any, moments: bool = True, pieces: bool = False
+) -> Any:
     oriented = shapely.orient_polygons(np.array([geometry], dtype=object), exterior_cw=False)
     flat = FlatGeometry.from_shapely(oriented)
     model = FenceMoments(flat)
     fence = np.zeros(len(x), dtype=np.int64)
     if moments:
         model.ensure(fence)
+    quarters = FencePieces(np.array([geometry], dtype=object), model.center)
+    if pieces:
+        quarters.moments.ensure(np.arange(4))
     t_table, phi_table = owens_tables()
     out = np.empty(len(x))
     gaussian_mass_block(
@@ -190,6 +197,12 @@ def _mass(geometry: Any, x: Any, y: Any, sigma: Any, moments: bool = True) -> An
         model.moments,
         model.has,
         model.longest_edge,
+        quarters.reach if pieces else np.full(1, np.inf),
+        quarters.moments.center,
+        quarters.moments.radius,
+        quarters.moments.moments,
+        quarters.moments.has,
+        quarters.empty,
         out,
     )
     return out, model
@@ -212,6 +225,11 @@ def test_p_inside_is_within_1e_6_of_the_exact_formula_by_every_method(
     expected = np.array([gaussian_mass(polygon, *args) for args in zip(x, y, sigma, strict=True)])
     assert np.abs(got - expected).max() < 1e-6
     assert np.abs(bare - expected).max() < 1e-6
+    # Cut into quarters (with enough vertices that the quarters are worth it)
+    dense = shapely.segmentize(polygon, span / 16)
+    assert shapely.get_num_coordinates(dense) > PIECES_MIN_VERTICES
+    quartered, _ = _mass(dense, x, y, sigma, moments=False, pieces=True)
+    assert np.abs(quartered - expected).max() < 1e-6
 
 
 @pytest.mark.parametrize("method", ["moments", "green", "edges"])
@@ -270,3 +288,20 @@ def test_a_bad_thread_count_is_an_option_error(threads: Any) -> None:
     pings = fc.read_pings(SAMPLES / "pings.csv")
     with pytest.raises(OptionError, match="threads"):
         index.match(pings, threads=threads)
+
+
+def test_quarters_take_a_fence_too_large_for_its_own_series() -> None:
+    """A cell fix (σ 80 m) over a round fence of radius 100 m with a hole: four series."""
+    disc = (
+        shapely.Point(0, 0)
+        .buffer(100.0, quad_segs=16)
+        .difference(shapely.Point(30, 0).buffer(20.0))
+    )
+    quarters = FencePieces(np.array([disc], dtype=object), np.zeros((1, 2)))
+    sigma = 80.0
+    assert 100.0 > MOMENT_MAX_RHO * sigma >= quarters.reach[0]  # the quarters, not the whole
+    x = np.array([0.0, 30.0, 150.0, -90.0, 400.0])
+    y = np.array([0.0, 0.0, 40.0, -60.0, 0.0])
+    got, _ = _mass(disc, x, y, np.full(5, sigma), moments=True, pieces=True)
+    expected = [gaussian_mass(disc, a, b, sigma) for a, b in zip(x, y, strict=True)]
+    np.testing.assert_allclose(got, expected, atol=1e-7)

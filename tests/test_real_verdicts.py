@@ -202,9 +202,10 @@ def test_real_case_residences_as_risk_venues(residences: fc.FenceIndex) -> None:
 
 
 def test_scan_of_five_real_people_equals_explaining_each(day: PingTable) -> None:
-    """GeoLife users 001 and 005, the two in the sample (217,653 fixes), each shifted by whole days so that their
-    busiest day is 1 May 2022; fences around each one's longest stay and across the
-    drive of user 001. scan's verdicts and per-fence counts equal explain, person by person.
+    """GeoLife users 001 and 005, the two in the sample (217,653 fixes), each shifted by
+    whole days so that their busiest day is 1 May 2022; fences around each one's longest
+    stay and across the drive of user 001. scan's verdicts and per-fence counts equal
+    explain, person by person.
     """
     from test_scan import slow_fence_counts
 

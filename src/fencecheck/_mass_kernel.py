@@ -312,6 +312,8 @@ N_MOMENTS = (MOMENT_DEGREE + 1) * (MOMENT_DEGREE + 2) // 2
 MOMENT_MAX_RHO = 1.0
 """The moments method is used when the fence's radius about its centre is at most
 this many σ; the truncated Hermite series is then within 1e-8 of the mass."""
+PIECES_MIN_VERTICES = 24
+"""Below this many vertices, a fence's edges are cheaper than four series."""
 # Degree of the series by ρ = radius / σ, each with a truncation bound below 1e-8.
 _RHO_TIERS = np.array([0.3, 0.5, 0.8, 1.0])
 _DEGREE_TIERS = np.array([10, 14, 20, 24])
@@ -345,7 +347,10 @@ class FenceMoments:
         np.minimum.at(lo_y, vertex_fence, flat.y)
         np.maximum.at(hi_x, vertex_fence, flat.x)
         np.maximum.at(hi_y, vertex_fence, flat.y)
-        self.center = np.ascontiguousarray(np.column_stack([(lo_x + hi_x) / 2, (lo_y + hi_y) / 2]))
+        some = np.isfinite(lo_x)  # a fence without vertices (an empty piece) has no centre
+        mid_x = np.where(some, (np.where(some, lo_x, 0) + np.where(some, hi_x, 0)) / 2, 0.0)
+        mid_y = np.where(some, (np.where(some, lo_y, 0) + np.where(some, hi_y, 0)) / 2, 0.0)
+        self.center = np.ascontiguousarray(np.column_stack([mid_x, mid_y]))
         reach = np.hypot(
             flat.x - self.center[vertex_fence, 0], flat.y - self.center[vertex_fence, 1]
         )
@@ -392,6 +397,56 @@ class FenceMoments:
                 for job in [pool.submit(run, part) for part in parts]:
                     job.result()
         self.has[todo] = True
+
+
+class FencePieces:
+    """Fences cut into the four quarters of their bounding box, with their moments.
+
+    A fence too large for its moments series (radius above
+    :data:`MOMENT_MAX_RHO` σ) may still have quarters small enough: the mass over
+    the fence is the sum over its quarters, four series instead of an integral
+    along every edge.
+
+    Parameters
+    ----------
+    grown : ndarray of shapely geometries
+        The grown fences.
+    center : ndarray, shape (n, 2)
+        The centre of each fence's bounding box (where it is cut).
+    """
+
+    def __init__(self, grown: NDArray[np.object_], center: NDArray[np.float64]) -> None:
+        import shapely
+
+        from fencecheck._flat import FlatGeometry
+
+        n = grown.shape[0]
+        lo_x, lo_y, hi_x, hi_y = shapely.bounds(grown).reshape(-1, 4).T
+        cx, cy = center[:, 0], center[:, 1]
+        boxes = shapely.box(
+            np.stack([lo_x, cx, lo_x, cx], axis=1).ravel(),
+            np.stack([lo_y, lo_y, cy, cy], axis=1).ravel(),
+            np.stack([cx, hi_x, cx, hi_x], axis=1).ravel(),
+            np.stack([cy, cy, hi_y, hi_y], axis=1).ravel(),
+        )
+        finite = np.isfinite(lo_x).repeat(4)
+        pieces = np.full(4 * n, None, dtype=object)
+        pieces[finite] = shapely.intersection(grown.repeat(4)[finite], boxes[finite])
+        # Keep the polygonal parts only (a cut may leave lines and points on the box).
+        parts, owner = shapely.get_parts(pieces, return_index=True)
+        polygonal = np.isin(shapely.get_type_id(parts), (3, 6))
+        kept = np.full(4 * n, None, dtype=object)
+        for k in np.unique(owner[polygonal]).tolist():
+            kept[k] = shapely.multipolygons(parts[polygonal & (owner == k)])
+        empty = np.array([g is None for g in kept.tolist()], dtype=bool)
+        kept[empty] = shapely.from_wkt("MULTIPOLYGON EMPTY")
+        self.moments = FenceMoments(
+            FlatGeometry.from_shapely(shapely.orient_polygons(kept, exterior_cw=False))
+        )
+        # A piece without area adds nothing (its radius is infinite: it is skipped).
+        self.empty = empty | ~np.isfinite(self.moments.radius)
+        radius = np.where(self.empty, 0.0, self.moments.radius).reshape(n, 4)
+        self.reach = np.where(np.isfinite(lo_x), radius.max(axis=1), np.inf)
 
 
 @njit(nogil=True, cache=True, error_model="numpy", fastmath=True)
@@ -523,12 +578,19 @@ def gaussian_mass_block(
     moments: Any,
     has_moments: Any,
     longest_edge: Any,
+    piece_reach: Any,
+    piece_center: Any,
+    piece_radius: Any,
+    piece_moments: Any,
+    piece_has: Any,
+    piece_empty: Any,
     out: Any,
 ) -> None:
     """``out[k]`` = mass of N((x[k], y[k]), sigma[k]²I) over fence ``fence[k]``, or NaN.
 
     By the moments of the fence when they are given and its radius is at most
-    :data:`MOMENT_MAX_RHO` σ, else edge by edge.
+    :data:`MOMENT_MAX_RHO` σ; else by the moments of its four quarters when they
+    are given and small enough and the fence has many edges; else edge by edge.
     """
     hx = np.empty(MOMENT_DEGREE + 1)
     hy = np.empty(MOMENT_DEGREE + 1)
@@ -540,6 +602,19 @@ def gaussian_mass_block(
         f = fence[k]
         if has_moments[f] and radius[f] <= MOMENT_MAX_RHO * s:
             out[k] = _moment_mass(x[k], y[k], s, f, center, radius, moments, hx, hy)
+        elif (
+            piece_reach[f] <= MOMENT_MAX_RHO * s
+            and piece_has[4 * f]
+            and ring_vertex[part_ring[fence_part[f + 1]]] - ring_vertex[part_ring[fence_part[f]]]
+            > PIECES_MIN_VERTICES
+        ):
+            total = 0.0
+            for p in range(4 * f, 4 * f + 4):
+                if not piece_empty[p]:
+                    total += _moment_mass(
+                        x[k], y[k], s, p, piece_center, piece_radius, piece_moments, hx, hy
+                    )
+            out[k] = min(max(total, 0.0), 1.0)
         elif longest_edge[f] <= GREEN_MAX_EDGE_SIGMAS * s:
             out[k] = _green_mass(
                 x[k], y[k], s, f, fence_part, part_ring, ring_vertex, vx, vy, phi_table

@@ -108,6 +108,7 @@ class FenceIndex:
         self._flat: FlatGeometry | None = None
         self._grown_flat: FlatGeometry | None = None
         self._grown_moments: Any = None
+        self._grown_pieces: Any = None
         self._fence_box: NDArray[np.float64] | None = None
         boxes = self._window_boxes(np.arange(len(fences.window_start)))
         ids = np.arange(len(fences.window_start), dtype=np.int64)
@@ -185,6 +186,7 @@ class FenceIndex:
         self._grown = np.concatenate([self._grown, np.full(len(fences), None, dtype=object)])
         self._boundary = None
         self._flat = self._grown_flat = self._fence_box = self._grown_moments = None
+        self._grown_pieces = None
         self._grids.clear()
         new = np.arange(old_windows, len(self.fences.window_start), dtype=np.int64)
         for window, box in zip(new.tolist(), self._window_boxes(new).tolist(), strict=True):
@@ -319,6 +321,20 @@ class FenceIndex:
 
             self._grown_moments = FenceMoments(self.grown_flat)
         return self._grown_moments
+
+    @property
+    def grown_pieces(self) -> Any:
+        """The grown fences cut into the four quarters of their bounding box (moments of each).
+
+        Piece ``4 f + q`` is quarter ``q`` of fence ``f``; ``piece_reach[f]`` is the
+        largest radius of fence ``f``'s pieces (``_mass_kernel.FencePieces``).
+        """
+        if self._grown_pieces is None:
+            from fencecheck._mass_kernel import FencePieces
+
+            grown = self.grown_geometry(np.arange(self.geometry.shape[0], dtype=np.int64))
+            self._grown_pieces = FencePieces(grown, self.grown_moments.center)
+        return self._grown_pieces
 
     @property
     def fence_box(self) -> NDArray[np.float64]:

@@ -453,8 +453,9 @@ def _p_inside(
     xs, ys, ss, fs = x[todo], y[todo], sigma[todo], fence[todo]
     moments = index.grown_moments
     moments.ensure(fs[moments.radius[fs] <= MOMENT_MAX_RHO * ss], threads=n_threads)
+    pieces = _pieces_for(index, fs, ss, n_threads)
     mass = np.empty(todo.shape[0], dtype=np.float64)
-    args = (
+    args: tuple[Any, ...] = (
         grown.fence_part,
         grown.part_ring,
         grown.ring_vertex,
@@ -467,10 +468,13 @@ def _p_inside(
         moments.moments,
         moments.has,
         moments.longest_edge,
+        *pieces,
     )
 
+    kernel: Any = gaussian_mass_block  # a numba dispatcher: mypy cannot see its arguments
+
     def run(part: slice) -> None:
-        gaussian_mass_block(xs[part], ys[part], ss[part], fs[part], *args, mass[part])
+        kernel(xs[part], ys[part], ss[part], fs[part], *args, mass[part])
 
     parts = _split(todo.shape[0], n_threads)
     if pool is None or len(parts) == 1:
@@ -487,6 +491,28 @@ def _p_inside(
         )
     out[todo] = mass
     return out
+
+
+def _pieces_for(
+    index: FenceIndex, fence: NDArray[np.int64], sigma: NDArray[np.float64], n_threads: int
+) -> tuple[NDArray[Any], ...]:
+    """The quarter-piece arrays for the mass kernel, with the moments these pairs need.
+
+    The pieces are only made when some fence is too large for its own series.
+    """
+    from fencecheck._mass_kernel import MOMENT_MAX_RHO
+
+    large = index.grown_moments.radius[fence] > MOMENT_MAX_RHO * sigma
+    if not large.any():
+        none = np.full(len(index.fences), np.inf)
+        one = np.zeros(1, dtype=bool)
+        return none, np.zeros((1, 2)), np.zeros(1), np.zeros((1, 1)), one, one
+    pieces = index.grown_pieces
+    use = large & (pieces.reach[fence] <= MOMENT_MAX_RHO * sigma)
+    wanted = np.unique(fence[use])
+    pieces.moments.ensure((4 * wanted[:, None] + np.arange(4)).ravel(), threads=n_threads)
+    m = pieces.moments
+    return pieces.reach, m.center, m.radius, m.moments, m.has, pieces.empty
 
 
 def match_chunks(
