@@ -442,7 +442,9 @@ class FencePieces:
             )
         # Keep the polygonal parts only (a cut may leave lines and points on the box).
         kind = shapely.get_type_id(pieces)
-        kept = np.where(np.isin(kind, (3, 6)), pieces, None)
+        kept = np.full(4 * n, None, dtype=object)
+        polygonal = np.isin(kind, (3, 6))
+        kept[polygonal] = pieces[polygonal]
         for k in np.flatnonzero(kind == 7).tolist():  # a collection: rare
             parts = shapely.get_parts(pieces[k])
             polygons = parts[np.isin(shapely.get_type_id(parts), (3, 6))]
