@@ -221,7 +221,7 @@ def find_episodes(
     policy = Policy() if policy is None else policy
     position = ping_positions(hits.ping, pings.row)
     n = len(hits)
-    order = _episode_order(hits)
+    order, hits_in_time_order = _episode_order(hits)
     person = hits.person[order]
     fence = hits.fence[order]
     start = hits.window_start[order]
@@ -276,8 +276,12 @@ def find_episodes(
         policy.stay_min_s * 1000.0,
     )
 
-    # Episodes ordered by person, then entry, then fence.
-    final = np.lexsort((fence[first], entry, person[first]))
+    # Episodes ordered by person, then entry, then fence: when the hits came in
+    # (person, time, fence) order, that is the order of each episode's first hit.
+    if hits_in_time_order:
+        final = np.argsort(order[first], kind="stable")
+    else:
+        final = _by_person_entry_fence(person[first], entry, fence[first])
     rank = np.empty(final.shape[0], dtype=np.int64)
     rank[final] = np.arange(final.shape[0])
     return Episodes(
@@ -334,21 +338,41 @@ def ping_positions(hit_rows: NDArray[np.int64], ping_rows: NDArray[np.int64]) ->
     return np.asarray(position, dtype=np.int64)
 
 
-def _episode_order(hits: Hits) -> NDArray[np.int64]:
-    """The order of hits by person, fence, window, then time.
+def _episode_order(hits: Hits) -> tuple[NDArray[np.int64], bool]:
+    """The order of hits by person, fence, window, then time, and if hits are time-ordered.
 
+    The flag says whether the hits themselves come in (person, time, fence) order.
     A fence's windows never overlap, so within one fence time order is window
     order too. Hits of pings sorted by person and time come in that time order
-    within each person, and then one stable sort by (person, fence) is enough;
-    anything else gets the full sort.
+    within each person (then fence order, from :func:`~fencecheck.match`), and
+    then one stable sort by (person, fence) is enough; anything else gets the
+    full sort.
     """
     key = hits.person.astype(np.int64) * max(int(hits.fence_lookup.shape[0]), 1) + hits.fence
     if is_person_time_sorted(hits.person, hits.t):
+        t, fence = hits.t, hits.fence
+        same = hits.person[1:] == hits.person[:-1]
+        in_order = bool(np.all(~same | (t[1:] != t[:-1]) | (fence[1:] > fence[:-1])))
         order = np.argsort(key, kind="stable")
         k, start = key[order], hits.window_start[order]
         if np.all((k[1:] != k[:-1]) | (start[1:] >= start[:-1])):
-            return np.asarray(order, dtype=np.int64)
-    return np.asarray(np.lexsort((hits.t, hits.window_start, key)), dtype=np.int64)
+            return np.asarray(order, dtype=np.int64), in_order
+    return np.asarray(np.lexsort((hits.t, hits.window_start, key)), dtype=np.int64), False
+
+
+def _by_person_entry_fence(
+    person: NDArray[np.int32], entry: NDArray[np.int64], fence: NDArray[np.int64]
+) -> NDArray[np.int64]:
+    """The order by person, entry, then fence: one int64 key when it fits, else lexsort."""
+    if person.shape[0] == 0:
+        return np.zeros(0, dtype=np.int64)
+    n_fences = int(fence.max()) + 1
+    when = entry - entry.min()
+    n_people = int(person.max()) + 1
+    if (int(when.max()) + 1) * n_fences * n_people < 2**62:
+        key = (person.astype(np.int64) * (int(when.max()) + 1) + when) * n_fences + fence
+        return np.asarray(np.argsort(key, kind="stable"), dtype=np.int64)
+    return np.asarray(np.lexsort((fence, entry, person)), dtype=np.int64)
 
 
 def _dwell_upper_bound(

@@ -58,6 +58,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from fencecheck._groupby import any_by
 from fencecheck.episodes import ping_positions
 from fencecheck.near import near_misses
 from fencecheck.options import MatchMode, Source
@@ -382,7 +383,7 @@ def _whatif_flags(
         if name in _DWELL_RULES:
             flags[:, r] = longest >= _DWELL_RULES[name]
         else:
-            np.logical_or.at(flags[:, r], hit_row[kept[name]], True)
+            flags[:, r] = any_by(hit_row, kept[name], n)
     return flags
 
 
@@ -396,15 +397,11 @@ def _fence_outcomes(
     pairs, pair_of_hit = np.unique(key, return_inverse=True)
     pair_of_hit = pair_of_hit.reshape(-1)
     m = pairs.shape[0]
-    credible = np.zeros(m, dtype=bool)
-    grazing = np.zeros(m, dtype=bool)
-    jump = np.zeros(m, dtype=bool)
+    credible = any_by(pair_of_hit, v.credible, m)
+    grazing = any_by(pair_of_hit, ~v.credible & ~v.jump, m)
+    jump = any_by(pair_of_hit, v.jump, m)
     exposed = np.zeros(m, dtype=bool)
-    np.logical_or.at(credible, pair_of_hit, v.credible)
-    np.logical_or.at(grazing, pair_of_hit, ~v.credible & ~v.jump)
-    np.logical_or.at(jump, pair_of_hit, v.jump)
-    holds_credible = np.zeros(len(episodes), dtype=bool)
-    np.logical_or.at(holds_credible, episodes.of_hit, v.credible)
+    holds_credible = any_by(episodes.of_hit, v.credible, len(episodes))
     long_enough = episodes.dwell_s >= v.policy.min_dwell_s
     episode_key = episodes.person.astype(np.int64) * max(n_fences, 1) + episodes.fence
     good = holds_credible & long_enough
@@ -534,7 +531,8 @@ def _median_by(group: NDArray[np.int64], values: NDArray[np.float64], n: int) ->
     out = np.full(n, np.nan)
     if group.shape[0] == 0:
         return out
-    order = np.lexsort((values, group))
+    by_value = np.argsort(values, kind="stable")
+    order = by_value[np.argsort(group[by_value], kind="stable")]
     g, v = group[order], values[order]
     starts = np.searchsorted(g, np.arange(n), side="left")
     ends = np.searchsorted(g, np.arange(n), side="right")

@@ -38,6 +38,7 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
+from fencecheck._groupby import any_by
 from fencecheck.datums import gcj02_to_wgs84, wgs84_to_gcj02
 from fencecheck.episodes import Episodes, find_episodes, ping_positions
 from fencecheck.errors import OptionError
@@ -189,8 +190,7 @@ def judge(
     grazing = ~credible & ~jump
 
     episodes = find_episodes(hits, pings, index, policy, xy=(x, y))
-    holds_credible = np.zeros(len(episodes), dtype=bool)
-    np.logical_or.at(holds_credible, episodes.of_hit, credible)
+    holds_credible = any_by(episodes.of_hit, credible, len(episodes))
     long_enough = episodes.dwell_s >= policy.min_dwell_s
 
     size = int(people.max()) + 1 if people.shape[0] else 0
@@ -198,9 +198,7 @@ def judge(
     slot[people] = np.arange(people.shape[0])
 
     def any_per_person(flags: NDArray[np.bool_], person: NDArray[np.int32]) -> NDArray[np.bool_]:
-        out = np.zeros(people.shape[0], dtype=bool)
-        np.logical_or.at(out, slot[person], flags)
-        return out
+        return any_by(slot[person], flags, people.shape[0])
 
     exposed = any_per_person(holds_credible & long_enough, episodes.person)
     passed = any_per_person(credible, hits.person) & ~exposed
