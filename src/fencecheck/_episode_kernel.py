@@ -88,3 +88,28 @@ def group_statistics(first: Any, last: Any, depth: Any, p: Any, inside: Any) -> 
             ordered = np.sort(p[lo:hi])
             p_median[g] = (ordered[(k - 1) // 2] + ordered[k // 2]) / 2.0
     return deepest, p_best, p_median, inside_count
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def median_by_group(group: Any, values: Any, n: int) -> Any:
+    """The median of ``values`` per group ``0..n-1`` (NaN for an empty group).
+
+    A counting sort by group, then each group's values sorted on their own.
+    """
+    counts = np.zeros(n + 1, dtype=np.int64)
+    for g in group:
+        counts[g + 1] += 1
+    starts = np.cumsum(counts)
+    fill = starts[:-1].copy()
+    ordered = np.empty(values.shape[0], dtype=np.float64)
+    for i in range(group.shape[0]):
+        ordered[fill[group[i]]] = values[i]
+        fill[group[i]] += 1
+    out = np.full(n, np.nan)
+    for g in range(n):
+        lo = starts[g]
+        k = starts[g + 1] - lo
+        if k:
+            chunk = np.sort(ordered[lo : lo + k])
+            out[g] = (chunk[(k - 1) // 2] + chunk[k // 2]) / 2.0
+    return out

@@ -528,20 +528,15 @@ def _fence_table(parts: Sequence[ScanPart], index: FenceIndex, people: Table) ->
 
 def _median_by(group: NDArray[np.int64], values: NDArray[np.float64], n: int) -> NDArray[Any]:
     """The median of ``values`` per group ``0..n-1`` (NaN for an empty group)."""
-    out = np.full(n, np.nan)
-    if group.shape[0] == 0:
-        return out
-    by_value = np.argsort(values, kind="stable")
-    order = by_value[np.argsort(group[by_value], kind="stable")]
-    g, v = group[order], values[order]
-    starts = np.searchsorted(g, np.arange(n), side="left")
-    ends = np.searchsorted(g, np.arange(n), side="right")
-    count = ends - starts
-    some = count > 0
-    lo = starts[some] + (count[some] - 1) // 2
-    hi = starts[some] + count[some] // 2
-    out[some] = (v[lo] + v[hi]) / 2.0
-    return out
+    from fencecheck._episode_kernel import median_by_group
+
+    return np.asarray(
+        median_by_group(
+            np.ascontiguousarray(group, dtype=np.int64),
+            np.ascontiguousarray(values, dtype=np.float64),
+            n,
+        )
+    )
 
 
 def _timeline(people: Table) -> Table:
