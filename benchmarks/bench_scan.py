@@ -57,8 +57,9 @@ def run_scan(fences: Any, cols: dict[str, np.ndarray], mode: str) -> Any:
 
     index = fc.FenceIndex.build(fences)
     n = cols["t"].shape[0]
-    registry = PersonRegistry()
-    codes = registry.encode(cols["person_id"].astype(str))
+    registry = PersonRegistry()  # ids as text, as a reader makes them (one per person)
+    ids, person = np.unique(cols.pop("person_id"), return_inverse=True)
+    codes = registry.encode_distinct(ids.astype(str).astype(object))[person.reshape(-1)]
     table = PingTable(
         row=np.arange(n, dtype=np.int64),
         person=codes,
@@ -66,10 +67,11 @@ def run_scan(fences: Any, cols: dict[str, np.ndarray], mode: str) -> Any:
         lon=cols["lon"],
         lat=cols["lat"],
         accuracy_m=cols["accuracy_m"].astype(np.float32),
-        source=np.where(cols["source"] == "cell", 2, 0).astype(np.int8),
+        source=np.where(cols.pop("source") == "cell", 2, 0).astype(np.int8),
         accuracy_filled=np.zeros(n, dtype=bool),
         persons=registry,
     )
+    del ids, person, codes
 
     def timed() -> Any:
         result = fc.scan(table, index, lookback=LOOKBACK, mode=mode)

@@ -136,3 +136,9 @@ def test_scan_regroups_a_file_several_times_larger_than_its_address_space(
     assert len(flagged) == 20 and {r["verdict"] for r in flagged} == {"exposed"}
     fences = {r["fence_id"]: r for r in _rows(out / "fences.csv")}
     assert fences["F-sealed-1"]["exposed"] == "20"
+
+
+def test_a_bad_at_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _scan(tmp_path / "x", "--at", "yesterday-ish") == 2
+    err = capsys.readouterr().err
+    assert "at:" in err and "Traceback" not in err

@@ -315,6 +315,7 @@ this many σ; the truncated Hermite series is then within 1e-8 of the mass."""
 PIECES_MIN_VERTICES = 24
 """Below this many vertices, Green's theorem along a fence's edges is cheaper than four
 series (the edge formula, with two Owen's T look-ups an edge, never is)."""
+_RECIPROCALS = 1.0 / np.maximum(np.arange(MOMENT_DEGREE + 2, dtype=np.float64), 1.0)
 # Degree of the series by ρ = radius / σ, each with a truncation bound below 1e-8.
 _RHO_TIERS = np.array([0.3, 0.5, 0.8, 1.0])
 _DEGREE_TIERS = np.array([10, 14, 20, 24])
@@ -554,8 +555,8 @@ def _moment_mass(
     hx[1] = zx
     hy[1] = zy
     for n in range(1, degree):
-        hx[n + 1] = (zx * hx[n] - hx[n - 1]) / (n + 1)
-        hy[n + 1] = (zy * hy[n] - hy[n - 1]) / (n + 1)
+        hx[n + 1] = (zx * hx[n] - hx[n - 1]) * _RECIPROCALS[n + 1]
+        hy[n + 1] = (zy * hy[n] - hy[n - 1]) * _RECIPROCALS[n + 1]
     total = 0.0
     scale = rho * rho
     row = moments[f]

@@ -68,11 +68,18 @@ def point_segment_distance(
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
-def _locate_ring(px: float, py: float, vx: Any, vy: Any, lo: int, hi: int) -> tuple[int, float]:
-    """(location in the ring, distance to the ring): OUTSIDE, INSIDE or UNDECIDED."""
+def _locate_ring(
+    px: float, py: float, vx: Any, vy: Any, lo: int, hi: int, locate: bool = True
+) -> tuple[int, float]:
+    """(location in the ring, distance to the ring): OUTSIDE, INSIDE or UNDECIDED.
+
+    With ``locate`` false (the caller knows the point lies outside the ring's
+    box) only the distance is computed, and the location is OUTSIDE.
+    """
     crossings = 0
     undecided = False
     best = np.inf
+    best2 = np.inf
     for k in range(lo, hi - 1):
         x1 = vx[k]
         y1 = vy[k]
@@ -81,12 +88,14 @@ def _locate_ring(px: float, py: float, vx: Any, vy: Any, lo: int, hi: int) -> tu
         # The segment's box is at least `gap` away, so its distance is too: skip the
         # exact distance unless it might beat the best so far (with a margin far
         # above rounding, so the minimum is exactly GEOS's).
-        gap = max(min(x1, x2) - px, px - max(x1, x2), min(y1, y2) - py, py - max(y1, y2))
-        if gap <= best * _PRUNE_SLACK:
+        gx = max(min(x1, x2) - px, px - max(x1, x2), 0.0)
+        gy = max(min(y1, y2) - py, py - max(y1, y2), 0.0)
+        if gx * gx + gy * gy <= best2:
             d = point_segment_distance(px, py, x1, y1, x2, y2)
             if d < best:
                 best = d
-        if undecided or (x1 < px and x2 < px):
+                best2 = (d * _PRUNE_SLACK) * (d * _PRUNE_SLACK)
+        if not locate or undecided or (x1 < px and x2 < px):
             continue
         if px == x2 and py == y2:
             undecided = True
@@ -121,6 +130,7 @@ def locate_fence(
     ring_vertex: Any,
     vx: Any,
     vy: Any,
+    locate: bool = True,
 ) -> tuple[int, float]:
     """Where a point is against one fence, and its distance to the fence's boundary.
 
@@ -128,6 +138,8 @@ def locate_fence(
     the fence is made of points) or UNDECIDED (on a boundary, or too close to
     one for a float certificate). The distance is to the nearest ring segment
     or venue point: the depth when inside, the distance to the fence when outside.
+    With ``locate`` false (the point lies outside the fence's box) only the
+    distance is computed.
     """
     location = OUTSIDE
     best = np.inf
@@ -142,7 +154,9 @@ def locate_fence(
             continue
         part_location = OUTSIDE
         for ring in range(r0, r1):
-            where, d = _locate_ring(px, py, vx, vy, ring_vertex[ring], ring_vertex[ring + 1])
+            where, d = _locate_ring(
+                px, py, vx, vy, ring_vertex[ring], ring_vertex[ring + 1], locate
+            )
             if d < best:
                 best = d
             if where == UNDECIDED:
@@ -235,8 +249,13 @@ def match_block(
                 or py > fence_box[f, 3] + pad
             ):
                 continue
+            # Strictly outside the fence's box: outside the fence, only the distance counts.
+            boxed = (
+                fence_box[f, 0] <= px <= fence_box[f, 2]
+                and fence_box[f, 1] <= py <= fence_box[f, 3]
+            )
             where, d = locate_fence(
-                px, py, f, fence_part, part_ring, part_point, ring_vertex, vx, vy
+                px, py, f, fence_part, part_ring, part_point, ring_vertex, vx, vy, boxed
             )
             deferred = where == UNDECIDED
             if not deferred and where == OUTSIDE:

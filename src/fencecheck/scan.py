@@ -455,9 +455,13 @@ def assemble(
             **{rule: flags[:, r] for r, (rule, _) in enumerate(WHATIF_RULES)},
         }
     )
+    from fencecheck.errors import OptionError
     from fencecheck.times import parse_time
 
-    when = None if at is None else parse_time(at, tz=tz)
+    try:
+        when = None if at is None else parse_time(at, tz=tz)
+    except ValueError as exc:
+        raise OptionError(f"at: {exc}") from None
     return Scan(
         people=people,
         fences=fences,
