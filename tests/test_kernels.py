@@ -194,13 +194,13 @@ def _mass(
         model.center,
         model.radius,
         model.moments,
-        model.has,
+        model.row,
         model.longest_edge,
         quarters.reach if pieces else np.full(1, np.inf),
         quarters.moments.center,
         quarters.moments.radius,
         quarters.moments.moments,
-        quarters.moments.has,
+        quarters.moments.row,
         quarters.empty,
         out,
     )
@@ -258,7 +258,7 @@ def test_moments_method_covers_large_discs_over_small_fences() -> None:
     assert np.allclose(got, expected, rtol=0, atol=1e-9)
     assert round(got[0], 4) == 0.0051
     # the zeroth and first moments are the area and the centroid
-    m = model.moments[0]
+    m = model.moments[model.row[0]]
     r = model.radius[0]
     assert math.isclose(m[0] * r * r, compound.area, rel_tol=1e-12)
     centroid = shapely.get_coordinates(compound.centroid)[0] - model.center[0]
@@ -289,14 +289,15 @@ def test_a_bad_thread_count_is_an_option_error(threads: Any) -> None:
 
 
 def test_quarters_take_a_fence_too_large_for_its_own_series() -> None:
-    """A cell fix (σ 80 m) over a round fence of radius 100 m with a hole: four series."""
+    """A cell fix over a round fence a little too large for its series (a hole in it):
+    four series."""
     disc = (
         shapely.Point(0, 0)
         .buffer(100.0, quad_segs=16)
         .difference(shapely.Point(30, 0).buffer(20.0))
     )
     quarters = FencePieces(np.array([disc], dtype=object), np.zeros((1, 2)))
-    sigma = 80.0
+    sigma = 100.0 / (1.2 * MOMENT_MAX_RHO)
     assert 100.0 > MOMENT_MAX_RHO * sigma >= quarters.reach[0]  # the quarters, not the whole
     x = np.array([0.0, 30.0, 150.0, -90.0, 400.0])
     y = np.array([0.0, 0.0, 40.0, -60.0, 0.0])

@@ -466,7 +466,7 @@ def _p_inside(
         moments.center,
         moments.radius,
         moments.moments,
-        moments.has,
+        moments.row,
         moments.longest_edge,
         *pieces,
     )
@@ -506,13 +506,14 @@ def _pieces_for(
     if not large.any():
         none = np.full(len(index.fences), np.inf)
         one = np.zeros(1, dtype=bool)
-        return none, np.zeros((1, 2)), np.zeros(1), np.zeros((1, 1)), one, one
+        no_row = np.full(1, -1, dtype=np.int64)
+        return none, np.zeros((1, 2)), np.zeros(1), np.zeros((1, 1)), no_row, one
     pieces = index.grown_pieces
     use = large & (pieces.reach[fence] <= MOMENT_MAX_RHO * sigma)
     wanted = np.unique(fence[use])
     pieces.moments.ensure((4 * wanted[:, None] + np.arange(4)).ravel(), threads=n_threads)
     m = pieces.moments
-    return pieces.reach, m.center, m.radius, m.moments, m.has, pieces.empty
+    return pieces.reach, m.center, m.radius, m.moments, m.row, pieces.empty
 
 
 def match_chunks(
