@@ -324,10 +324,16 @@ def ping_positions(hit_rows: NDArray[np.int64], ping_rows: NDArray[np.int64]) ->
     >>> ping_positions(np.array([7, 3]), np.array([3, 5, 7])).tolist()
     [2, 0]
     """
-    if ping_rows.shape[0] and np.all(ping_rows[1:] > ping_rows[:-1]):
-        sorter = None
-    else:
-        sorter = np.argsort(ping_rows, kind="stable")
+    increasing = ping_rows.shape[0] > 0 and bool(np.all(ping_rows[1:] > ping_rows[:-1]))
+    if increasing and int(ping_rows[-1] - ping_rows[0]) == ping_rows.shape[0] - 1:
+        # Rows without gaps (a whole file, or a slice of one): positions by subtraction.
+        position = hit_rows - ping_rows[0]
+        if hit_rows.shape[0] and (position.min() < 0 or position.max() >= ping_rows.shape[0]):
+            raise ValueError(
+                "these hits do not come from these pings (a hit's ping row is missing)"
+            )
+        return np.asarray(position, dtype=np.int64)
+    sorter = None if increasing else np.argsort(ping_rows, kind="stable")
     at = np.searchsorted(ping_rows, hit_rows, sorter=sorter)
     at = np.minimum(at, max(ping_rows.shape[0] - 1, 0))
     position = at if sorter is None else sorter[at]
