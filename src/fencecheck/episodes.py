@@ -385,17 +385,22 @@ def _dwell_upper_bound(
     pings: PingTable, entry_pos: NDArray[np.int64], exit_pos: NDArray[np.int64]
 ) -> NDArray[np.float64]:
     """From the person's ping before the entry to their ping after the exit, seconds."""
-    order = person_time_order(pings.person, pings.t)
-    rank = np.empty(order.shape[0], dtype=np.int64)
-    rank[order] = np.arange(order.shape[0])
-    before = rank[entry_pos] - 1
-    after = rank[exit_pos] + 1
+    n = pings.person.shape[0]
+    if is_person_time_sorted(pings.person, pings.t):
+        before, after = entry_pos - 1, exit_pos + 1  # positions are ranks
+        person_sorted, t_sorted = pings.person, pings.t
+    else:
+        order = person_time_order(pings.person, pings.t)
+        rank = np.empty(n, dtype=np.int64)
+        rank[order] = np.arange(n)
+        before, after = rank[entry_pos] - 1, rank[exit_pos] + 1
+        person_sorted, t_sorted = pings.person[order], pings.t[order]
     person = pings.person[entry_pos]
     has_before = before >= 0
-    has_before[has_before] = pings.person[order[before[has_before]]] == person[has_before]
-    has_after = after < order.shape[0]
-    has_after[has_after] = pings.person[order[after[has_after]]] == person[has_after]
+    has_before[has_before] = person_sorted[before[has_before]] == person[has_before]
+    has_after = after < n
+    has_after[has_after] = person_sorted[after[has_after]] == person[has_after]
     out = np.full(entry_pos.shape[0], np.nan)
     both = has_before & has_after
-    out[both] = (pings.t[order[after[both]]] - pings.t[order[before[both]]]) / 1000.0
+    out[both] = (t_sorted[after[both]] - t_sorted[before[both]]) / 1000.0
     return out
