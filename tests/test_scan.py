@@ -325,3 +325,37 @@ def test_tables_go_to_csv_parquet_and_pandas(tmp_path: Any) -> None:
     assert frames["fences"]["people"].sum() == result.fences["people"].sum()
     with pytest.raises(fc.OptionError, match="format"):
         result.write(tmp_path / "x", "xlsx")
+
+
+def test_verdicts_computed_with_only_the_needed_p_inside_are_the_same(city: Any) -> None:
+    """judge(evidence="verdicts"), which scan uses, against judge computing every p_inside."""
+    from fencecheck.matching import p_inside_bound
+    from fencecheck.verdicts import judge
+
+    index, pings, _, _ = city
+    full = judge(pings, index, at=AT)
+    lazy = judge(pings, index, at=AT, evidence="verdicts")
+    assert full.verdict.tolist() == lazy.verdict.tolist()
+    assert full.reasons.tolist() == lazy.reasons.tolist()
+    assert full.decisive.tolist() == lazy.decisive.tolist()
+    d = full.decisive[full.decisive >= 0]
+    assert full.episodes.p_best[d].tolist() == lazy.episodes.p_best[d].tolist()
+    p, q = full.hits.p_inside, lazy.hits.p_inside
+    known = ~np.isnan(q)
+    assert (p[known] == q[known]).all()
+    assert (p[~known] < fc.Policy().credible_p).all()
+    assert (~known).any() and known.any()  # both paths are exercised
+    # the bound is an upper bound of the exact value, everywhere
+    accuracy = pings.accuracy_m[fc.episodes.ping_positions(full.hits.ping, pings.row)]
+    sure, bound = p_inside_bound(index, full.hits.fence, accuracy, full.hits.depth_m)
+    assert (p <= bound + 1e-12).all()
+    assert (p[sure] == 1.0).all()
+
+
+def test_evidence_must_be_known() -> None:
+    from fencecheck.verdicts import judge
+
+    pings = fc.read_pings(SAMPLES / "pings.csv")
+    index = FenceIndex.build(fc.read_fences(SAMPLES / "fences.geojson"))
+    with pytest.raises(fc.OptionError, match="evidence"):
+        judge(pings, index, evidence="some")

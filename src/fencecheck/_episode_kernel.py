@@ -58,7 +58,8 @@ def group_statistics(first: Any, last: Any, depth: Any, p: Any, inside: Any) -> 
     """Per contiguous group ``first[g]..last[g]``: deepest row, best and median p, inside count.
 
     The deepest row is the first of equal depths; the median of an even count is
-    the mean of the two middle values.
+    the mean of the two middle values. A NaN ``p`` (not computed) is left out of
+    the best (NaN when all are) and makes the median NaN.
     """
     n = first.shape[0]
     deepest = np.empty(n, dtype=np.int64)
@@ -69,20 +70,25 @@ def group_statistics(first: Any, last: Any, depth: Any, p: Any, inside: Any) -> 
         lo = first[g]
         hi = last[g] + 1
         best_row = lo
-        top = p[lo]
+        top = -np.inf
+        unknown = False
         count = 0
         for i in range(lo, hi):
             if depth[i] > depth[best_row]:
                 best_row = i
             if p[i] > top:
                 top = p[i]
+            elif not p[i] <= top:
+                unknown = True  # a NaN: a value not computed
             if inside[i]:
                 count += 1
         deepest[g] = best_row
-        p_best[g] = top
+        p_best[g] = top if top > -np.inf else np.nan
         inside_count[g] = count
         k = hi - lo
-        if k == 1:
+        if unknown:
+            p_median[g] = np.nan
+        elif k == 1:
             p_median[g] = p[lo]
         else:
             ordered = np.sort(p[lo:hi])

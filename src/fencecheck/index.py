@@ -109,6 +109,7 @@ class FenceIndex:
         self._grown_flat: FlatGeometry | None = None
         self._grown_moments: Any = None
         self._grown_pieces: Any = None
+        self._grown_area: NDArray[np.float64] | None = None
         self._fence_box: NDArray[np.float64] | None = None
         boxes = self._window_boxes(np.arange(len(fences.window_start)))
         ids = np.arange(len(fences.window_start), dtype=np.int64)
@@ -187,6 +188,7 @@ class FenceIndex:
         self._boundary = None
         self._flat = self._grown_flat = self._fence_box = self._grown_moments = None
         self._grown_pieces = None
+        self._grown_area = None
         self._grids.clear()
         new = np.arange(old_windows, len(self.fences.window_start), dtype=np.int64)
         for window, box in zip(new.tolist(), self._window_boxes(new).tolist(), strict=True):
@@ -321,6 +323,14 @@ class FenceIndex:
 
             self._grown_moments = FenceMoments(self.grown_flat)
         return self._grown_moments
+
+    @property
+    def grown_area(self) -> NDArray[np.float64]:
+        """The area of each grown fence (m²), as the mass kernel integrates over it."""
+        if self._grown_area is None:
+            grown = self.grown_geometry(np.arange(self.geometry.shape[0], dtype=np.int64))
+            self._grown_area = np.asarray(shapely.area(grown), dtype=np.float64)
+        return self._grown_area
 
     @property
     def grown_pieces(self) -> Any:

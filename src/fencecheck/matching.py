@@ -189,6 +189,7 @@ def match(
     block_pings: int = DEFAULT_BLOCK_PINGS,
     threads: int | None = None,
     xy: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None,
+    evidence: bool = True,
 ) -> Hits:
     """Every (ping, fence) hit of some pings, with its evidence.
 
@@ -210,6 +211,9 @@ def match(
     xy : (ndarray, ndarray), optional
         The pings already in the index's frame (``index.frame.to_xy``), when the
         caller has them.
+    evidence : bool
+        Compute ``p_inside`` (else it is NaN, for a caller that computes it only
+        where it needs it, with :func:`p_inside_of`).
 
     Returns
     -------
@@ -228,6 +232,7 @@ def match(
         boundary=boundary_,
         block_pings=block_pings,
         threads=threads,
+        evidence=evidence,
     )
     fences = index.fences
     return Hits(
@@ -258,6 +263,7 @@ def match_xy(
     boundary: Boundary | str = Boundary.COVERS,
     block_pings: int = DEFAULT_BLOCK_PINGS,
     threads: int | None = None,
+    evidence: bool = True,
 ) -> tuple[NDArray[Any], ...]:
     """The matching kernel on pings already in the index's frame (metres).
 
@@ -281,7 +287,16 @@ def match_xy(
         for start in range(0, x_all.shape[0], block_pings):
             sl = slice(start, start + block_pings)
             block = _match_block(
-                index, x_all[sl], y_all[sl], t_all[sl], acc_all[sl], disc, strict, pool, n_threads
+                index,
+                x_all[sl],
+                y_all[sl],
+                t_all[sl],
+                acc_all[sl],
+                disc,
+                strict,
+                pool,
+                n_threads,
+                evidence,
             )
             parts.append((block[0] + start, *block[1:]))
     if not parts:
@@ -317,6 +332,7 @@ def _match_block(
     strict: bool,
     pool: ThreadPoolExecutor,
     n_threads: int,
+    evidence: bool = True,
 ) -> tuple[NDArray[Any], ...]:
     """One block of pings: compiled candidate tests, GEOS for deferred pairs, evidence."""
     from fencecheck._match_kernel import match_block
@@ -370,7 +386,10 @@ def _match_block(
         ping, window, fence, inside, depth = (
             a[order] for a in (ping, window, fence, inside, depth)
         )
-    p_inside = _p_inside(index, fence, x[ping], y[ping], accuracy[ping], depth, pool, n_threads)
+    if evidence:
+        p_inside = _p_inside(index, fence, x[ping], y[ping], accuracy[ping], depth, pool, n_threads)
+    else:
+        p_inside = np.full(ping.shape[0], np.nan)
     return ping, window, fence, inside, depth, p_inside
 
 
@@ -491,6 +510,64 @@ def _p_inside(
         )
     out[todo] = mass
     return out
+
+
+def p_inside_of(
+    index: FenceIndex,
+    fence: NDArray[np.int64],
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    accuracy_m: NDArray[Any],
+    depth_m: NDArray[np.float64],
+    threads: int | None = None,
+) -> NDArray[np.float64]:
+    """``p_inside`` of some (ping, fence) hits, as :func:`match` computes it.
+
+    ``x``, ``y`` are the pings in the index's frame; ``depth_m`` the hits' depth.
+    """
+    n_threads = _thread_count(threads)
+    accuracy = np.ascontiguousarray(accuracy_m, dtype=np.float64)
+    with ThreadPoolExecutor(max_workers=n_threads) as pool:
+        return _p_inside(
+            index,
+            np.asarray(fence, dtype=np.int64),
+            np.ascontiguousarray(x, dtype=np.float64),
+            np.ascontiguousarray(y, dtype=np.float64),
+            accuracy,
+            np.asarray(depth_m, dtype=np.float64),
+            pool,
+            n_threads,
+        )
+
+
+def p_inside_bound(
+    index: FenceIndex,
+    fence: NDArray[np.int64],
+    accuracy_m: NDArray[Any],
+    depth_m: NDArray[np.float64],
+) -> tuple[NDArray[np.bool_], NDArray[np.float64]]:
+    """Which hits are surely inside (``p_inside`` 1), and an upper bound of the others'.
+
+    Cheap and rigorous.
+
+    The mass of N(ping, σ²I) over the grown fence G is at most its area times
+    the peak density, ``area(G) / (2πσ²)``; and, for a ping outside the fence
+    with its margin at distance d, at most the mass beyond d, ``exp(-d²/2σ²)``
+    (G, a polygon inscribed in the exact margin, lies farther than d). "Surely
+    inside" is decided as :func:`match` decides it.
+    """
+    from fencecheck._mass_kernel import SURE_SIGMAS
+
+    sigma = np.asarray(sigma_from_accuracy(np.asarray(accuracy_m, dtype=np.float64)))
+    buffer_m = index.fences.buffer_m[fence]
+    sure = (depth_m >= 0) & (depth_m + 0.998 * buffer_m >= SURE_SIGMAS * sigma)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        area = index.grown_area[fence] / (2.0 * np.pi * sigma * sigma)
+        gap = np.maximum(-depth_m - buffer_m, 0.0)
+        beyond = np.exp(-0.5 * (gap / sigma) ** 2)
+    bound = np.minimum(np.minimum(area, beyond), 1.0)
+    bound = np.where(np.isfinite(bound), bound, 1.0)  # σ of 0: no bound
+    return np.asarray(sure, dtype=bool), np.asarray(np.where(sure, 1.0, bound), dtype=np.float64)
 
 
 def _pieces_for(

@@ -252,7 +252,7 @@ def scan_part(
     policy = Policy() if policy is None else policy
     span_s = parse_duration(lookback)
     mode_ = MatchMode.parse(mode)
-    v = judge(pings, index, at=at, lookback=span_s, policy=policy, mode=mode_)
+    v = judge(pings, index, at=at, lookback=span_s, policy=policy, mode=mode_, evidence="verdicts")
     n = len(v)
     size = int(v.person.max(initial=-1)) + 1
     slot = np.full(size, -1, dtype=np.int64)

@@ -154,6 +154,7 @@ def judge(
     lookback: object = DEFAULT_LOOKBACK_S,
     policy: Policy | None = None,
     mode: MatchMode | str = MatchMode.DISC,
+    evidence: str = "all",
 ) -> Verdicts:
     """Judge every person in ``pings`` (see the module docstring for the rules).
 
@@ -172,20 +173,34 @@ def judge(
         The thresholds.
     mode : {"disc", "point"}
         How candidate hits are found.
+    evidence : {"all", "verdicts"}
+        ``all``: every hit's ``p_inside``. ``verdicts``: only where the verdicts
+        need it (hits that may be credible, every hit of a person without a
+        credible one); the others' ``p_inside`` is NaN, known to be below
+        ``policy.credible_p`` by a rigorous bound, and so is the ``p_typical`` of
+        their episodes. Verdicts, decisive episodes and their ``p_best`` are the
+        same either way; :func:`fencecheck.scan` uses ``verdicts``.
     """
+    if evidence not in ("all", "verdicts"):
+        raise OptionError(f"evidence: {evidence!r} is not one of 'all', 'verdicts'")
     policy = Policy() if policy is None else policy
     span_ms = int(parse_duration(lookback) * 1000)
     people = np.unique(pings.person)
     person_at = _judging_times(pings, people, at)
     x, y = index.frame.to_xy(pings.lon, pings.lat)
+    lazy = evidence == "verdicts"
     hits = _within(
-        match(index, pings, mode=mode, xy=(x, y)), _at_by_code(people, person_at), span_ms
+        match(index, pings, mode=mode, xy=(x, y), evidence=not lazy),
+        _at_by_code(people, person_at),
+        span_ms,
     )
 
     # Credibility: p_inside high enough, and not an isolated jump.
     jumps = find_jumps(pings.person, pings.t, x, y, pings.accuracy_m.astype(np.float64), policy)
     position = ping_positions(hits.ping, pings.row)
     jump = jumps.jump[position]
+    if lazy:
+        hits = _needed_p_inside(hits, pings, index, (x, y), position, jump, policy)
     credible = (hits.p_inside >= policy.credible_p) & ~jump
     grazing = ~credible & ~jump
 
@@ -232,11 +247,11 @@ def judge(
         found = _upstream_mistakes(
             pings, index, people[quiet], person_at[quiet], span_ms, mode, (x, y)
         )
-        for k, evidence in zip(quiet.tolist(), found, strict=True):
-            if evidence is not None:
+        for k, mistake in zip(quiet.tolist(), found, strict=True):
+            if mistake is not None:
                 verdict[k] = "false_trigger"
-                reasons[k] = (evidence["reason"],)
-                upstream[k] = evidence
+                reasons[k] = (mistake["reason"],)
+                upstream[k] = mistake
 
     decisive = _decisive_episodes(
         episodes, slot, people.shape[0], holds_credible, long_enough, exposed, passed
@@ -257,6 +272,43 @@ def judge(
         persons=pings.persons,
         policy=policy,
     )
+
+
+def _needed_p_inside(
+    hits: Hits,
+    pings: PingTable,
+    index: FenceIndex,
+    xy: tuple[NDArray[np.float64], NDArray[np.float64]],
+    position: NDArray[np.int64],
+    jump: NDArray[np.bool_],
+    policy: Policy,
+) -> Hits:
+    """``p_inside`` where the verdicts need it (see :func:`judge`'s ``evidence``)."""
+    from fencecheck.matching import p_inside_bound, p_inside_of
+
+    accuracy = pings.accuracy_m[position]
+    sure, bound = p_inside_bound(index, hits.fence, accuracy, hits.depth_m)
+    p = np.full(len(hits), np.nan)
+    p[sure] = 1.0
+
+    def compute(which: NDArray[np.bool_]) -> None:
+        k = np.flatnonzero(which)
+        if k.shape[0]:
+            p[k] = p_inside_of(
+                index, hits.fence[k], xy[0][position[k]], xy[1][position[k]], accuracy[k],
+                hits.depth_m[k],
+            )  # fmt: skip
+
+    # Whatever may be credible (a margin far above rounding on the bound)...
+    compute(~sure & (bound >= policy.credible_p * (1.0 - 1e-9)))
+    # ...and every hit of a person left without a credible one (their episodes,
+    # grazing discs and decisive episode all need the values).
+    credible = (p >= policy.credible_p) & ~jump
+    size = int(hits.person.max(initial=-1)) + 1
+    with_credible = np.zeros(size, dtype=bool)
+    with_credible[hits.person[credible]] = True
+    compute(np.isnan(p) & ~with_credible[hits.person])
+    return replace(hits, p_inside=p)
 
 
 def _judging_times(pings: PingTable, people: NDArray[np.int32], at: object) -> NDArray[np.int64]:
