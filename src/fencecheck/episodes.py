@@ -236,13 +236,11 @@ def find_episodes(
         )
     first = np.flatnonzero(new)
     last = np.concatenate([first[1:], [n]])[: first.shape[0]] - 1
-    counts = last - first + 1
     episode_sorted = np.cumsum(new) - 1
     of_hit = np.empty(n, dtype=np.int64)
     of_hit[order] = episode_sorted
 
     pos = position[order]
-    rows = hits.ping[order]
     depth = np.ascontiguousarray(hits.depth_m[order])
 
     from fencecheck._episode_kernel import group_statistics, stopped_episodes
@@ -250,10 +248,7 @@ def find_episodes(
     deepest, p_best, p_typical, inside_pings = group_statistics(
         first, last, depth, np.ascontiguousarray(hits.p_inside[order]), hits.inside[order]
     )
-    entry = t[first]
-    exit_ = t[last]
-    dwell = (exit_ - entry) / 1000.0
-    dwell_max = _dwell_upper_bound(pings, pos[first], pos[last])
+    dwell = (t[last] - t[first]) / 1000.0
 
     if xy is None:
         x, y = index.frame.to_xy(pings.lon[pos], pings.lat[pos])
@@ -281,24 +276,26 @@ def find_episodes(
     if hits_in_time_order:
         final = np.argsort(order[first], kind="stable")
     else:
-        final = _by_person_entry_fence(person[first], entry, fence[first])
+        final = _by_person_entry_fence(person[first], t[first], fence[first])
     rank = np.empty(final.shape[0], dtype=np.int64)
     rank[final] = np.arange(final.shape[0])
+    # Each episode's first, last and deepest hit, as rows of the hits table.
+    head, tail, deep = order[first[final]], order[last[final]], order[deepest[final]]
     return Episodes(
-        person=person[first][final],
-        fence=fence[first][final],
-        window_start=start[first][final],
-        window_end=hits.window_end[order][first][final],
-        entry=entry[final],
-        exit=exit_[final],
-        entry_ping=rows[first][final],
-        exit_ping=rows[last][final],
+        person=hits.person[head],
+        fence=hits.fence[head],
+        window_start=hits.window_start[head],
+        window_end=hits.window_end[head],
+        entry=hits.t[head],
+        exit=hits.t[tail],
+        entry_ping=hits.ping[head],
+        exit_ping=hits.ping[tail],
         dwell_s=dwell[final],
-        dwell_s_max=dwell_max[final],
-        pings=counts[final].astype(np.int64),
+        dwell_s_max=_dwell_upper_bound(pings, position[head], position[tail]),
+        pings=(last - first + 1)[final].astype(np.int64),
         inside_pings=inside_pings[final],
-        max_depth_m=depth[deepest][final],
-        deepest_ping=rows[deepest][final],
+        max_depth_m=hits.depth_m[deep],
+        deepest_ping=hits.ping[deep],
         p_best=p_best[final],
         p_typical=p_typical[final],
         speed_mps=speed[final],
