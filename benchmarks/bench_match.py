@@ -104,14 +104,16 @@ def run_fencecheck(fences: Any, cols: dict[str, np.ndarray], mode: str) -> Any:
     from fencecheck.pings import PersonRegistry, PingTable
 
     index = fc.FenceIndex.build(fences)
+    # The table takes its own copies of these columns: the raw ones are let go, so
+    # that the process holds what a fencecheck user holds (the ping table).
     table = PingTable(
         row=np.arange(cols["t"].shape[0], dtype=np.int64),
-        person=cols["person_id"].astype(np.int32),
+        person=cols.pop("person_id").astype(np.int32),
         t=cols["t"],
         lon=cols["lon"],
         lat=cols["lat"],
-        accuracy_m=cols["accuracy_m"].astype(np.float32),
-        source=np.where(cols["source"] == "cell", 2, 0).astype(np.int8),
+        accuracy_m=cols.pop("accuracy_m").astype(np.float32),
+        source=np.where(cols.pop("source") == "cell", 2, 0).astype(np.int8),
         accuracy_filled=np.zeros(cols["t"].shape[0], dtype=bool),
         persons=PersonRegistry(),
     )

@@ -575,12 +575,16 @@ def _pieces_for(
 ) -> tuple[NDArray[Any], ...]:
     """The quarter-piece arrays for the mass kernel, with the moments these pairs need.
 
-    The pieces are only made when some fence is too large for its own series.
+    The pieces are only made when some fence is too large for its own series but
+    not many times larger than σ.
     """
     from fencecheck._mass_kernel import MOMENT_MAX_RHO
 
-    large = index.grown_moments.radius[fence] > MOMENT_MAX_RHO * sigma
-    if not large.any():
+    radius = index.grown_moments.radius[fence]
+    large = radius > MOMENT_MAX_RHO * sigma
+    # Quarters reach about half as far as their fence or more: for a disc much
+    # smaller than every fence it meets (GPS fixes), they are not worth making.
+    if not (large & (radius <= 2.5 * MOMENT_MAX_RHO * sigma)).any():
         none = np.full(len(index.fences), np.inf)
         one = np.zeros(1, dtype=bool)
         no_row = np.full(1, -1, dtype=np.int64)
