@@ -336,6 +336,8 @@ def _within(hits: Hits, at_by_code: NDArray[np.int64], span_ms: int) -> Hits:
 
     at = at_by_code[hits.person]
     keep = (hits.t <= at) & (hits.t >= at - span_ms)
+    if keep.all():
+        return hits
     return replace(hits, **{name: getattr(hits, name)[keep] for name in HIT_COLUMNS})
 
 
