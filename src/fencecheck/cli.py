@@ -545,15 +545,15 @@ def _run_scan(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         )
         judged += len(batch)
         if show:
-            print(f"\r{PROG}: {judged:,} pings judged", end="", file=sys.stderr, flush=True)
+            line = f"{PROG}: {judged:,} of {tally.loaded:,} pings judged"
+            print(f"\r{line:<60}", end="", file=sys.stderr, flush=True)
 
     def counted(chunks: Any) -> Any:
         for chunk in chunks:
             tally.add(chunk)
             if show:
-                print(
-                    f"\r{PROG}: {tally.rows_read:,} rows read", end="", file=sys.stderr, flush=True
-                )
+                line = f"{PROG}: {tally.rows_read:,} rows read"
+                print(f"\r{line:<60}", end="", file=sys.stderr, flush=True)
             yield chunk
 
     chunks = counted(stream_pings(args))
