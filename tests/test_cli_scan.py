@@ -68,15 +68,19 @@ def test_sorted_input_is_read_as_it_comes(
     assert _scan(tmp_path / "a", pings=str(ordered)) == 0
     assert _scan(tmp_path / "b", "--sorted-by-person", "--batch-rows", "40", "--chunk-rows", "30",
                  pings=str(ordered)) == 0  # fmt: skip
+    # batches smaller than one person's pings: that person makes a batch alone
+    assert _scan(tmp_path / "c", "--sorted-by-person", "--batch-rows", "5", "--chunk-rows", "7",
+                 pings=str(ordered)) == 0  # fmt: skip
     for name in ("people", "fences", "whatif"):
         a = (tmp_path / "a" / f"{name}.csv").read_text(encoding="utf-8")
         assert (tmp_path / "b" / f"{name}.csv").read_text(encoding="utf-8") == a
+        assert (tmp_path / "c" / f"{name}.csv").read_text(encoding="utf-8") == a
     # a person who comes back after another began: refused, naming the row
     mixed = tmp_path / "mixed.csv"
     body = sorted(body)
     mixed.write_text("\n".join([header, *body[:100], *body[-5:], *body[100:-5]]) + "\n", "utf-8")
     capsys.readouterr()
-    code = _scan(tmp_path / "c", "--sorted-by-person", pings=str(mixed))
+    code = _scan(tmp_path / "d", "--sorted-by-person", pings=str(mixed))
     err = capsys.readouterr().err
     assert code == 1
     assert "row " in err and "not grouped by person" in err and "Traceback" not in err
@@ -142,3 +146,15 @@ def test_a_bad_at_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture
     assert _scan(tmp_path / "x", "--at", "yesterday-ish") == 2
     err = capsys.readouterr().err
     assert "at:" in err and "Traceback" not in err
+
+
+def test_rows_read_are_rows_used_plus_rows_rejected(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.csv"
+    lines = (SAMPLES / "pings.csv").read_text(encoding="utf-8").splitlines()
+    bad.write_text("\n".join([*lines[:50], "X,not-a-time,116.3,40.0"]) + "\n", "utf-8")
+    assert _scan(tmp_path / "out", "--on-error", "reject", pings=str(bad)) == 0
+    err = capsys.readouterr().err
+    assert "50 rows read, 49 pings of" in err and "1 rejected" in err
+    assert (tmp_path / "out" / "bad.rejected.csv").exists()

@@ -147,7 +147,8 @@ def sorted_batches(chunks: Iterable[PingTable], batch_rows: int) -> Iterator[Pin
             # Keep the last person, who may go on in the next chunk.
             joined = PingTable.concat(held)
             tail = joined.person == last
-            yield replace(joined.take(~tail), rejected=Rejected.empty(), rows_read=0)
+            if not tail.all():  # (one person alone may outgrow a batch)
+                yield replace(joined.take(~tail), rejected=Rejected.empty(), rows_read=0)
             held = [replace(joined.take(tail), rejected=Rejected.empty(), rows_read=0)]
             rows = len(held[0])
     if held:
