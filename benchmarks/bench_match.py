@@ -171,6 +171,36 @@ def run_strtree(fences: Any, cols: dict[str, np.ndarray], disc: bool) -> Any:
     return timed
 
 
+def timed_runs(timed: Any, repeat: int) -> tuple[Any, list[float], float]:
+    """Run ``timed`` ``repeat`` times: its last result, each run's seconds, peak RSS in MB."""
+    times = []
+    result = None
+    for _ in range(repeat):
+        result = None  # let the previous result go before the next run
+        begin = time.perf_counter()
+        result = timed()
+        times.append(time.perf_counter() - begin)
+    return result, times, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_workers(script: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """Each of ``args.methods`` in a fresh process of ``script --worker``: its JSON line."""
+    results = {}
+    for method in args.methods.split(","):
+        proc = subprocess.run(
+            [sys.executable, str(script), "--worker", method, "--pings", str(args.pings),
+             "--fences", str(args.fences), "--repeat", str(args.repeat),
+             "--in-fence-share", str(args.in_fence_share)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )  # fmt: skip
+        if proc.returncode:
+            raise SystemExit(f"{method} failed:\n{proc.stderr}")
+        results[method] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return results
+
+
 def worker(method: str, n_pings: int, n_fences: int, repeat: int, share: float) -> None:
     fences, cols = _load(n_pings, n_fences, share)
     if method.startswith("fencecheck"):
@@ -179,14 +209,7 @@ def worker(method: str, n_pings: int, n_fences: int, repeat: int, share: float) 
         timed = run_geopandas(fences, cols)
     else:
         timed = run_strtree(fences, cols, disc=method.endswith("disc"))
-    times = []
-    result = None
-    for _ in range(repeat):
-        result = None
-        begin = time.perf_counter()
-        result = timed()
-        times.append(time.perf_counter() - begin)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result, times, peak_mb = timed_runs(timed, repeat)
     ping, fence = result
     order = np.lexsort((fence, ping))
     pairs = np.column_stack([ping[order], fence[order]]).astype(np.int64)
@@ -222,30 +245,7 @@ def main() -> None:
         worker(args.worker, args.pings, args.fences, args.repeat, args.in_fence_share)
         return
     prepare(args.pings, args.fences, args.in_fence_share)
-    results = {}
-    for method in args.methods.split(","):
-        proc = subprocess.run(
-            [
-                sys.executable,
-                __file__,
-                "--worker",
-                method,
-                "--pings",
-                str(args.pings),
-                "--fences",
-                str(args.fences),
-                "--repeat",
-                str(args.repeat),
-                "--in-fence-share",
-                str(args.in_fence_share),
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if proc.returncode:
-            raise SystemExit(f"{method} failed:\n{proc.stderr}")
-        results[method] = json.loads(proc.stdout.strip().splitlines()[-1])
+    results = run_workers(Path(__file__), args)
     for mode in ("point", "disc"):
         digests = {r["digest"] for m, r in results.items() if m.endswith(mode)}
         if len(digests) > 1:

@@ -28,11 +28,8 @@ import hashlib
 import json
 import os
 import platform
-import resource
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +38,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from bench_match import _load, prepare, run_geopandas  # noqa: E402
+from bench_match import _load, prepare, run_geopandas, run_workers, timed_runs  # noqa: E402
 
 METHODS = ("scan_point", "scan_disc", "geopandas_point")
 LOOKBACK = "60d"
@@ -105,14 +102,7 @@ def worker(method: str, n_pings: int, n_fences: int, repeat: int, share: float) 
         if method == "geopandas_point"
         else run_scan(fences, cols, method.split("_")[1])
     )
-    times = []
-    result: Any = None
-    for _ in range(repeat):
-        result = None
-        begin = time.perf_counter()
-        result = timed()
-        times.append(time.perf_counter() - begin)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result, times, peak_mb = timed_runs(timed, repeat)
     people, point_people, verdicts = result
     print(
         json.dumps(
@@ -142,19 +132,7 @@ def main() -> None:
         worker(args.worker, args.pings, args.fences, args.repeat, args.in_fence_share)
         return
     prepare(args.pings, args.fences, args.in_fence_share)
-    results = {}
-    for method in args.methods.split(","):
-        proc = subprocess.run(
-            [sys.executable, __file__, "--worker", method, "--pings", str(args.pings),
-             "--fences", str(args.fences), "--repeat", str(args.repeat),
-             "--in-fence-share", str(args.in_fence_share)],
-            capture_output=True,
-            text=True,
-            check=False,
-        )  # fmt: skip
-        if proc.returncode:
-            raise SystemExit(f"{method} failed:\n{proc.stderr}")
-        results[method] = json.loads(proc.stdout.strip().splitlines()[-1])
+    results = run_workers(Path(__file__), args)
     base = results.get("geopandas_point")
     if base:
         for method, r in results.items():

@@ -49,6 +49,7 @@ from fencecheck.options import Boundary, EpochUnit, InvalidPolicy, MatchMode, On
 from fencecheck.ping_io import DEFAULT_CHUNK_ROWS, iter_pings
 from fencecheck.pings import PingTable
 from fencecheck.rejected import Rejected
+from fencecheck.scan import DEFAULT_BATCH_PINGS
 from fencecheck.times import DEFAULT_TZ, format_utc, resolve_zone, zone_name
 
 __all__ = ["build_parser", "main"]
@@ -188,12 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="HITS.csv|HITS.parquet",
         help="where to write the hits (default: CSV on stdout)",
     )
-    out.add_argument(
-        "--progress",
-        choices=["auto", "always", "never"],
-        default="auto",
-        help="progress on stderr (auto: when stderr is a terminal)",
-    )
+    _add_progress_option(out)
     matcher.set_defaults(handler=_run_match)
     explainer = sub.add_parser(
         "explain",
@@ -224,11 +220,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_explain_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("explaining")
-    group.add_argument(
-        "--person", action="append", default=None, help="a person id (repeat; default: all)"
-    )
+def _add_judging_options(group: Any) -> None:
+    """``--at``, ``--lookback`` and ``--mode``, as explain and scan take them."""
     group.add_argument("--at", help="judge at this time (default: each person's last ping)")
     group.add_argument("--lookback", default="14d", help="how far back to look (default: 14d)")
     group.add_argument(
@@ -237,6 +230,27 @@ def _add_explain_options(parser: argparse.ArgumentParser) -> None:
         choices=_choices(MatchMode),
         help="how candidate hits are found (default: disc)",
     )
+
+
+def _add_progress_option(group: Any) -> None:
+    group.add_argument(
+        "--progress",
+        choices=["auto", "always", "never"],
+        default="auto",
+        help="progress on stderr (auto: when stderr is a terminal)",
+    )
+
+
+def _shows_progress(args: argparse.Namespace) -> bool:
+    return bool(args.progress == "always" or (args.progress == "auto" and sys.stderr.isatty()))
+
+
+def _add_explain_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("explaining")
+    group.add_argument(
+        "--person", action="append", default=None, help="a person id (repeat; default: all)"
+    )
+    _add_judging_options(group)
     group.add_argument("--lang", default="zh", choices=["zh", "en"], help="report language")
     group.add_argument(
         "--format",
@@ -249,21 +263,14 @@ def _add_explain_options(parser: argparse.ArgumentParser) -> None:
 
 def _add_scan_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("scanning")
-    group.add_argument("--at", help="judge everyone at this time (default: each one's last ping)")
-    group.add_argument("--lookback", default="14d", help="how far back to look (default: 14d)")
-    group.add_argument(
-        "--mode",
-        default="disc",
-        choices=_choices(MatchMode),
-        help="how candidate hits are found (default: disc)",
-    )
+    _add_judging_options(group)
     group.add_argument(
         "--batch-rows",
         type=int,
-        default=2_000_000,
+        default=DEFAULT_BATCH_PINGS,
         metavar="N",
-        help="pings judged at a time, whole people (default: 2,000,000); a larger file is "
-        "first regrouped by person into temporary files",
+        help=f"pings judged at a time, whole people (default: {DEFAULT_BATCH_PINGS:,}); "
+        "a larger file is first regrouped by person into temporary files",
     )
     group.add_argument(
         "--sorted-by-person",
@@ -273,12 +280,7 @@ def _add_scan_options(parser: argparse.ArgumentParser) -> None:
     out = parser.add_argument_group("output")
     out.add_argument("--out", metavar="DIR", help="folder for the tables (created if needed)")
     out.add_argument("--out-format", default="csv", choices=["csv", "parquet"], help="table format")
-    out.add_argument(
-        "--progress",
-        choices=["auto", "always", "never"],
-        default="auto",
-        help="progress on stderr (auto: when stderr is a terminal)",
-    )
+    _add_progress_option(out)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -448,7 +450,7 @@ def _run_match(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
     kind = hits_format(args.out)
     fences = load_fences(args)
     index = FenceIndex.build(fences)
-    show = args.progress == "always" or (args.progress == "auto" and sys.stderr.isatty())
+    show = _shows_progress(args)
     tally = _PingTally()
     people: set[int] = set()
     target: Any = sys.stdout if args.out in (None, "-") else args.out
@@ -533,7 +535,7 @@ def _run_scan(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     fences = load_fences(args)
     index = FenceIndex.build(fences)
     policy = Policy()
-    show = args.progress == "always" or (args.progress == "auto" and sys.stderr.isatty())
+    show = _shows_progress(args)
     tally = _PingTally()
     parts = []
     judged = 0

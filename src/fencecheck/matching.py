@@ -451,18 +451,10 @@ def _p_inside(
     pairs it hands back (a ping within a micrometre of a grown edge, σ = 0) by
     :func:`fencecheck.probability.gaussian_mass_pairs`.
     """
-    from fencecheck._mass_kernel import (
-        MOMENT_MAX_RHO,
-        SURE_SIGMAS,
-        gaussian_mass_block,
-        owens_tables,
-    )
+    from fencecheck._mass_kernel import MOMENT_MAX_RHO, gaussian_mass_block, owens_tables
 
     sigma = np.asarray(sigma_from_accuracy(accuracy), dtype=np.float64)
-    buffer_m = index.fences.buffer_m[fence]
-    # Inside the polygon at depth d, the grown fence's edge is at least d + margin
-    # away (less the buffer's chords, 0.0012 of the margin).
-    sure = (depth >= 0) & (depth + 0.998 * buffer_m >= SURE_SIGMAS * sigma)
+    sure = _surely_inside(index, fence, depth, sigma)
     out = np.ones(fence.shape[0], dtype=np.float64)
     todo = np.flatnonzero(~sure)
     if todo.shape[0] == 0:
@@ -556,11 +548,9 @@ def p_inside_bound(
     (G, a polygon inscribed in the exact margin, lies farther than d). "Surely
     inside" is decided as :func:`match` decides it.
     """
-    from fencecheck._mass_kernel import SURE_SIGMAS
-
     sigma = np.asarray(sigma_from_accuracy(np.asarray(accuracy_m, dtype=np.float64)))
     buffer_m = index.fences.buffer_m[fence]
-    sure = (depth_m >= 0) & (depth_m + 0.998 * buffer_m >= SURE_SIGMAS * sigma)
+    sure = _surely_inside(index, fence, depth_m, sigma)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         area = index.grown_area[fence] / (2.0 * np.pi * sigma * sigma)
         gap = np.maximum(-depth_m - buffer_m, 0.0)
@@ -568,6 +558,23 @@ def p_inside_bound(
     bound = np.minimum(np.minimum(area, beyond), 1.0)
     bound = np.where(np.isfinite(bound), bound, 1.0)  # σ of 0: no bound
     return np.asarray(sure, dtype=bool), np.asarray(np.where(sure, 1.0, bound), dtype=np.float64)
+
+
+def _surely_inside(
+    index: FenceIndex,
+    fence: NDArray[np.int64],
+    depth_m: NDArray[np.float64],
+    sigma: NDArray[np.float64],
+) -> NDArray[np.bool_]:
+    """Hits whose disc of ``SURE_SIGMAS`` σ lies in the grown fence (``p_inside`` taken as 1).
+
+    Inside the polygon at depth d, the grown fence's edge is at least d + margin
+    away (less the buffer's chords, 0.0012 of the margin).
+    """
+    from fencecheck._mass_kernel import SURE_SIGMAS
+
+    buffer_m = index.fences.buffer_m[fence]
+    return np.asarray((depth_m >= 0) & (depth_m + 0.998 * buffer_m >= SURE_SIGMAS * sigma))
 
 
 def _pieces_for(

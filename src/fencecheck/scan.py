@@ -89,18 +89,28 @@ OUTCOMES = ("exposed", "passed_through", "false_trigger")
 DEFAULT_BATCH_PINGS = 2_000_000
 _HOUR_MS = 3_600_000
 _PEOPLE_TIMES = ("entry", "exit", "popup")
+_PEOPLE_COLUMNS: dict[str, Any] = {
+    "person_id": object, "verdict": object, "reasons": object, "fence_id": object,
+    "kind": object, "entry": np.int64, "exit": np.int64, "dwell_s": np.float64,
+    "dwell_s_max": np.float64, "pings": np.int64, "p_inside": np.float64, "popup": np.int64,
+    "mistake": object, "shift_s": np.float64, "shift_m": np.float64, "near_fence_id": object,
+    "near_m": np.float64, "near_gap_s": np.float64,
+}  # fmt: skip
+"""The columns of the ``people`` table and their types."""
 
 
 @dataclass(frozen=True)
 class ScanPart:
     """The scan of one batch of people, before it is summed with the others.
 
-    ``people`` and ``flags`` have one row per listed person; ``pair_*`` one entry
-    per (person, fence) trigger; ``dwell_*`` one per episode.
+    ``people``, ``flags`` and ``decisive_fence`` (the position of the fence in the
+    ``fence_id`` column, -1 for none) have one row per listed person; ``pair_*``
+    one entry per (person, fence) trigger; ``dwell_*`` one per episode.
     """
 
     people: Table
     flags: NDArray[np.bool_]
+    decisive_fence: NDArray[np.int64]
     pair_fence: NDArray[np.int64]
     pair_outcome: NDArray[np.int8]
     pair_reasons: NDArray[np.bool_]
@@ -338,13 +348,14 @@ def scan_part(
         times=_PEOPLE_TIMES,
     ).take(listed)
 
-    flags = _whatif_flags(pings, index, v, hit_row, n, mode_)
+    flags = _whatif_flags(pings, index, v, slot, mode_)
     flags[upstream] = True
     flags[~flagged] = False
     pair_fence, pair_outcome, pair_reasons = _fence_outcomes(v, slot, upstream)
     return ScanPart(
         people=people,
         flags=flags[listed],
+        decisive_fence=fence[listed].astype(np.int64),
         pair_fence=pair_fence,
         pair_outcome=pair_outcome,
         pair_reasons=pair_reasons,
@@ -357,15 +368,17 @@ def _whatif_flags(
     pings: PingTable,
     index: FenceIndex,
     v: Any,
-    hit_row: NDArray[np.int64],
-    n: int,
+    slot: NDArray[np.int64],
     mode: MatchMode,
 ) -> NDArray[np.bool_]:
-    """Per person and rule of :data:`WHATIF_RULES`, whether the rule flags them on our data."""
+    """Per person and rule of :data:`WHATIF_RULES`, whether the rule flags them on our data.
+
+    ``slot`` maps person codes to rows of ``v``.
+    """
     hits, episodes = v.hits, v.episodes
+    n = len(v)
+    hit_row = slot[hits.person]
     flags = np.zeros((n, len(WHATIF_RULES)), dtype=bool)
-    slot = np.full(int(v.person.max(initial=-1)) + 1, -1, dtype=np.int64)
-    slot[v.person] = np.arange(n)
     longest = np.full(n, -np.inf)
     np.maximum.at(longest, slot[episodes.person], episodes.dwell_s)
     position = ping_positions(hits.ping, pings.row)
@@ -437,16 +450,14 @@ def assemble(
 ) -> Scan:
     """Sum the scans of batches of people (each person in one part) into the tables."""
     mode_ = MatchMode.parse(mode)
-    names = _people_names()
-    people_cols = {name: _concat([p.people[name] for p in parts], name) for name in names}
+    people_cols = {
+        name: _joined([p.people[name] for p in parts], np.zeros(0, dtype))
+        for name, dtype in _PEOPLE_COLUMNS.items()
+    }
     order = np.argsort(people_cols["person_id"].astype(str), kind="stable")
     people = Table({k: c[order] for k, c in people_cols.items()}, times=_PEOPLE_TIMES)
-    flags = (
-        np.concatenate([p.flags for p in parts])[order]
-        if parts
-        else np.zeros((0, len(WHATIF_RULES)), dtype=bool)
-    )
-    fences = _fence_table(parts, index, people)
+    flags = _joined([p.flags for p in parts], np.zeros((0, len(WHATIF_RULES)), dtype=bool))[order]
+    fences = _fence_table(parts, index)
     timeline = _timeline(people)
     whatif = _whatif_table(people, flags)
     flag_table = Table(
@@ -476,36 +487,17 @@ def assemble(
     )
 
 
-def _people_names() -> tuple[str, ...]:
-    return (
-        "person_id", "verdict", "reasons", "fence_id", "kind", "entry", "exit", "dwell_s",
-        "dwell_s_max", "pings", "p_inside", "popup", "mistake", "shift_s", "shift_m",
-        "near_fence_id", "near_m", "near_gap_s",
-    )  # fmt: skip
+def _joined(columns: list[NDArray[Any]], empty: NDArray[Any]) -> NDArray[Any]:
+    """The parts' columns end to end (``empty`` when there are no parts)."""
+    return np.concatenate(columns) if columns else empty
 
 
-def _concat(columns: list[NDArray[Any]], name: str) -> NDArray[Any]:
-    if columns:
-        return np.concatenate(columns)
-    if name in _PEOPLE_TIMES:
-        return np.zeros(0, dtype=np.int64)
-    if name == "pings":
-        return np.zeros(0, dtype=np.int64)
-    if name in ("dwell_s", "dwell_s_max", "p_inside", "shift_s", "shift_m", "near_m", "near_gap_s"):
-        return np.zeros(0)
-    return np.zeros(0, dtype=object)
-
-
-def _fence_table(parts: Sequence[ScanPart], index: FenceIndex, people: Table) -> Table:
+def _fence_table(parts: Sequence[ScanPart], index: FenceIndex) -> Table:
     n_fences = len(index.fences)
     live = np.flatnonzero(index.alive)
-    fence = np.concatenate([p.pair_fence for p in parts]) if parts else np.zeros(0, np.int64)
-    outcome = np.concatenate([p.pair_outcome for p in parts]) if parts else np.zeros(0, np.int8)
-    reasons = (
-        np.concatenate([p.pair_reasons for p in parts])
-        if parts
-        else np.zeros((0, len(REASONS)), dtype=bool)
-    )
+    fence = _joined([p.pair_fence for p in parts], np.zeros(0, np.int64))
+    outcome = _joined([p.pair_outcome for p in parts], np.zeros(0, np.int8))
+    reasons = _joined([p.pair_reasons for p in parts], np.zeros((0, len(REASONS)), dtype=bool))
     total = np.bincount(fence, minlength=n_fences)
     columns: dict[str, NDArray[Any]] = {
         "fence_id": index.fences.ids,
@@ -518,14 +510,10 @@ def _fence_table(parts: Sequence[ScanPart], index: FenceIndex, people: Table) ->
         columns[name] = np.bincount(fence[reasons[:, k]], minlength=n_fences)
     with np.errstate(invalid="ignore", divide="ignore"):
         columns["false_share"] = np.where(total > 0, columns["false_trigger"] / total, np.nan)
-    dwell_fence = np.concatenate([p.dwell_fence for p in parts]) if parts else np.zeros(0, np.int64)
-    dwell = np.concatenate([p.dwell_s for p in parts]) if parts else np.zeros(0)
+    dwell_fence = _joined([p.dwell_fence for p in parts], np.zeros(0, np.int64))
+    dwell = _joined([p.dwell_s for p in parts], np.zeros(0))
     columns["median_dwell_s"] = _median_by(dwell_fence, dwell, n_fences)
-    position = {fid: k for k, fid in enumerate(index.fences.ids.tolist()) if index.alive[k]}
-    decisive = np.array(
-        [position.get(f, -1) for f in people["fence_id"][people["verdict"] != "not_flagged"]],
-        dtype=np.int64,
-    )
+    decisive = _joined([p.decisive_fence for p in parts], np.zeros(0, np.int64))
     columns["decisive_for"] = np.bincount(decisive[decisive >= 0], minlength=n_fences)
     return Table({k: c[live] for k, c in columns.items()})
 
