@@ -38,6 +38,12 @@ from fencecheck.fence_io import read_fences, write_fences
 from fencecheck.fences import KNOWN_KINDS, FenceSet
 from fencecheck.frame import MetricFrame
 from fencecheck.index import FenceIndex
+from fencecheck.interop import (
+    episode_table,
+    explanation_table,
+    fences_to_geopandas,
+    hits_to_geopandas,
+)
 from fencecheck.jumps import Jumps, find_jumps
 from fencecheck.matching import Hits, match, match_chunks
 from fencecheck.near import NearMisses, near_misses
@@ -89,12 +95,16 @@ __all__ = [
     "__version__",
     "bd09_to_gcj02",
     "bd09_to_wgs84",
+    "episode_table",
     "explain",
+    "explanation_table",
+    "fences_to_geopandas",
     "find_episodes",
     "find_jumps",
     "from_wgs84",
     "gcj02_to_bd09",
     "gcj02_to_wgs84",
+    "hits_to_geopandas",
     "iter_pings",
     "judge",
     "match",

@@ -267,6 +267,12 @@ class FenceSet:
             tz=first.tz,
         )
 
+    def to_geopandas(self, *, datum: Datum | str = Datum.WGS84) -> Any:
+        """The fences as a GeoDataFrame (:func:`fencecheck.interop.fences_to_geopandas`)."""
+        from fencecheck.interop import fences_to_geopandas
+
+        return fences_to_geopandas(self, datum=datum)
+
     def records(self) -> list[dict[str, Any]]:
         """One dict per fence: id, name, kind, windows, buffer_m, geometry, extra properties."""
         out = []

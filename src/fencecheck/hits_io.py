@@ -32,7 +32,7 @@ from fencecheck.errors import MissingDependencyError, OptionError
 from fencecheck.matching import Hits
 from fencecheck.times import OPEN_END, format_utc
 
-__all__ = ["HIT_FILE_COLUMNS", "HitsWriter", "hits_format"]
+__all__ = ["HIT_FILE_COLUMNS", "HitsWriter", "hits_format", "hits_schema", "hits_to_arrow"]
 
 HIT_FILE_COLUMNS = (
     "ping",
@@ -147,56 +147,62 @@ class HitsWriter:
 
     # -- Parquet ------------------------------------------------------------------------------
 
-    def _schema(self) -> Any:
-        import pyarrow as pa
-
-        stamp = pa.timestamp("ms", tz="UTC")
-        return pa.schema(
-            [
-                ("ping", pa.int64()),
-                ("person_id", pa.string()),
-                ("t", stamp),
-                ("fence_id", pa.string()),
-                ("window_start", stamp),
-                ("window_end", stamp),
-                ("relation", pa.string()),
-                ("depth_m", pa.float64()),
-                ("p_inside", pa.float64()),
-            ]
-        )
-
     def _open_parquet(self) -> None:
         try:
             import pyarrow.parquet as pq
         except ImportError as exc:
             raise MissingDependencyError("pyarrow", "parquet", "Writing Parquet hits") from exc
         assert self._path is not None
-        self._parquet = pq.ParquetWriter(self._path, self._schema())
+        self._parquet = pq.ParquetWriter(self._path, hits_schema())
 
     def _write_parquet(self, hits: Hits) -> None:
-        import pyarrow as pa
-
         if self._parquet is None:
             self._open_parquet()
-        stamp = pa.timestamp("ms", tz="UTC")
-        open_end = hits.window_end == OPEN_END
-        table = pa.table(
-            {
-                "ping": pa.array(hits.ping, pa.int64()),
-                "person_id": pa.array(hits.person_ids().tolist(), pa.string()),
-                "t": pa.array(hits.t, stamp),
-                "fence_id": pa.array(hits.fence_ids().tolist(), pa.string()),
-                "window_start": pa.array(hits.window_start, stamp),
-                "window_end": pa.array(
-                    np.where(open_end, 0, hits.window_end), stamp, mask=open_end
-                ),
-                "relation": pa.array(hits.relation().tolist(), pa.string()),
-                "depth_m": pa.array(hits.depth_m, pa.float64()),
-                "p_inside": pa.array(hits.p_inside, pa.float64()),
-            },
-            schema=self._schema(),
-        )
-        self._parquet.write_table(table)
+        self._parquet.write_table(hits_to_arrow(hits))
+
+
+def hits_schema() -> Any:
+    """The Parquet / Arrow schema of a hits table (FORMATS.md's columns and types)."""
+    import pyarrow as pa
+
+    stamp = pa.timestamp("ms", tz="UTC")
+    return pa.schema(
+        [
+            ("ping", pa.int64()),
+            ("person_id", pa.string()),
+            ("t", stamp),
+            ("fence_id", pa.string()),
+            ("window_start", stamp),
+            ("window_end", stamp),
+            ("relation", pa.string()),
+            ("depth_m", pa.float64()),
+            ("p_inside", pa.float64()),
+        ]
+    )
+
+
+def hits_to_arrow(hits: Hits) -> Any:
+    """The hits as a :class:`pyarrow.Table` with :func:`hits_schema` (open ends null)."""
+    try:
+        import pyarrow as pa
+    except ImportError as exc:
+        raise MissingDependencyError("pyarrow", "parquet", "Hits.to_arrow") from exc
+    stamp = pa.timestamp("ms", tz="UTC")
+    open_end = hits.window_end == OPEN_END
+    return pa.table(
+        {
+            "ping": pa.array(hits.ping, pa.int64()),
+            "person_id": pa.array(hits.person_ids().tolist(), pa.string()),
+            "t": pa.array(hits.t, stamp),
+            "fence_id": pa.array(hits.fence_ids().tolist(), pa.string()),
+            "window_start": pa.array(hits.window_start, stamp),
+            "window_end": pa.array(np.where(open_end, 0, hits.window_end), stamp, mask=open_end),
+            "relation": pa.array(hits.relation().tolist(), pa.string()),
+            "depth_m": pa.array(hits.depth_m, pa.float64()),
+            "p_inside": pa.array(hits.p_inside, pa.float64()),
+        },
+        schema=hits_schema(),
+    )
 
 
 def _csv_text(values: NDArray[Any]) -> NDArray[Any]:

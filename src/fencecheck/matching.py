@@ -42,7 +42,7 @@ import os
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
 from numpy.typing import NDArray
@@ -178,6 +178,37 @@ class Hits:
                 "p_inside": self.p_inside,
             }
         )
+
+    def to_arrow(self) -> Any:
+        """The hits as a :class:`pyarrow.Table`: FORMATS.md's columns and types."""
+        from fencecheck.hits_io import hits_to_arrow
+
+        return hits_to_arrow(self)
+
+    def to_parquet(self, path: str | os.PathLike[str]) -> None:
+        """Write the hits to Parquet, as ``fencecheck match --out HITS.parquet`` does."""
+        from fencecheck.hits_io import HitsWriter
+
+        with HitsWriter(path, "parquet") as writer:
+            writer.write(self)
+
+    def to_csv(self, target: str | os.PathLike[str] | TextIO) -> None:
+        """Write the hits as CSV, as ``fencecheck match --out HITS.csv`` does."""
+        from fencecheck.hits_io import HitsWriter
+
+        with HitsWriter(target, "csv") as writer:
+            writer.write(self)
+
+    def to_geopandas(self, pings: PingTable) -> Any:
+        """The hits as a GeoDataFrame of points (WGS-84, EPSG:4326) at their pings.
+
+        ``pings`` is the table the hits were matched from (a hit's ``ping`` row
+        names its fix); the columns are those of :meth:`to_pandas`, plus the
+        fix's ``accuracy_m`` and ``source``.
+        """
+        from fencecheck.interop import hits_to_geopandas
+
+        return hits_to_geopandas(self, pings)
 
 
 def match(
