@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,9 @@ import pytest
 from support import SAMPLES, SHARED_DATA, shared_file
 
 __all__ = ["SAMPLES", "SHARED_DATA", "shared_file"]
+
+# Maps are drawn off screen in the tests (and in the notebook they execute).
+os.environ.setdefault("MPLBACKEND", "Agg")
 
 
 @pytest.fixture

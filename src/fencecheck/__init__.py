@@ -50,6 +50,7 @@ from fencecheck.near import NearMisses, near_misses
 from fencecheck.options import Boundary, EpochUnit, InvalidPolicy, MatchMode, OnError, Source
 from fencecheck.ping_io import iter_pings, read_pings
 from fencecheck.pings import DEFAULT_ACCURACY_M, PersonRegistry, PingTable
+from fencecheck.plot import plot_explanation, plot_fence
 from fencecheck.policy import Policy
 from fencecheck.rejected import Rejected
 from fencecheck.scan import WHATIF_RULES, Scan, scan
@@ -110,6 +111,8 @@ __all__ = [
     "match",
     "match_chunks",
     "near_misses",
+    "plot_explanation",
+    "plot_fence",
     "read_fences",
     "read_pings",
     "scan",

@@ -37,6 +37,7 @@ from fencecheck.near import near_misses
 from fencecheck.options import MatchMode
 from fencecheck.policy import Policy
 from fencecheck.times import format_utc, resolve_zone, zone_name
+from fencecheck.track import Track, tracks_of
 from fencecheck.verdicts import DEFAULT_LOOKBACK_S, Verdicts, judge, parse_duration
 
 if TYPE_CHECKING:
@@ -111,6 +112,8 @@ class Explanation:
     not_checked: tuple[str, ...] = NOT_CHECKED
     tz: str = "Asia/Shanghai"
     extra: dict[str, Any] = field(default_factory=dict)
+    track: Track | None = field(default=None, repr=False, compare=False)
+    """The person's pings over the lookback and their hits, for :meth:`plot` (not in JSON)."""
 
     def to_dict(self) -> dict[str, Any]:
         """FORMATS.md's JSON fields (and a little more), JSON-ready."""
@@ -139,6 +142,15 @@ class Explanation:
         if lang not in ("zh", "en"):
             raise OptionError(f"lang: {lang!r} is not one of zh, en")
         return _text_zh(self) if lang == "zh" else _text_en(self)
+
+    def plot(self, ax: Any = None, *, zoom: str = "fences") -> Any:
+        """Draw the explanation on a map (:func:`fencecheck.plot.plot_explanation`).
+
+        Needs matplotlib (``pip install 'fencecheck[plot]'``); returns the axes.
+        """
+        from fencecheck.plot import plot_explanation
+
+        return plot_explanation(self, ax=ax, zoom=zoom)
 
 
 def explain(
@@ -177,8 +189,10 @@ def explain(
             for flags in (verdicts.credible, verdicts.jump)
         ]
     ).astype(np.int64)
+    tracks = tracks_of(verdicts, pings, index, int(span_s * 1000))
     return [
-        _explanation(verdicts, k, pings, index, span_s, table, counts) for k in range(len(verdicts))
+        _explanation(verdicts, k, pings, index, span_s, table, counts, tracks[k])
+        for k in range(len(verdicts))
     ]
 
 
@@ -212,6 +226,7 @@ def _explanation(
     span_s: float,
     table: Mapping[str, Mapping[str, str]],
     counts: NDArray[np.int64],
+    track: Track,
 ) -> Explanation:
     code = int(verdicts.person[k])
     mine = np.flatnonzero(verdicts.episodes.person == code)
@@ -261,6 +276,7 @@ def _explanation(
         advice_key=key,
         advice=table[key],
         tz=pings.tz,
+        track=track,
     )
 
 

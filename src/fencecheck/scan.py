@@ -35,7 +35,10 @@ four tables (:class:`~fencecheck.tables.Table`):
     caused by an upstream mistake is counted as still flagged under every rule,
     since no matching rule repairs the mistake.
 
-``flags`` holds, for each person row, whether each rule would flag them.
+``flags`` holds, for each person row, whether each rule would flag them;
+``triggers`` one row per (person, fence) trigger with its ``outcome``,
+``reasons`` and whether it is an ``upstream`` mistake's (the rows the
+``fences`` table counts). Neither is written by :meth:`Scan.write`.
 
 Examples
 --------
@@ -52,7 +55,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -111,9 +114,11 @@ class ScanPart:
     people: Table
     flags: NDArray[np.bool_]
     decisive_fence: NDArray[np.int64]
+    pair_person: NDArray[np.object_]
     pair_fence: NDArray[np.int64]
     pair_outcome: NDArray[np.int8]
     pair_reasons: NDArray[np.bool_]
+    pair_upstream: NDArray[np.bool_]
     dwell_fence: NDArray[np.int64]
     dwell_s: NDArray[np.float64]
 
@@ -127,16 +132,29 @@ class Scan:
     timeline: Table
     whatif: Table
     flags: Table
+    triggers: Table
     policy: Policy
     mode: str
     lookback_s: float
     at: int | None
     tz: str = "Asia/Shanghai"
     tables: tuple[str, ...] = field(default=("people", "fences", "timeline", "whatif"))
+    index: FenceIndex | None = field(default=None, repr=False, compare=False)
+    """The fences scanned (for :func:`fencecheck.plot.plot_fence`)."""
+    pings: PingTable | None = field(default=None, repr=False, compare=False)
+    """The pings ``scan()`` was given (None for a scan assembled from parts)."""
 
     def to_pandas(self) -> dict[str, Any]:
         """Each table as a :class:`pandas.DataFrame`, by name."""
-        return {name: getattr(self, name).to_pandas() for name in (*self.tables, "flags")}
+        return {
+            name: getattr(self, name).to_pandas() for name in (*self.tables, "flags", "triggers")
+        }
+
+    def plot_fence(self, fence_id: str, ax: Any = None) -> Any:
+        """Map one fence and its triggered people (:func:`fencecheck.plot.plot_fence`)."""
+        from fencecheck.plot import plot_fence
+
+        return plot_fence(self, fence_id, ax=ax)
 
     def write(self, folder: Any, file_format: str = "csv") -> list[str]:
         """Write ``people``, ``fences``, ``timeline`` and ``whatif`` into ``folder``.
@@ -227,7 +245,10 @@ def scan(
         scan_part(batch, index, at=at, lookback=span_s, policy=policy, mode=mode_)
         for batch in person_batches(pings, batch_pings)
     ]
-    return assemble(parts, index, policy=policy, mode=mode_, lookback_s=span_s, at=at, tz=pings.tz)
+    result = assemble(
+        parts, index, policy=policy, mode=mode_, lookback_s=span_s, at=at, tz=pings.tz
+    )
+    return replace(result, pings=pings)
 
 
 def person_batches(pings: PingTable, batch_pings: int) -> Iterable[PingTable]:
@@ -351,14 +372,18 @@ def scan_part(
     flags = _whatif_flags(pings, index, v, slot, mode_)
     flags[upstream] = True
     flags[~flagged] = False
-    pair_fence, pair_outcome, pair_reasons = _fence_outcomes(v, slot, upstream)
+    pair_person, pair_fence, pair_outcome, pair_reasons, pair_upstream = _fence_outcomes(
+        v, upstream
+    )
     return ScanPart(
         people=people,
         flags=flags[listed],
         decisive_fence=fence[listed].astype(np.int64),
+        pair_person=pair_person,
         pair_fence=pair_fence,
         pair_outcome=pair_outcome,
         pair_reasons=pair_reasons,
+        pair_upstream=pair_upstream,
         dwell_fence=episodes.fence.astype(np.int64),
         dwell_s=episodes.dwell_s.astype(np.float64),
     )
@@ -401,9 +426,15 @@ def _whatif_flags(
 
 
 def _fence_outcomes(
-    v: Any, slot: NDArray[np.int64], upstream: NDArray[np.bool_]
-) -> tuple[NDArray[np.int64], NDArray[np.int8], NDArray[np.bool_]]:
-    """Each (person, fence) trigger: the fence, its outcome, and its reasons (one column each)."""
+    v: Any, upstream: NDArray[np.bool_]
+) -> tuple[
+    NDArray[np.object_], NDArray[np.int64], NDArray[np.int8], NDArray[np.bool_], NDArray[np.bool_]
+]:
+    """Each (person, fence) trigger.
+
+    Returns the person's id, the fence, the outcome, the reasons (one column
+    each), and whether the trigger is an upstream mistake's.
+    """
     hits, episodes = v.hits, v.episodes
     n_fences = int(hits.fence_lookup.shape[0])
     key = hits.person.astype(np.int64) * max(n_fences, 1) + hits.fence
@@ -431,10 +462,14 @@ def _fence_outcomes(
     extra_reasons = np.zeros((rows.shape[0], len(REASONS)), dtype=bool)
     for j, k in enumerate(rows.tolist()):
         extra_reasons[j, REASONS.index(v.upstream[k]["reason"])] = True
+    ids = v.persons.ids()
+    person = np.concatenate([ids[pairs // max(n_fences, 1)], ids[v.person[rows]]])
     return (
+        person.astype(object),
         np.concatenate([fence, extra_fence]),
         np.concatenate([outcome, np.full(rows.shape[0], 2, dtype=np.int8)]),
         np.concatenate([reasons, extra_reasons]),
+        np.concatenate([np.zeros(m, dtype=bool), np.ones(rows.shape[0], dtype=bool)]),
     )
 
 
@@ -479,17 +514,41 @@ def assemble(
         timeline=timeline,
         whatif=whatif,
         flags=flag_table,
+        triggers=_trigger_table(parts, index),
         policy=policy,
         mode=mode_.value,
         lookback_s=float(lookback_s),
         at=when,
         tz=tz,
+        index=index,
     )
 
 
 def _joined(columns: list[NDArray[Any]], empty: NDArray[Any]) -> NDArray[Any]:
     """The parts' columns end to end (``empty`` when there are no parts)."""
     return np.concatenate(columns) if columns else empty
+
+
+def _trigger_table(parts: Sequence[ScanPart], index: FenceIndex) -> Table:
+    """One row per (person, fence) trigger, by person then fence."""
+    person = _joined([p.pair_person for p in parts], np.zeros(0, object))
+    fence = _joined([p.pair_fence for p in parts], np.zeros(0, np.int64))
+    outcome = _joined([p.pair_outcome for p in parts], np.zeros(0, np.int8))
+    reasons = _joined([p.pair_reasons for p in parts], np.zeros((0, len(REASONS)), dtype=bool))
+    upstream = _joined([p.pair_upstream for p in parts], np.zeros(0, bool))
+    fence_ids = index.fences.ids[fence].astype(str)
+    order = np.lexsort((fence_ids, person.astype(str)))
+    names = np.array(REASONS, dtype=object)
+    return Table(
+        {
+            "person_id": person[order],
+            "fence_id": fence_ids[order].astype(object),
+            "kind": index.fences.kinds[fence[order]],
+            "outcome": np.array(OUTCOMES, dtype=object)[outcome[order]],
+            "reasons": np.array([";".join(names[r]) for r in reasons[order]], dtype=object),
+            "upstream": upstream[order],
+        }
+    )
 
 
 def _fence_table(parts: Sequence[ScanPart], index: FenceIndex) -> Table:

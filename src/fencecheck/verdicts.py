@@ -31,6 +31,7 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -57,6 +58,14 @@ __all__ = ["REASONS", "VERDICTS", "Verdicts", "judge", "parse_duration"]
 
 VERDICTS = ("exposed", "passed_through", "false_trigger", "unexplained")
 REASONS = ("boundary_uncertainty", "location_jump", "timezone_shift", "datum_shift")
+DATUM_MISTAKES: tuple[tuple[str, str, Callable[..., Any]], ...] = (
+    ("fences in GCJ-02 read as WGS-84", "fences", wgs84_to_gcj02),
+    ("fences in WGS-84 read as GCJ-02", "fences", gcj02_to_wgs84),
+    ("pings in GCJ-02 read as WGS-84", "pings", wgs84_to_gcj02),
+    ("pings in WGS-84 read as GCJ-02", "pings", gcj02_to_wgs84),
+)
+"""The datum mistakes tried, in order: how it is said, what it moves, and the
+conversion that gives where the mistaken system saw our (right) WGS-84 data."""
 DEFAULT_LOOKBACK_S = 14 * 86_400
 _DATUM_REACH_M = 1500.0  # beyond the largest GCJ-02 offset in China (about 700 m), with room
 _UNITS = {"s": 1, "min": 60, "m": 60, "h": 3600, "d": 86_400}
@@ -475,10 +484,9 @@ def _upstream_mistakes(
         fences = index.fences.take(near)
         centre = shapely.centroid(fences.geometry)
         cx, cy = shapely.get_x(centre), shapely.get_y(centre)
-        for how, convert in (
-            ("fences in GCJ-02 read as WGS-84", wgs84_to_gcj02),
-            ("fences in WGS-84 read as GCJ-02", gcj02_to_wgs84),
-        ):
+        for how, what, convert in DATUM_MISTAKES:
+            if what != "fences":
+                continue
             moved = shapely.transform(
                 fences.geometry, lambda c, f=convert: np.column_stack(f(c[:, 0], c[:, 1]))
             )
@@ -488,10 +496,9 @@ def _upstream_mistakes(
             shift = np.zeros(len(index.fences))
             shift[near] = np.hypot(bx - ax, by - ay)
             record("datum_shift", how, subset, other, shift, "fence_m", near)
-    for how, convert in (
-        ("pings in GCJ-02 read as WGS-84", wgs84_to_gcj02),
-        ("pings in WGS-84 read as GCJ-02", gcj02_to_wgs84),
-    ):
+    for how, what, convert in DATUM_MISTAKES:
+        if what != "pings":
+            continue
         lon, lat = convert(subset.lon, subset.lat)
         x1, y1 = index.frame.to_xy(lon, lat)
         record("datum_shift", how, replace(subset, lon=lon, lat=lat), index,

@@ -1,0 +1,611 @@
+"""Maps of an explanation and of one fence's triggered people (matplotlib, imported lazily).
+
+Everything is drawn in the index's local metric frame (metres east and north
+of its centre), so that an accuracy circle is a circle and the scale bar is
+true everywhere on the map.
+
+:func:`plot_explanation` (also ``Explanation.plot()``) draws the fences
+involved, filled by kind, with their margins dashed; the person's pings over
+the lookback as a track, each cell or Wi-Fi fix with its accuracy circle; the
+hits coloured by credibility; the decisive episode emphasised, its entry and
+exit labelled in local time (Beijing time by default); for a datum mistake,
+where the mistaken data put the fence or the track; a scale bar; the verdict
+in the title.
+
+:func:`plot_fence` draws one fence of a :func:`~fencecheck.scan` and the hit
+pings of the people it triggered, coloured by what that trigger was
+(exposed, passed through, false trigger), as the scan's ``fences`` table
+counts them.
+
+Every artist carries a ``gid`` saying what it is (``fence:<id>``,
+``margin:<id>``, ``accuracy``, ``hits:credible``, ``entry`` ...), so that
+tests and users can find them.
+
+Examples
+--------
+>>> import matplotlib
+>>> matplotlib.use("Agg")
+>>> import fencecheck as fc
+>>> index = fc.FenceIndex.build(fc.read_fences("data/samples/fences.geojson"))
+>>> [p01] = fc.explain(fc.read_pings("data/samples/pings.csv"), index, person=["P01"])
+>>> ax = p01.plot()
+>>> ax.get_title(loc="left").splitlines()[0]
+'P01: exposed'
+>>> sorted(p.get_gid() for p in ax.patches if str(p.get_gid()).startswith("fence:"))
+['fence:F-sealed-1']
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import shapely
+from numpy.typing import NDArray
+
+from fencecheck.errors import MissingDependencyError, OptionError
+from fencecheck.options import Source
+from fencecheck.times import resolve_zone, zone_name
+
+if TYPE_CHECKING:
+    from fencecheck.explain import Explanation
+    from fencecheck.index import FenceIndex
+    from fencecheck.pings import PingTable
+    from fencecheck.scan import Scan
+
+__all__ = ["KIND_COLOURS", "OUTCOME_COLOURS", "plot_explanation", "plot_fence"]
+
+KIND_COLOURS = {
+    "sealed": "#b2182b",
+    "controlled": "#ef8a62",
+    "risk_area": "#d6604d",
+    "precaution": "#f4d03f",
+    "risk_venue": "#762a83",
+}
+"""Fill colour of each known fence kind; other kinds are grey."""
+OTHER_KIND_COLOUR = "#8c8c8c"
+OUTCOME_COLOURS = {
+    "exposed": "#b2182b",
+    "passed_through": "#ef8a62",
+    "false_trigger": "#2166ac",
+}
+"""Colour of each verdict (and of each fence trigger's outcome)."""
+HIT_STYLES = {
+    "credible": ("#b2182b", "o", "credible hit"),
+    "grazing": ("#f39c12", "o", "hit, not credible (boundary)"),
+    "jump": ("#762a83", "X", "hit on a location jump"),
+}
+_ZOOMS = ("fences", "track")
+
+
+def _pyplot(purpose: str) -> Any:
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as exc:
+        raise MissingDependencyError("matplotlib", "plot", purpose) from exc
+    return plt
+
+
+def _axes(ax: Any, purpose: str) -> Any:
+    plt = _pyplot(purpose)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 8))
+    ax.set_aspect("equal", adjustable="box")
+    return ax
+
+
+# -- shapes ------------------------------------------------------------------------------------
+
+
+def _path(geometry: Any) -> Any:
+    """A matplotlib path of a (multi)polygon, holes cut out; None for anything else."""
+    from matplotlib.path import Path
+
+    parts = [g for g in shapely.get_parts(geometry) if g.geom_type == "Polygon" and not g.is_empty]
+    if not parts:
+        return None
+    vertices, codes = [], []
+    for polygon in shapely.orient_polygons(np.array(parts, dtype=object)):
+        for ring in (polygon.exterior, *polygon.interiors):
+            xy = np.asarray(ring.coords)
+            vertices.append(xy)
+            ring_codes = np.full(xy.shape[0], Path.LINETO, dtype=np.uint8)
+            ring_codes[0], ring_codes[-1] = Path.MOVETO, Path.CLOSEPOLY
+            codes.append(ring_codes)
+    return Path(np.concatenate(vertices), np.concatenate(codes))
+
+
+def _draw_fence(ax: Any, index: FenceIndex, position: int, *, faint: bool = False) -> Any:
+    """Fill one fence by kind, dash its margin; returns its grown shape (for the extent)."""
+    from matplotlib.patches import PathPatch
+
+    fence_id = str(index.fences.ids[position])
+    kind = str(index.fences.kinds[position])
+    colour = KIND_COLOURS.get(kind, OTHER_KIND_COLOUR)
+    geometry = index.geometry[position]
+    grown = index.grown_geometry(np.array([position], dtype=np.int64))[0]
+    margin = float(index.fences.buffer_m[position])
+    body = _path(geometry)
+    alpha = 0.18 if faint else 0.38
+    if body is None:  # a venue: a point and its margin disc, which is the fence's area
+        body = _path(grown)
+        ax.plot(
+            *shapely.get_coordinates(geometry).T,
+            marker="+",
+            color=colour,
+            ms=10,
+            gid=f"venue:{fence_id}",
+        )
+    elif margin > 0:
+        ax.add_patch(
+            PathPatch(
+                _path(grown), fill=False, ec=colour, ls="--", lw=1.0, gid=f"margin:{fence_id}"
+            )
+        )
+    ax.add_patch(
+        PathPatch(body, fc=colour, ec=colour, alpha=alpha, lw=1.2, gid=f"fence:{fence_id}")
+    )
+    _, _, x1, y1 = shapely.bounds(grown)
+    ax.annotate(
+        fence_id,
+        (x1, y1),
+        xytext=(3, 3),
+        textcoords="offset points",
+        fontsize=8,
+        color=colour,
+        gid=f"label:{fence_id}",
+    )
+    return grown
+
+
+def _scale_bar(ax: Any) -> None:
+    """A bar of a round length (1, 2 or 5 × 10^k m), about a fifth of the map's width."""
+    from matplotlib.offsetbox import AnchoredOffsetbox, AuxTransformBox, TextArea, VPacker
+    from matplotlib.patches import Rectangle
+
+    x0, x1 = ax.get_xlim()
+    length = _round_length((x1 - x0) / 5.0)
+    bar = AuxTransformBox(ax.transData)
+    bar.add_artist(Rectangle((0, 0), length, 0, ec="black", lw=3))
+    label = TextArea(f"{length:,.0f} m" if length >= 1 else f"{length:g} m")
+    box = AnchoredOffsetbox(
+        loc="lower left",
+        child=VPacker(children=[bar, label], align="center", pad=0, sep=4),
+        frameon=True,
+        pad=0.4,
+        borderpad=0.6,
+    )
+    box.set_gid(f"scale-bar:{length:g}")  # the length the bar stands for, in metres
+    ax.add_artist(box)
+
+
+def _round_length(span: float) -> float:
+    """The largest of 1, 2, 5 × 10^k not above ``span`` (at least 1 m).
+
+    Examples
+    --------
+    >>> [_round_length(v) for v in (0.4, 3, 740, 1_999, 12_000)]
+    [1.0, 2.0, 500.0, 1000.0, 10000.0]
+    """
+    if span < 1:
+        return 1.0
+    power = 10.0 ** math.floor(math.log10(span))
+    return max(step * power for step in (1.0, 2.0, 5.0) if step * power <= span)
+
+
+def _set_extent(ax: Any, boxes: list[tuple[float, float, float, float]]) -> None:
+    """Frame the boxes in a square, with a margin of a fifth of their size (at least 100 m)."""
+    if not boxes:
+        return
+    b = np.array(boxes, dtype=np.float64)
+    x0, y0 = np.nanmin(b[:, 0]), np.nanmin(b[:, 1])
+    x1, y1 = np.nanmax(b[:, 2]), np.nanmax(b[:, 3])
+    half = max(x1 - x0, y1 - y0) / 2 + max(0.2 * max(x1 - x0, y1 - y0), 100.0)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    ax.set_xlim(cx - half, cx + half)  # a square view: the axes keep metres equal both ways
+    ax.set_ylim(cy - half, cy + half)
+
+
+def _people(n: int) -> str:
+    return f"{n:,} person" if n == 1 else f"{n:,} people"
+
+
+def _zone_label(tz: str) -> str:
+    name = zone_name(resolve_zone(tz))
+    return "Beijing time" if name == "Asia/Shanghai" else name
+
+
+def _clock(ms: int, tz: str, with_date: bool) -> str:
+    moment = _dt.datetime.fromtimestamp(ms / 1000.0, tz=resolve_zone(tz))
+    return moment.strftime("%m-%d %H:%M" if with_date else "%H:%M")
+
+
+def _iso_ms(text: str) -> int:
+    return int(np.datetime64(text.rstrip("Z"), "ms").astype(np.int64))
+
+
+# -- an explanation ----------------------------------------------------------------------------
+
+
+def plot_explanation(explanation: Explanation, ax: Any = None, *, zoom: str = "fences") -> Any:
+    """Draw one person's explanation on a map in the local metric frame.
+
+    Parameters
+    ----------
+    explanation : Explanation
+        From :func:`~fencecheck.explain` (it carries the person's track).
+    ax : matplotlib Axes, optional
+        Where to draw; by default a new figure.
+    zoom : {"fences", "track"}
+        Frame the fences involved and the hits (default), or the whole track.
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Raises
+    ------
+    MissingDependencyError
+        Without matplotlib (``pip install 'fencecheck[plot]'``).
+    OptionError
+        For an explanation without a track (one rebuilt from JSON), or an
+        unknown ``zoom``.
+    """
+    if zoom not in _ZOOMS:
+        raise OptionError(f"zoom: {zoom!r} is not one of {', '.join(_ZOOMS)}")
+    track = explanation.track
+    if track is None:
+        raise OptionError(
+            f"{explanation.person_id}: this explanation has no track to draw "
+            "(explain() attaches one; a report read back from JSON has none)"
+        )
+    ax = _axes(ax, "Explanation.plot")
+    index = track.index
+    x, y = track.xy()
+    boxes: list[tuple[float, float, float, float]] = []
+
+    # Fences: those hit, the nearest misses, the one an upstream mistake hits.
+    involved = list(dict.fromkeys(track.hit_fence.tolist()))
+    near_ids = [m["fence_id"] for m in explanation.near_misses]
+    upstream = next(
+        iter(
+            explanation.evidence.get(r, None)
+            for r in ("timezone_shift", "datum_shift")
+            if r in explanation.evidence
+        ),
+        None,
+    )
+    extra_ids = near_ids + ([upstream["fence_id"]] if upstream else [])
+    involved += [index.fences.position(f) for f in extra_ids]
+    for position in dict.fromkeys(involved):
+        faint = str(index.fences.ids[position]) in near_ids
+        boxes.append(tuple(shapely.bounds(_draw_fence(ax, index, position, faint=faint))))
+    for miss in explanation.near_misses:
+        grown = index.grown_geometry(np.array([index.fences.position(miss["fence_id"])]))[0]
+        point = shapely.centroid(grown)
+        ax.annotate(
+            f"nearest miss {miss['distance_m']:,.0f} m",
+            (point.x, point.y),
+            fontsize=8,
+            ha="center",
+            color="#444444",
+            gid=f"near:{miss['fence_id']}",
+        )
+
+    # The track, and each coarse fix's accuracy circle.
+    ax.plot(x, y, color="#555555", lw=0.8, alpha=0.7, zorder=2, gid="track", label="track")
+    gps = track.source == Source.GPS.code
+    ax.plot(
+        x[gps], y[gps], ls="none", marker=".", ms=2.5, color="#333333", zorder=2, gid="gps-fixes"
+    )
+    coarse = np.flatnonzero(~gps)
+    if coarse.shape[0]:
+        from matplotlib.collections import PatchCollection
+        from matplotlib.patches import Circle
+
+        circles = PatchCollection(
+            [Circle((x[i], y[i]), float(track.accuracy_m[i])) for i in coarse.tolist()],
+            facecolor="none",
+            edgecolor="#3182bd",
+            linewidth=0.8,
+            alpha=0.8,
+            zorder=2,
+            gid="accuracy",
+        )
+        ax.add_collection(circles)
+        ax.plot(
+            x[coarse],
+            y[coarse],
+            ls="none",
+            marker="s",
+            ms=3,
+            color="#3182bd",
+            zorder=3,
+            gid="coarse-fixes",
+            label="cell / Wi-Fi fix (with accuracy)",
+        )
+    moved = _draw_mistake(ax, explanation, track)
+    if moved is not None:
+        boxes.append(moved)
+
+    # The hits by credibility; the decisive episode emphasised.
+    hx, hy = x[track.hit_ping], y[track.hit_ping]
+    kinds = {
+        "credible": track.hit_credible,
+        "jump": track.hit_jump,
+        "grazing": ~track.hit_credible & ~track.hit_jump,
+    }
+    for name, mask in kinds.items():
+        if mask.any():
+            colour, marker, label = HIT_STYLES[name]
+            ax.scatter(
+                hx[mask],
+                hy[mask],
+                s=28,
+                c=colour,
+                marker=marker,
+                zorder=4,
+                edgecolors="white",
+                linewidths=0.5,
+                gid=f"hits:{name}",
+                label=label,
+            )
+    decisive = track.hit_decisive
+    if decisive.any() and explanation.decisive is not None:
+        ax.scatter(
+            hx[decisive],
+            hy[decisive],
+            s=90,
+            facecolors="none",
+            edgecolors="black",
+            linewidths=1.2,
+            zorder=5,
+            gid="decisive",
+            label="decisive episode",
+        )
+        _label_entry_exit(ax, explanation, track, hx[decisive], hy[decisive])
+    if track.hit_ping.shape[0]:
+        boxes.append((hx.min(), hy.min(), hx.max(), hy.max()))
+    if (zoom == "track" or not track.hit_ping.shape[0]) and x.shape[0]:
+        boxes.append((x.min(), y.min(), x.max(), y.max()))
+    _set_extent(ax, boxes)
+    _scale_bar(ax)
+    ax.set_title(_title(explanation), fontsize=10, loc="left")
+    ax.set_xlabel("metres east (local frame)")
+    ax.set_ylabel("metres north (local frame)")
+    ax.legend(loc="upper right", fontsize=8, framealpha=0.85)
+    return ax
+
+
+def _label_entry_exit(
+    ax: Any, explanation: Explanation, track: Any, hx: NDArray[Any], hy: NDArray[Any]
+) -> None:
+    decisive = explanation.decisive
+    assert decisive is not None
+    entry, exit_ = _iso_ms(decisive["entry"]), _iso_ms(decisive["exit"])
+    days = explanation.lookback_s > 86_400
+    zone = _zone_label(explanation.tz)
+    times = track.t[track.hit_ping[track.hit_decisive]]
+    first, last = int(np.argmin(times)), int(np.argmax(times))
+    ax.annotate(
+        f"entry {_clock(entry, explanation.tz, days)}",
+        (hx[first], hy[first]),
+        xytext=(-12, 14),
+        textcoords="offset points",
+        fontsize=8,
+        ha="right",
+        arrowprops={"arrowstyle": "-", "color": "black", "lw": 0.6},
+        gid="entry",
+    )
+    ax.annotate(
+        f"exit {_clock(exit_, explanation.tz, days)}",
+        (hx[last], hy[last]),
+        xytext=(12, -16),
+        textcoords="offset points",
+        fontsize=8,
+        ha="left",
+        arrowprops={"arrowstyle": "-", "color": "black", "lw": 0.6},
+        gid="exit",
+    )
+    ax.text(
+        0.99,
+        0.01,
+        f"times in {zone}",
+        transform=ax.transAxes,
+        fontsize=7,
+        ha="right",
+        va="bottom",
+        color="#444444",
+        gid="zone",
+    )
+
+
+def _draw_mistake(
+    ax: Any, explanation: Explanation, track: Any
+) -> tuple[float, float, float, float] | None:
+    """For a datum mistake, draw where the mistaken data put the fence or the track.
+
+    Returns the drawn shape's bounds (None when there is no datum mistake).
+    """
+    from fencecheck.verdicts import DATUM_MISTAKES
+
+    evidence = explanation.evidence.get("datum_shift")
+    if evidence is None:
+        return None
+    what, convert = next((w, c) for how, w, c in DATUM_MISTAKES if how == evidence["how"])
+    index = track.index
+    if what == "fences":
+        from matplotlib.patches import PathPatch
+
+        position = index.fences.position(evidence["fence_id"])
+        moved = shapely.transform(
+            index.fences.geometry[position], lambda c: np.column_stack(convert(c[:, 0], c[:, 1]))
+        )
+        shape = index.frame.project_geometry(moved)
+        if shape.geom_type == "Point":
+            shape = shapely.buffer(shape, float(index.fences.buffer_m[position]))
+        ax.add_patch(
+            PathPatch(
+                _path(shape),
+                fill=False,
+                ec="black",
+                ls=":",
+                lw=1.4,
+                gid="mistaken-fence",
+                label=f"{evidence['fence_id']} where the mistake put it",
+            )
+        )
+        return tuple(shapely.bounds(shape))
+    else:
+        lon, lat = convert(track.lon, track.lat)
+        mx, my = index.frame.to_xy(lon, lat)
+        ax.plot(
+            mx,
+            my,
+            color="black",
+            ls=":",
+            lw=1.2,
+            gid="mistaken-track",
+            label="the track where the mistake put it",
+        )
+        return (float(np.min(mx)), float(np.min(my)), float(np.max(mx)), float(np.max(my)))
+
+
+def _title(explanation: Explanation) -> str:
+    words = explanation.verdict.replace("_", " ")
+    reasons = ", ".join(r.replace("_", " ") for r in explanation.reasons)
+    first = f"{explanation.person_id}: {words}" + (f" ({reasons})" if reasons else "")
+    d = explanation.decisive
+    if d is not None:
+        second = (
+            f"decisive: {d['fence_id']} ({d['kind']}), {d['pings']} pings, "
+            f"{d['dwell_s'] / 60:.0f} min, best p_inside {d['p_inside']:.2f}"
+        )
+        return f"{first}\n{second}"
+    for reason in ("timezone_shift", "datum_shift"):
+        evidence = explanation.evidence.get(reason)
+        if evidence is not None:
+            amount = evidence["shift"]
+            shift = f"{amount / 3.6e6:+g} h" if evidence["unit"] == "ms" else f"{amount:,.0f} m"
+            return f"{first}\n{evidence['how']} ({shift}) gives a hit at {evidence['fence_id']}"
+    if explanation.near_misses:
+        m = explanation.near_misses[0]
+        return f"{first}\nnearest miss: {m['fence_id']} at {m['distance_m']:,.0f} m"
+    return first
+
+
+# -- one fence of a scan -----------------------------------------------------------------------
+
+
+def plot_fence(scan: Scan, fence_id: str, ax: Any = None, *, pings: PingTable | None = None) -> Any:
+    """Draw one fence and the hit pings of the people it triggered, by outcome.
+
+    Each person's hits at the fence (within their lookback, as the scan judged
+    them) are coloured by what the fence's trigger of them was: ``exposed``,
+    ``passed_through`` or ``false_trigger`` — the counts of the scan's
+    ``fences`` table. People triggered only through an upstream mistake have
+    no hit of our data there; the legend counts them.
+
+    Parameters
+    ----------
+    scan : Scan
+        From :func:`~fencecheck.scan`.
+    fence_id : str
+        The fence.
+    ax : matplotlib Axes, optional
+        Where to draw; by default a new figure.
+    pings : PingTable, optional
+        The pings the scan judged; by default the ones ``scan()`` was given
+        (a scan assembled from parts, as the command line does, has none).
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    from fencecheck.verdicts import judge
+
+    index = scan.index
+    pings = scan.pings if pings is None else pings
+    if index is None or pings is None:
+        raise OptionError(
+            "plot_fence needs the scan's index and pings: pass pings=..., or use a scan "
+            "returned by fencecheck.scan()"
+        )
+    if fence_id not in set(index.fences.ids.tolist()):
+        raise OptionError(f"fence {fence_id!r} is not in the scan's index")
+    ax = _axes(ax, "plot_fence")
+    position = index.fences.position(fence_id)
+    triggers = scan.triggers
+    here = triggers["fence_id"] == fence_id
+    people = triggers["person_id"][here]
+    outcome = triggers["outcome"][here]
+    upstream = triggers["upstream"][here]
+    grown = _draw_fence(ax, index, position)
+    boxes = [tuple(shapely.bounds(grown))]
+    outcome_of = dict(zip(people[~upstream].tolist(), outcome[~upstream].tolist(), strict=True))
+    known = set(pings.persons.ids()[np.unique(pings.person)].tolist())
+    wanted = [p for p in outcome_of if p in known]
+    if len(wanted) != len(outcome_of):
+        raise OptionError("plot_fence: these pings are not the ones the scan judged")
+    codes = np.array([pings.persons.code(p) for p in wanted], dtype=np.int32)
+    mine = pings.take(np.isin(pings.person, codes))
+    v = judge(
+        mine,
+        index,
+        at=scan.at,
+        lookback=scan.lookback_s,
+        policy=scan.policy,
+        mode=scan.mode,
+        evidence="verdicts",
+    )
+    hits = v.hits
+    at_fence = hits.fence == position
+    from fencecheck.episodes import ping_positions
+
+    where = ping_positions(hits.ping[at_fence], mine.row)
+    x, y = index.frame.to_xy(mine.lon[where], mine.lat[where])
+    hit_outcome = np.array(
+        [outcome_of[p] for p in hits.person_ids()[at_fence].tolist()], dtype=object
+    )
+    counts = {name: int((outcome == name).sum()) for name in OUTCOME_COLOURS}
+    for name, colour in OUTCOME_COLOURS.items():
+        mask = hit_outcome == name
+        if mask.any():
+            ax.scatter(
+                x[mask],
+                y[mask],
+                s=14,
+                c=colour,
+                alpha=0.8,
+                zorder=4,
+                edgecolors="none",
+                gid=f"hits:{name}",
+                label=f"{name.replace('_', ' ')}: {_people(counts[name])}",
+            )
+    if x.shape[0]:
+        boxes.append((float(np.min(x)), float(np.min(y)), float(np.max(x)), float(np.max(y))))
+    if upstream.any():
+        ax.plot(
+            [],
+            [],
+            ls="none",
+            gid="upstream",
+            label=f"upstream mistake: {_people(int(upstream.sum()))} (no hit drawn)",
+        )
+    _set_extent(ax, boxes)
+    _scale_bar(ax)
+    row = int(np.flatnonzero(scan.fences["fence_id"] == fence_id)[0])
+    total = int(scan.fences["people"][row])
+    share = float(scan.fences["false_share"][row])
+    kind = str(index.fences.kinds[position])
+    share_text = "" if math.isnan(share) else f", {share:.0%} false triggers"
+    ax.set_title(
+        f"{fence_id} ({kind}): {total} people triggered{share_text}", fontsize=10, loc="left"
+    )
+    ax.set_xlabel("metres east (local frame)")
+    ax.set_ylabel("metres north (local frame)")
+    if total:
+        ax.legend(loc="upper right", fontsize=8, framealpha=0.85)
+    return ax
