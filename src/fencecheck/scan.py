@@ -56,6 +56,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -63,6 +64,7 @@ from numpy.typing import NDArray
 
 from fencecheck._groupby import any_by
 from fencecheck.episodes import ping_positions
+from fencecheck.errors import OptionError
 from fencecheck.near import near_misses
 from fencecheck.options import MatchMode, Source
 from fencecheck.policy import Policy
@@ -132,7 +134,7 @@ class Scan:
     timeline: Table
     whatif: Table
     flags: Table
-    triggers: Table
+    trigger_parts: _Triggers = field(repr=False, compare=False)
     policy: Policy
     mode: str
     lookback_s: float
@@ -149,6 +151,17 @@ class Scan:
         return {
             name: getattr(self, name).to_pandas() for name in (*self.tables, "flags", "triggers")
         }
+
+    @cached_property
+    def triggers(self) -> Table:
+        """One row per (person, fence) trigger (made on first use).
+
+        Columns ``person_id``, ``fence_id``, ``kind``, ``outcome``, ``reasons``
+        and ``upstream``: the rows the ``fences`` table counts.
+        """
+        if self.index is None:
+            raise OptionError("this scan has no index to name the fences of its triggers")
+        return self.trigger_parts.table(self.index)
 
     def plot_fence(self, fence_id: str, ax: Any = None) -> Any:
         """Map one fence and its triggered people (:func:`fencecheck.plot.plot_fence`)."""
@@ -254,8 +267,6 @@ def scan(
 def person_batches(pings: PingTable, batch_pings: int) -> Iterable[PingTable]:
     """The pings in batches of whole people, about ``batch_pings`` pings each."""
     if isinstance(batch_pings, bool) or not isinstance(batch_pings, int) or batch_pings < 1:
-        from fencecheck.errors import OptionError
-
         raise OptionError(f"batch_pings: {batch_pings!r} is not a positive whole number")
     if len(pings) <= batch_pings:
         yield pings
@@ -501,7 +512,6 @@ def assemble(
             **{rule: flags[:, r] for r, (rule, _) in enumerate(WHATIF_RULES)},
         }
     )
-    from fencecheck.errors import OptionError
     from fencecheck.times import parse_time
 
     try:
@@ -514,7 +524,7 @@ def assemble(
         timeline=timeline,
         whatif=whatif,
         flags=flag_table,
-        triggers=_trigger_table(parts, index),
+        trigger_parts=_Triggers.of(parts),
         policy=policy,
         mode=mode_.value,
         lookback_s=float(lookback_s),
@@ -529,26 +539,49 @@ def _joined(columns: list[NDArray[Any]], empty: NDArray[Any]) -> NDArray[Any]:
     return np.concatenate(columns) if columns else empty
 
 
-def _trigger_table(parts: Sequence[ScanPart], index: FenceIndex) -> Table:
-    """One row per (person, fence) trigger, by person then fence."""
-    person = _joined([p.pair_person for p in parts], np.zeros(0, object))
-    fence = _joined([p.pair_fence for p in parts], np.zeros(0, np.int64))
-    outcome = _joined([p.pair_outcome for p in parts], np.zeros(0, np.int8))
-    reasons = _joined([p.pair_reasons for p in parts], np.zeros((0, len(REASONS)), dtype=bool))
-    upstream = _joined([p.pair_upstream for p in parts], np.zeros(0, bool))
-    fence_ids = index.fences.ids[fence].astype(str)
-    order = np.lexsort((fence_ids, person.astype(str)))
-    names = np.array(REASONS, dtype=object)
-    return Table(
-        {
-            "person_id": person[order],
-            "fence_id": fence_ids[order].astype(object),
-            "kind": index.fences.kinds[fence[order]],
-            "outcome": np.array(OUTCOMES, dtype=object)[outcome[order]],
-            "reasons": np.array([";".join(names[r]) for r in reasons[order]], dtype=object),
-            "upstream": upstream[order],
-        }
-    )
+@dataclass(frozen=True)
+class _Triggers:
+    """The (person, fence) triggers as the parts left them, made a table on demand."""
+
+    person: NDArray[np.object_]
+    fence: NDArray[np.int64]
+    outcome: NDArray[np.int8]
+    reasons: NDArray[np.bool_]
+    upstream: NDArray[np.bool_]
+
+    @classmethod
+    def of(cls, parts: Sequence[ScanPart]) -> _Triggers:
+        return cls(
+            person=_joined([p.pair_person for p in parts], np.zeros(0, object)),
+            fence=_joined([p.pair_fence for p in parts], np.zeros(0, np.int64)),
+            outcome=_joined([p.pair_outcome for p in parts], np.zeros(0, np.int8)),
+            reasons=_joined(
+                [p.pair_reasons for p in parts], np.zeros((0, len(REASONS)), dtype=bool)
+            ),
+            upstream=_joined([p.pair_upstream for p in parts], np.zeros(0, bool)),
+        )
+
+    def table(self, index: FenceIndex) -> Table:
+        """One row per trigger, by person then fence."""
+        fence_ids = index.fences.ids[self.fence].astype(str)
+        order = np.lexsort((fence_ids, self.person.astype(str)))
+        # Each of the 2**len(REASONS) sets of reasons spelled once, then looked up.
+        bits = self.reasons[order].astype(np.int64) @ (1 << np.arange(len(REASONS)))
+        spelled = np.array(
+            [";".join(r for k, r in enumerate(REASONS) if code >> k & 1)
+             for code in range(1 << len(REASONS))],
+            dtype=object,
+        )  # fmt: skip
+        return Table(
+            {
+                "person_id": self.person[order],
+                "fence_id": fence_ids[order].astype(object),
+                "kind": index.fences.kinds[self.fence[order]],
+                "outcome": np.array(OUTCOMES, dtype=object)[self.outcome[order]],
+                "reasons": spelled[bits],
+                "upstream": self.upstream[order],
+            }
+        )
 
 
 def _fence_table(parts: Sequence[ScanPart], index: FenceIndex) -> Table:
