@@ -282,3 +282,56 @@ def test_scan_triggers_are_what_the_fence_table_counts(scanned: fc.Scan) -> None
         for reason in fc.verdicts.REASONS:
             count = sum(reason in r.split(";") for r in t["reasons"][here].tolist())
             assert count == int(f[reason][k])
+
+
+# -- maps from the command line ----------------------------------------------------------------
+
+
+def test_explain_draws_one_map_per_person(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from fencecheck.cli import main
+
+    folder = tmp_path / "maps"
+    args = ["explain", "--fences", str(SAMPLES / "fences.geojson"), "--pings",
+            str(SAMPLES / "pings.csv"), "--maps", str(folder)]  # fmt: skip
+    assert main([*args, "--format", "json"]) == 0
+    out, err = capsys.readouterr()
+    assert len(out.splitlines()) == 8  # the reports still go to stdout
+    assert "8 maps drawn" in err
+    files = sorted(p.name for p in folder.iterdir())
+    assert files == [f"{p}.png" for p in PEOPLE]
+    for path in folder.iterdir():
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 20_000
+    # A folder that cannot be made is a usage error; no matplotlib names the extra.
+    (tmp_path / "a-file").write_text("x")
+    assert main([*args[:-1], str(tmp_path / "a-file" / "maps")]) == 2
+    assert "--maps" in capsys.readouterr().err
+
+
+def test_maps_without_matplotlib_name_the_extra(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fencecheck.cli import main
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    code = main(["explain", "--fences", str(SAMPLES / "fences.geojson"), "--pings",
+                 str(SAMPLES / "pings.csv"), "--maps", str(tmp_path)])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 1 and "fencecheck[plot]" in err and "Traceback" not in err
+
+
+def test_map_file_names_are_safe_and_distinct(tmp_path: Path) -> None:
+    from fencecheck.cli import _draw_maps, map_file_name
+
+    assert map_file_name("../etc/passwd") == "_etc_passwd"
+    assert map_file_name("..") == "_"
+    assert map_file_name("张三") == "张三"
+    index = fc.FenceIndex.build(fc.read_fences(SAMPLES / "fences.geojson"))
+    pings = fc.read_pings(SAMPLES / "pings.csv")
+    [e] = fc.explain(pings, index, person=["P01"])
+    from dataclasses import replace
+
+    twins = [replace(e, person_id="a/b"), replace(e, person_id="a_b"), replace(e, person_id="a?b")]
+    assert _draw_maps(twins, tmp_path) == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a_b-2.png", "a_b-3.png", "a_b.png"]

@@ -259,6 +259,12 @@ def _add_explain_options(parser: argparse.ArgumentParser) -> None:
         dest="out_format",
         help="text paragraphs, or JSON Lines (FORMATS.md)",
     )
+    group.add_argument(
+        "--maps",
+        metavar="DIR",
+        default=None,
+        help="also draw each person's map to DIR/<person_id>.png (needs fencecheck[plot])",
+    )
 
 
 def _add_scan_options(parser: argparse.ArgumentParser) -> None:
@@ -497,6 +503,9 @@ def _run_explain(args: argparse.Namespace, parser: argparse.ArgumentParser) -> i
 def _write_explanations(args: argparse.Namespace, index: FenceIndex, pings: PingTable) -> int:
     from fencecheck.explain import explain
 
+    maps = getattr(args, "maps", None)
+    if maps is not None:
+        _use_file_backend()
     explanations = explain(
         pings,
         index,
@@ -504,6 +513,7 @@ def _write_explanations(args: argparse.Namespace, index: FenceIndex, pings: Ping
         at=getattr(args, "at", None),
         lookback=getattr(args, "lookback", "14d"),
         mode=getattr(args, "mode", "disc"),
+        track=maps is not None,
     )
     for item in explanations:
         if args.out_format == "json":
@@ -515,7 +525,53 @@ def _write_explanations(args: argparse.Namespace, index: FenceIndex, pings: Ping
         verdicts[item.verdict] = verdicts.get(item.verdict, 0) + 1
     summary = ", ".join(f"{name} {n}" for name, n in sorted(verdicts.items()))
     _say(f"{len(explanations)} people explained" + (f": {summary}" if summary else ""))
+    if maps is not None:
+        written = _draw_maps(explanations, Path(maps))
+        _say(f"{written} maps drawn in {maps}")
     return 0
+
+
+def _use_file_backend() -> None:
+    """Draw to files (Agg): the command line never opens a window."""
+    try:
+        import matplotlib
+    except ImportError as exc:
+        raise MissingDependencyError("matplotlib", "plot", "--maps") from exc
+    matplotlib.use("Agg")
+
+
+def _draw_maps(explanations: Sequence[Any], folder: Path) -> int:
+    """One PNG per person, named by the person id made safe for a file name."""
+    import matplotlib.pyplot as plt
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OptionError(f"--maps {folder}: cannot create the folder ({exc.strerror})") from None
+    used: set[str] = set()
+    for item in explanations:
+        name = base = map_file_name(item.person_id)
+        k = 1
+        while name in used:  # two ids that read the same once made safe
+            k += 1
+            name = f"{base}-{k}"
+        used.add(name)
+        ax = item.plot()
+        ax.figure.savefig(folder / f"{name}.png", dpi=110, bbox_inches="tight")
+        plt.close(ax.figure)
+    return len(explanations)
+
+
+def map_file_name(person_id: str) -> str:
+    """A person id as a file name: characters other than letters, digits, ``.-_`` become ``_``.
+
+    Examples
+    --------
+    >>> map_file_name("001/04-22"), map_file_name("张三 01")
+    ('001_04-22', '张三_01')
+    """
+    safe = "".join(c if c.isalnum() or c in ".-_" else "_" for c in person_id)
+    return safe.lstrip(".") or "_"
 
 
 def _run_scan(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:

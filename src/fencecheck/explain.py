@@ -163,8 +163,13 @@ def explain(
     policy: Policy | None = None,
     mode: MatchMode | str = MatchMode.DISC,
     advice: Mapping[str, Mapping[str, str]] | None = None,
+    track: bool = True,
 ) -> list[Explanation]:
     """Explain the pop-up of each person (all of them, or those named).
+
+    With ``track=True`` (the default) each explanation keeps the person's pings
+    over the lookback and their hits, for :meth:`Explanation.plot`; that is a
+    copy of those pings, which ``track=False`` spares.
 
     Raises
     ------
@@ -189,7 +194,11 @@ def explain(
             for flags in (verdicts.credible, verdicts.jump)
         ]
     ).astype(np.int64)
-    tracks = tracks_of(verdicts, pings, index, int(span_s * 1000))
+    tracks: list[Track | None] = (
+        list(tracks_of(verdicts, pings, index, int(span_s * 1000)))
+        if track
+        else [None] * len(verdicts)
+    )
     return [
         _explanation(verdicts, k, pings, index, span_s, table, counts, tracks[k])
         for k in range(len(verdicts))
@@ -226,7 +235,7 @@ def _explanation(
     span_s: float,
     table: Mapping[str, Mapping[str, str]],
     counts: NDArray[np.int64],
-    track: Track,
+    track: Track | None,
 ) -> Explanation:
     code = int(verdicts.person[k])
     mine = np.flatnonzero(verdicts.episodes.person == code)

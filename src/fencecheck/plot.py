@@ -141,11 +141,25 @@ def _draw_fence(ax: Any, index: FenceIndex, position: int, *, faint: bool = Fals
     elif margin > 0:
         ax.add_patch(
             PathPatch(
-                _path(grown), fill=False, ec=colour, ls="--", lw=1.0, gid=f"margin:{fence_id}"
+                _path(grown),
+                fill=False,
+                ec=colour,
+                ls="--",
+                lw=1.0,
+                gid=f"margin:{fence_id}",
+                label="margin",
             )
         )
     ax.add_patch(
-        PathPatch(body, fc=colour, ec=colour, alpha=alpha, lw=1.2, gid=f"fence:{fence_id}")
+        PathPatch(
+            body,
+            fc=colour,
+            ec=colour,
+            alpha=alpha,
+            lw=1.2,
+            gid=f"fence:{fence_id}",
+            label=kind.replace("_", " "),
+        )
     )
     _, _, x1, y1 = shapely.bounds(grown)
     ax.annotate(
@@ -158,6 +172,13 @@ def _draw_fence(ax: Any, index: FenceIndex, position: int, *, faint: bool = Fals
         gid=f"label:{fence_id}",
     )
     return grown
+
+
+def _legend(ax: Any) -> None:
+    """A legend with each label once (one entry per fence kind, not per fence)."""
+    handles, labels = ax.get_legend_handles_labels()
+    unique = dict(zip(labels, handles, strict=True))
+    ax.legend(unique.values(), unique.keys(), loc="upper right", fontsize=8, framealpha=0.85)
 
 
 def _scale_bar(ax: Any) -> None:
@@ -210,6 +231,10 @@ def _set_extent(ax: Any, boxes: list[tuple[float, float, float, float]]) -> None
 
 def _people(n: int) -> str:
     return f"{n:,} person" if n == 1 else f"{n:,} people"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 def _zone_label(tz: str) -> str:
@@ -375,7 +400,7 @@ def plot_explanation(explanation: Explanation, ax: Any = None, *, zoom: str = "f
     ax.set_title(_title(explanation), fontsize=10, loc="left")
     ax.set_xlabel("metres east (local frame)")
     ax.set_ylabel("metres north (local frame)")
-    ax.legend(loc="upper right", fontsize=8, framealpha=0.85)
+    _legend(ax)
     return ax
 
 
@@ -480,7 +505,7 @@ def _title(explanation: Explanation) -> str:
     d = explanation.decisive
     if d is not None:
         second = (
-            f"decisive: {d['fence_id']} ({d['kind']}), {d['pings']} pings, "
+            f"decisive: {d['fence_id']} ({d['kind']}), {_count(d['pings'], 'ping')}, "
             f"{d['dwell_s'] / 60:.0f} min, best p_inside {d['p_inside']:.2f}"
         )
         return f"{first}\n{second}"
@@ -607,5 +632,5 @@ def plot_fence(scan: Scan, fence_id: str, ax: Any = None, *, pings: PingTable | 
     ax.set_xlabel("metres east (local frame)")
     ax.set_ylabel("metres north (local frame)")
     if total:
-        ax.legend(loc="upper right", fontsize=8, framealpha=0.85)
+        _legend(ax)
     return ax
