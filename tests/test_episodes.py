@@ -288,3 +288,74 @@ def _three_fence_index() -> FenceIndex:
         for k, b in enumerate(boxes)
     ]
     return FenceIndex(fc.FenceSet.from_records(records), FRAME)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    data=st.lists(
+        st.tuples(
+            st.integers(0, 2),  # person
+            st.integers(0, 12),  # minute (the same minute twice: two pings at one instant)
+            st.sets(st.integers(0, 2), max_size=3),  # the fences the ping hits
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    gap_min=st.integers(0, 4),
+)
+def test_episodes_of_time_sorted_hits_come_by_person_entry_fence(
+    data: list[tuple[int, int, set[int]]], gap_min: int
+) -> None:
+    # Pings by person and time, as a phone log comes; hits in ping order, as match gives them.
+    rows = sorted(data, key=lambda r: (r[0], r[1]))
+    n = len(rows)
+    person = np.array([r[0] for r in rows], dtype=np.int32)
+    t = 1_651_370_400_000 + np.array([r[1] for r in rows], dtype=np.int64) * 60_000
+    hit_ping = [k for k, r in enumerate(rows) for _ in sorted(r[2])]
+    hit_fence = [f for r in rows for f in sorted(r[2])]
+    if not hit_ping:
+        return
+    registry = PersonRegistry()
+    registry.encode(np.array(["a", "b", "c"], dtype=object))
+    m = len(hit_ping)
+    hits = Hits(
+        ping=np.array(hit_ping, dtype=np.int64),
+        person=person[hit_ping],
+        t=t[hit_ping],
+        fence=np.array(hit_fence, dtype=np.int64),
+        window_start=np.zeros(m, dtype=np.int64),
+        window_end=np.full(m, 10**15, dtype=np.int64),
+        inside=np.ones(m, dtype=bool),
+        depth_m=np.ones(m),
+        p_inside=np.ones(m),
+        fence_lookup=np.array(["F0", "F1", "F2"], dtype=object),
+        persons=registry,
+    )
+    lon, lat = FRAME.to_lonlat(np.zeros(n), np.zeros(n))
+    pings = fc.PingTable(
+        row=np.arange(n, dtype=np.int64),
+        person=person,
+        t=t,
+        lon=lon,
+        lat=lat,
+        accuracy_m=np.full(n, 10.0, dtype=np.float32),
+        source=np.zeros(n, dtype=np.int8),
+        accuracy_filled=np.zeros(n, dtype=bool),
+        persons=registry,
+    )
+    episodes = fc.find_episodes(hits, pings, _three_fence_index(), Policy(gap_s=gap_min * 60))
+    keys = list(
+        zip(episodes.person.tolist(), episodes.entry.tolist(), episodes.fence.tolist(), strict=True)
+    )
+    assert keys == sorted(keys) and len(set(keys)) == len(keys)
+    assert sorted(
+        (k[0], k[1], k[2], x, c)
+        for k, x, c in zip(keys, episodes.exit.tolist(), episodes.pings.tolist(), strict=True)
+    ) == [s[:5] for s in slow_episodes(hits, gap_min * 60_000)]
+    # The dwell's upper bound: from the ping before the entry to the ping after the exit.
+    for e in range(len(episodes)):
+        before, after = int(episodes.entry_ping[e]) - 1, int(episodes.exit_ping[e]) + 1
+        same = before >= 0 and after < n and person[before] == person[after] == episodes.person[e]
+        expected = (t[after] - t[before]) / 1000.0 if same else None
+        got = float(episodes.dwell_s_max[e])
+        assert (np.isnan(got) and expected is None) or got == expected

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-__all__ = ["stopped_episodes"]
+__all__ = ["dwell_upper_bounds", "group_statistics", "median_by_group", "stopped_episodes"]
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
@@ -118,4 +118,24 @@ def median_by_group(group: Any, values: Any, n: int) -> Any:
         if k:
             chunk = np.sort(ordered[lo : lo + k])
             out[g] = (chunk[(k - 1) // 2] + chunk[k // 2]) / 2.0
+    return out
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def dwell_upper_bounds(person: Any, t: Any, entry: Any, exit_: Any) -> Any:
+    """Seconds from the ping before ``entry`` to the ping after ``exit_``, of the same person.
+
+    ``person`` and ``t`` are sorted by person, then time; ``entry`` and ``exit_``
+    are positions in them. NaN when the person has no ping before or after.
+    """
+    n = person.shape[0]
+    out = np.empty(entry.shape[0], dtype=np.float64)
+    for e in range(entry.shape[0]):
+        before = entry[e] - 1
+        after = exit_[e] + 1
+        who = person[entry[e]]
+        if before >= 0 and after < n and person[before] == who and person[after] == who:
+            out[e] = (t[after] - t[before]) / 1000.0
+        else:
+            out[e] = np.nan
     return out

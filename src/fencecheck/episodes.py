@@ -221,7 +221,7 @@ def find_episodes(
     policy = Policy() if policy is None else policy
     position = ping_positions(hits.ping, pings.row)
     n = len(hits)
-    order, hits_in_time_order = _episode_order(hits)
+    order, time_sorted = _episode_order(hits)
     person = hits.person[order]
     fence = hits.fence[order]
     start = hits.window_start[order]
@@ -271,10 +271,9 @@ def find_episodes(
         policy.stay_min_s * 1000.0,
     )
 
-    # Episodes ordered by person, then entry, then fence: when the hits came in
-    # (person, time, fence) order, that is the order of each episode's first hit.
-    if hits_in_time_order:
-        final = np.argsort(order[first], kind="stable")
+    # Episodes ordered by person, then entry, then fence.
+    if time_sorted:
+        final = _by_first_hit(order[first], n, fence[first], person[first], t[first])
     else:
         final = _by_person_entry_fence(person[first], t[first], fence[first])
     rank = np.empty(final.shape[0], dtype=np.int64)
@@ -342,25 +341,55 @@ def ping_positions(hit_rows: NDArray[np.int64], ping_rows: NDArray[np.int64]) ->
 
 
 def _episode_order(hits: Hits) -> tuple[NDArray[np.int64], bool]:
-    """The order of hits by person, fence, window, then time, and if hits are time-ordered.
+    """The order of hits by person, fence, window, then time, and if hits are time-sorted.
 
-    The flag says whether the hits themselves come in (person, time, fence) order.
-    A fence's windows never overlap, so within one fence time order is window
+    The flag says whether the hits themselves come by person, then time. A
+    fence's windows never overlap, so within one fence time order is window
     order too. Hits of pings sorted by person and time come in that time order
-    within each person (then fence order, from :func:`~fencecheck.match`), and
-    then one stable sort by (person, fence) is enough; anything else gets the
-    full sort.
+    within each person, and then one stable sort by (person, fence) is enough;
+    anything else gets the full sort.
     """
     key = hits.person.astype(np.int64) * max(int(hits.fence_lookup.shape[0]), 1) + hits.fence
     if is_person_time_sorted(hits.person, hits.t):
-        t, fence = hits.t, hits.fence
-        same = hits.person[1:] == hits.person[:-1]
-        in_order = bool(np.all(~same | (t[1:] != t[:-1]) | (fence[1:] > fence[:-1])))
         order = np.argsort(key, kind="stable")
         k, start = key[order], hits.window_start[order]
         if np.all((k[1:] != k[:-1]) | (start[1:] >= start[:-1])):
-            return np.asarray(order, dtype=np.int64), in_order
+            return np.asarray(order, dtype=np.int64), True
+        return np.asarray(np.lexsort((hits.t, hits.window_start, key)), dtype=np.int64), True
     return np.asarray(np.lexsort((hits.t, hits.window_start, key)), dtype=np.int64), False
+
+
+def _by_first_hit(
+    head: NDArray[np.int64],
+    n_hits: int,
+    fence: NDArray[np.int64],
+    person: NDArray[np.int32],
+    entry: NDArray[np.int64],
+) -> NDArray[np.int64]:
+    """Episodes by person, entry, then fence, for hits that come by person and time.
+
+    ``head`` is each episode's first hit (a row of the hits table), so the
+    order of the heads is the order by person and entry: it is read off a mark
+    per hit, without a sort. Only episodes that enter at the same instant (two
+    pings of one person with the same time) may then need their fences put in
+    order.
+    """
+    m = head.shape[0]
+    marked = np.zeros(n_hits, dtype=bool)
+    marked[head] = True
+    episode_at = np.empty(n_hits, dtype=np.int64)
+    episode_at[head] = np.arange(m)
+    final = episode_at[np.flatnonzero(marked)]
+    p, e, f = person[final], entry[final], fence[final]
+    tie = (p[1:] == p[:-1]) & (e[1:] == e[:-1])
+    misordered = tie & (f[1:] < f[:-1])
+    if misordered.any():
+        run = np.cumsum(np.concatenate([[True], ~tie])) - 1
+        bad_run = np.zeros(int(run[-1]) + 1, dtype=bool)
+        bad_run[run[1:][misordered]] = True
+        rows = np.flatnonzero(bad_run[run])
+        final[rows] = final[rows][np.lexsort((f[rows], run[rows]))]
+    return np.asarray(final, dtype=np.int64)
 
 
 def _by_person_entry_fence(
@@ -382,22 +411,14 @@ def _dwell_upper_bound(
     pings: PingTable, entry_pos: NDArray[np.int64], exit_pos: NDArray[np.int64]
 ) -> NDArray[np.float64]:
     """From the person's ping before the entry to their ping after the exit, seconds."""
-    n = pings.person.shape[0]
+    from fencecheck._episode_kernel import dwell_upper_bounds
+
     if is_person_time_sorted(pings.person, pings.t):
-        before, after = entry_pos - 1, exit_pos + 1  # positions are ranks
-        person_sorted, t_sorted = pings.person, pings.t
-    else:
-        order = person_time_order(pings.person, pings.t)
-        rank = np.empty(n, dtype=np.int64)
-        rank[order] = np.arange(n)
-        before, after = rank[entry_pos] - 1, rank[exit_pos] + 1
-        person_sorted, t_sorted = pings.person[order], pings.t[order]
-    person = pings.person[entry_pos]
-    has_before = before >= 0
-    has_before[has_before] = person_sorted[before[has_before]] == person[has_before]
-    has_after = after < n
-    has_after[has_after] = person_sorted[after[has_after]] == person[has_after]
-    out = np.full(entry_pos.shape[0], np.nan)
-    both = has_before & has_after
-    out[both] = (t_sorted[after[both]] - t_sorted[before[both]]) / 1000.0
-    return out
+        # Positions are ranks already.
+        return np.asarray(dwell_upper_bounds(pings.person, pings.t, entry_pos, exit_pos))
+    order = person_time_order(pings.person, pings.t)
+    rank = np.empty(order.shape[0], dtype=np.int64)
+    rank[order] = np.arange(order.shape[0])
+    return np.asarray(
+        dwell_upper_bounds(pings.person[order], pings.t[order], rank[entry_pos], rank[exit_pos])
+    )
