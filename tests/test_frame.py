@@ -110,3 +110,40 @@ def test_project_geometry_keeps_topology_and_measures_metres() -> None:
     projected = BEIJING.project_geometry(square)
     assert projected.is_valid
     assert abs(projected.area - 1_000_000) / 1_000_000 < 2e-4
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    lon0=st.floats(-180, 180),
+    lat0=st.floats(-80, 80),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_compiled_projection_is_proj_tmerc_to_nanometres(
+    lon0: float, lat0: float, seed: int
+) -> None:
+    """The compiled forward projection agrees with PROJ's tmerc on the same definition."""
+    frame = MetricFrame(lon0, lat0)
+    rng = np.random.default_rng(seed)
+    # Up to 3 degrees of longitude off the meridian (about 250 km at 40 N), across the
+    # antimeridian when the centre is near it, and to the poles' edge.
+    lon = lon0 + rng.uniform(-3, 3, 2_000)
+    lon = np.where(lon > 180, lon - 360, np.where(lon < -180, lon + 360, lon))
+    lat = np.clip(lat0 + rng.uniform(-3, 3, 2_000), -89.9, 89.9)
+    proj = pyproj.Transformer.from_crs("EPSG:4326", frame.proj, always_xy=True)
+    want_x, want_y = proj.transform(lon, lat)
+    got_x, got_y = frame.to_xy(lon, lat)
+    assert np.abs(got_x - want_x).max() < 1e-7
+    assert np.abs(got_y - want_y).max() < 1e-7
+    # One value alone, or a million split over threads: the same function, bit for bit.
+    k = int(rng.integers(0, 2_000))
+    assert frame.to_xy(float(lon[k]), float(lat[k])) == (float(got_x[k]), float(got_y[k]))
+
+
+def test_the_threaded_projection_equals_the_single_thread_one() -> None:
+    rng = np.random.default_rng(3)
+    lon, lat = _random_points(rng, 450_000)  # above the size that splits over threads
+    x, y = BEIJING.to_xy(lon, lat)
+    part_x, part_y = BEIJING.to_xy(lon[:1_000], lat[:1_000])
+    assert np.array_equal(x[:1_000], part_x) and np.array_equal(y[:1_000], part_y)
+    tail_x, _ = BEIJING.to_xy(lon[-1_000:], lat[-1_000:])
+    assert np.array_equal(x[-1_000:], tail_x)
