@@ -78,6 +78,8 @@ HIT_STYLES = {
     "jump": ("#762a83", "X", "hit on a location jump"),
 }
 _ZOOMS = ("fences", "track")
+UPSTREAM_REASONS = ("timezone_shift", "datum_shift")
+"""The reasons that come from a mistake upstream of our data (a hit the mistake reproduces)."""
 
 
 def _pyplot(purpose: str) -> Any:
@@ -294,14 +296,8 @@ def plot_explanation(explanation: Explanation, ax: Any = None, *, zoom: str = "f
     # Fences: those hit, the nearest misses, the one an upstream mistake hits.
     involved = list(dict.fromkeys(track.hit_fence.tolist()))
     near_ids = [m["fence_id"] for m in explanation.near_misses]
-    upstream = next(
-        iter(
-            explanation.evidence.get(r, None)
-            for r in ("timezone_shift", "datum_shift")
-            if r in explanation.evidence
-        ),
-        None,
-    )
+    mistakes = [explanation.evidence[r] for r in UPSTREAM_REASONS if r in explanation.evidence]
+    upstream = mistakes[0] if mistakes else None
     extra_ids = near_ids + ([upstream["fence_id"]] if upstream else [])
     involved += [index.fences.position(f) for f in extra_ids]
     for position in dict.fromkeys(involved):
@@ -509,7 +505,7 @@ def _title(explanation: Explanation) -> str:
             f"{d['dwell_s'] / 60:.0f} min, best p_inside {d['p_inside']:.2f}"
         )
         return f"{first}\n{second}"
-    for reason in ("timezone_shift", "datum_shift"):
+    for reason in UPSTREAM_REASONS:
         evidence = explanation.evidence.get(reason)
         if evidence is not None:
             amount = evidence["shift"]
