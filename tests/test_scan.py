@@ -280,10 +280,15 @@ def test_the_timeline_counts_each_flagged_person_once(city: Any) -> None:
     assert (t["hour"] % 3_600_000 == 0).all()
 
 
-def test_batches_of_people_give_the_same_tables(city: Any) -> None:
+@pytest.mark.parametrize("shuffled", [False, True], ids=["grouped by person", "shuffled"])
+def test_batches_of_people_give_the_same_tables(city: Any, shuffled: bool) -> None:
     index, pings, result, _ = city
+    if shuffled:  # batches are then gathered, not sliced
+        pings = pings.take(np.random.default_rng(5).permutation(len(pings)))
+    else:
+        assert (np.diff(pings.person) >= 0).all()  # batches are slices of the table
     small = scan(pings, index, at=AT, batch_pings=40)
-    for name in ("people", "fences", "timeline", "whatif", "flags"):
+    for name in ("people", "fences", "timeline", "whatif", "flags", "triggers"):
         a, b = getattr(result, name), getattr(small, name)
         assert a.names == b.names
         for column in a.names:

@@ -263,9 +263,12 @@ class PingTable:
         names: NDArray[np.str_] = _SOURCE_NAMES[self.source]
         return names
 
-    def take(self, positions: ArrayLike) -> PingTable:
-        """The pings at these positions (a boolean mask or integer positions)."""
-        sel = np.asarray(positions)
+    def take(self, positions: ArrayLike | slice) -> PingTable:
+        """The pings at these positions (a boolean mask, integer positions, or a slice).
+
+        A slice gives views of the columns, not copies.
+        """
+        sel = positions if isinstance(positions, slice) else np.asarray(positions)
         return PingTable(
             row=self.row[sel],
             person=self.person[sel],

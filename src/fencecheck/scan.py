@@ -275,6 +275,12 @@ def person_batches(pings: PingTable, batch_pings: int) -> Iterable[PingTable]:
     before = np.cumsum(counts) - counts
     batch_of_person = before // batch_pings
     batch = batch_of_person[pings.person]
+    if bool(np.all(batch[1:] >= batch[:-1])):
+        # Pings grouped by person in code order (as read): each batch is a slice, no copy.
+        cuts = np.flatnonzero(batch[1:] != batch[:-1]) + 1
+        for lo, hi in zip([0, *cuts.tolist()], [*cuts.tolist(), len(pings)], strict=True):
+            yield pings.take(slice(lo, hi))
+        return
     order = np.argsort(batch, kind="stable")
     bounds = np.searchsorted(batch[order], np.unique(batch), side="left").tolist()
     for lo, hi in zip(bounds, [*bounds[1:], len(pings)], strict=True):
