@@ -212,3 +212,20 @@ def test_empty_fence_set_needs_a_frame() -> None:
         FenceIndex.build(empty)
     index = FenceIndex.build(empty, FRAME)
     assert len(index) == 0 and index.query((116.3, 39.8, 116.5, 40.0)).tolist() == []
+
+
+def test_prepare_makes_the_lazy_parts_now_and_changes_no_answer() -> None:
+    import fencecheck as fc
+
+    pings = fc.read_pings(SAMPLES / "pings.csv")
+    lazy = fc.FenceIndex.build(fc.read_fences(SAMPLES / "fences.geojson"))
+    eager = fc.FenceIndex.build(fc.read_fences(SAMPLES / "fences.geojson"))
+    assert eager.prepare() is eager
+    n = len(eager.fences)
+    assert (eager.grown_moments.row >= 0).all()
+    assert (eager.grown_pieces.moments.row[: 4 * n] >= 0).all()
+    assert lazy._grown_moments is None  # nothing made until matching needs it
+    for mode in ("point", "disc"):
+        a, b = lazy.match(pings, mode=mode), eager.match(pings, mode=mode)
+        assert a.ping.tolist() == b.ping.tolist() and a.fence.tolist() == b.fence.tolist()
+        assert np.array_equal(a.p_inside, b.p_inside) and np.array_equal(a.depth_m, b.depth_m)

@@ -346,6 +346,26 @@ class FenceIndex:
             self._grown_pieces = FencePieces(grown, self.grown_moments.center)
         return self._grown_pieces
 
+    def prepare(self) -> FenceIndex:
+        """Make now what matching makes on first use, and return the index.
+
+        The flat arrays of the fences and of the fences grown by their margins,
+        and the area moments of every live grown fence and of its four quarters,
+        which ``p_inside`` of a large accuracy disc uses. Lazily, the first
+        scan of a fresh index pays for them (about 6 s for 5,000 fences on a
+        2-core machine); a service that keeps its index calls this once.
+        Answers are the same either way.
+        """
+        from fencecheck.matching import _thread_count
+
+        threads = _thread_count(None)
+        live = np.flatnonzero(self.alive).astype(np.int64)
+        _ = self.flat, self.grown_area, self.fence_box
+        self.grown_moments.ensure(live, threads=threads)
+        quarters = (4 * live[:, None] + np.arange(4, dtype=np.int64)).ravel()
+        self.grown_pieces.moments.ensure(quarters, threads=threads)
+        return self
+
     @property
     def fence_box(self) -> NDArray[np.float64]:
         """Each fence's bounding box in the frame, without its margin, shape (n, 4)."""
