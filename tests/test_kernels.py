@@ -304,3 +304,37 @@ def test_quarters_take_a_fence_too_large_for_its_own_series() -> None:
     got, _ = _mass(disc, x, y, np.full(5, sigma), moments=True, pieces=True)
     expected = [gaussian_mass(disc, a, b, sigma) for a, b in zip(x, y, strict=True)]
     np.testing.assert_allclose(got, expected, atol=1e-7)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.integers(0, 3),  # group
+            st.booleans(),  # eligible
+            st.sampled_from([0.0, 60.0, 600.0]),  # dwell: many ties
+            st.sampled_from([0.2, 0.9, 1.0, float("nan")]),  # p, NaN included
+            st.integers(0, 3),  # entry
+            st.integers(0, 2),  # fence
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_best_per_group_is_the_first_of_a_stable_sort(rows: list[tuple[Any, ...]]) -> None:
+    from fencecheck._episode_kernel import best_per_group
+
+    columns = [np.array(c) for c in zip(*rows, strict=True)]
+    group, eligible, dwell, p, entry, fence = columns
+    got = best_per_group(
+        group.astype(np.int64), eligible.astype(bool), dwell.astype(np.float64),
+        p.astype(np.float64), entry.astype(np.int64), fence.astype(np.int64), 4,
+    )  # fmt: skip
+    # The reference: numpy's stable lexsort (NaN sorts last), first row per group.
+    candidates = np.flatnonzero(eligible)
+    order = np.lexsort((fence[candidates], entry[candidates], -p[candidates],
+                        -dwell[candidates], group[candidates]))  # fmt: skip
+    expected = np.full(4, -1)
+    for k in candidates[order][::-1]:
+        expected[group[k]] = k
+    assert got.tolist() == expected.tolist()

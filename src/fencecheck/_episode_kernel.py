@@ -8,7 +8,13 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-__all__ = ["dwell_upper_bounds", "group_statistics", "median_by_group", "stopped_episodes"]
+__all__ = [
+    "best_per_group",
+    "dwell_upper_bounds",
+    "group_statistics",
+    "median_by_group",
+    "stopped_episodes",
+]
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
@@ -139,3 +145,41 @@ def dwell_upper_bounds(person: Any, t: Any, entry: Any, exit_: Any) -> Any:
         else:
             out[e] = np.nan
     return out
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def best_per_group(
+    group: Any, eligible: Any, dwell: Any, p: Any, entry: Any, fence: Any, n_groups: int
+) -> Any:
+    """Per group, the best eligible row; -1 for a group without one.
+
+    Best is the longest dwell, then the highest ``p`` (NaN lowest), then the
+    earliest entry, then the lowest fence, then the first row: the first row
+    of a stable sort by those keys, found in one pass.
+    """
+    best = np.full(n_groups, -1, dtype=np.int64)
+    for e in range(group.shape[0]):
+        if not eligible[e]:
+            continue
+        g = group[e]
+        b = best[g]
+        if b < 0:
+            best[g] = e
+            continue
+        if dwell[e] != dwell[b]:
+            if dwell[e] > dwell[b]:
+                best[g] = e
+            continue
+        pe = p[e] if p[e] == p[e] else -np.inf
+        pb = p[b] if p[b] == p[b] else -np.inf
+        if pe != pb:
+            if pe > pb:
+                best[g] = e
+            continue
+        if entry[e] != entry[b]:
+            if entry[e] < entry[b]:
+                best[g] = e
+            continue
+        if fence[e] < fence[b]:
+            best[g] = e
+    return best

@@ -362,29 +362,23 @@ def _decisive_episodes(
     """Per person, the episode that decides: the longest among those the verdict rests on.
 
     Exposed: credible episodes long enough; passed through: credible episodes;
-    otherwise any episode. Ties go to the higher best ``p_inside``, then the earlier.
+    otherwise any episode. Ties go to the higher best ``p_inside``, then the
+    earlier, then the fence first in the index.
     """
+    from fencecheck._episode_kernel import best_per_group
+
     row = slot[episodes.person]
     eligible = np.where(
         exposed[row],
         holds_credible & long_enough,
         np.where(passed[row], holds_credible, True),
     )
-    candidates = np.flatnonzero(eligible)
-    order = np.lexsort(
-        (
-            episodes.entry[candidates],
-            -episodes.p_best[candidates],
-            -episodes.dwell_s[candidates],
-            row[candidates],
+    return np.asarray(
+        best_per_group(
+            row, eligible, episodes.dwell_s, episodes.p_best, episodes.entry,
+            episodes.fence, n_people,
         )
-    )
-    ranked = candidates[order]
-    decisive = np.full(n_people, -1, dtype=np.int64)
-    first = np.ones(ranked.shape[0], dtype=bool)
-    first[1:] = row[ranked][1:] != row[ranked][:-1]
-    decisive[row[ranked][first]] = ranked[first]
-    return decisive
+    )  # fmt: skip
 
 
 def _upstream_mistakes(
