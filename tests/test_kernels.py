@@ -338,3 +338,23 @@ def test_best_per_group_is_the_first_of_a_stable_sort(rows: list[tuple[Any, ...]
     for k in candidates[order][::-1]:
         expected[group[k]] = k
     assert got.tolist() == expected.tolist()
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    rows=st.lists(st.tuples(st.integers(0, 4), st.integers(0, 5)), max_size=50),
+    sort=st.booleans(),
+)
+def test_pairs_of_rows_are_their_distinct_person_fence_pairs(
+    rows: list[tuple[int, int]], sort: bool
+) -> None:
+    from fencecheck._groupby import pairs_of
+
+    if sort:
+        rows = sorted(rows, key=lambda r: r[0])  # by person only: fences in any order
+    person = np.array([r[0] for r in rows], dtype=np.int32)
+    fence = np.array([r[1] for r in rows], dtype=np.int64)
+    pair, who, where = pairs_of(person, fence, 6)
+    assert sorted(zip(who.tolist(), where.tolist(), strict=True)) == sorted(set(rows))
+    assert len(set(zip(who.tolist(), where.tolist(), strict=True))) == who.shape[0]
+    assert (who[pair] == person).all() and (where[pair] == fence).all()

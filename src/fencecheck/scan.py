@@ -62,7 +62,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from fencecheck._groupby import any_by
+from fencecheck._groupby import any_by, pairs_of
 from fencecheck.episodes import ping_positions
 from fencecheck.errors import OptionError
 from fencecheck.near import near_misses
@@ -454,25 +454,22 @@ def _fence_outcomes(
     """
     hits, episodes = v.hits, v.episodes
     n_fences = int(hits.fence_lookup.shape[0])
-    key = hits.person.astype(np.int64) * max(n_fences, 1) + hits.fence
-    pairs, pair_of_hit = np.unique(key, return_inverse=True)
-    pair_of_hit = pair_of_hit.reshape(-1)
-    m = pairs.shape[0]
+    pair_of_hit, pair_person, fence = pairs_of(hits.person, hits.fence, n_fences)
+    m = fence.shape[0]
     credible = any_by(pair_of_hit, v.credible, m)
     grazing = any_by(pair_of_hit, ~v.credible & ~v.jump, m)
     jump = any_by(pair_of_hit, v.jump, m)
-    exposed = np.zeros(m, dtype=bool)
     holds_credible = any_by(episodes.of_hit, v.credible, len(episodes))
     long_enough = episodes.dwell_s >= v.policy.min_dwell_s
-    episode_key = episodes.person.astype(np.int64) * max(n_fences, 1) + episodes.fence
-    good = holds_credible & long_enough
-    exposed[np.searchsorted(pairs, episode_key[good])] = True
+    # An episode's hits share its person and fence, so one pair each.
+    pair_of_episode = np.zeros(len(episodes), dtype=np.int64)
+    pair_of_episode[episodes.of_hit] = pair_of_hit
+    exposed = any_by(pair_of_episode, holds_credible & long_enough, m)
     outcome = np.where(exposed, 0, np.where(credible, 1, 2)).astype(np.int8)
     reasons = np.zeros((m, len(REASONS)), dtype=bool)
     false = outcome == 2
     reasons[:, REASONS.index("boundary_uncertainty")] = false & grazing
     reasons[:, REASONS.index("location_jump")] = false & jump
-    fence = (pairs % max(n_fences, 1)).astype(np.int64)
     # People whose only trigger is an upstream mistake count at the fence it hits.
     rows = np.flatnonzero(upstream)
     extra_fence = np.array([v.upstream[k]["fence"] for k in rows.tolist()], dtype=np.int64)
@@ -480,7 +477,7 @@ def _fence_outcomes(
     for j, k in enumerate(rows.tolist()):
         extra_reasons[j, REASONS.index(v.upstream[k]["reason"])] = True
     ids = v.persons.ids()
-    person = np.concatenate([ids[pairs // max(n_fences, 1)], ids[v.person[rows]]])
+    person = np.concatenate([ids[pair_person], ids[v.person[rows]]])
     return (
         person.astype(object),
         np.concatenate([fence, extra_fence]),
