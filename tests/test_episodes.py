@@ -238,18 +238,7 @@ def test_episodes_equal_the_slow_reference(data: list[tuple[Any, ...]], gap_min:
         fence_lookup=np.array(["F0", "F1", "F2"], dtype=object),
         persons=registry,
     )
-    lon, lat = FRAME.to_lonlat(np.zeros(n), np.zeros(n))
-    pings = fc.PingTable(
-        row=np.arange(n, dtype=np.int64),
-        person=person.astype(np.int32),
-        t=t,
-        lon=lon,
-        lat=lat,
-        accuracy_m=np.full(n, 10.0, dtype=np.float32),
-        source=np.zeros(n, dtype=np.int8),
-        accuracy_filled=np.zeros(n, dtype=bool),
-        persons=registry,
-    )
+    pings = _pings_at_origin(person, t, registry)
     policy = Policy(gap_s=gap_min * 60)
     episodes = fc.find_episodes(hits, pings, _three_fence_index(), policy)
     got = sorted(
@@ -273,6 +262,23 @@ def test_episodes_equal_the_slow_reference(data: list[tuple[Any, ...]], gap_min:
     assert episodes.pings.sum() == n
     deepest = episodes.deepest_ping[e]
     assert (hits.depth_m[deepest] == episodes.max_depth_m[e]).all()
+
+
+def _pings_at_origin(person: Any, t: Any, registry: PersonRegistry) -> fc.PingTable:
+    """GPS pings of 10 m, all at the frame's origin, rows in order."""
+    n = person.shape[0]
+    lon, lat = FRAME.to_lonlat(np.zeros(n), np.zeros(n))
+    return fc.PingTable(
+        row=np.arange(n, dtype=np.int64),
+        person=person.astype(np.int32),
+        t=t,
+        lon=lon,
+        lat=lat,
+        accuracy_m=np.full(n, 10.0, dtype=np.float32),
+        source=np.zeros(n, dtype=np.int8),
+        accuracy_filled=np.zeros(n, dtype=bool),
+        persons=registry,
+    )
 
 
 def _three_fence_index() -> FenceIndex:
@@ -331,18 +337,7 @@ def test_episodes_of_time_sorted_hits_come_by_person_entry_fence(
         fence_lookup=np.array(["F0", "F1", "F2"], dtype=object),
         persons=registry,
     )
-    lon, lat = FRAME.to_lonlat(np.zeros(n), np.zeros(n))
-    pings = fc.PingTable(
-        row=np.arange(n, dtype=np.int64),
-        person=person,
-        t=t,
-        lon=lon,
-        lat=lat,
-        accuracy_m=np.full(n, 10.0, dtype=np.float32),
-        source=np.zeros(n, dtype=np.int8),
-        accuracy_filled=np.zeros(n, dtype=bool),
-        persons=registry,
-    )
+    pings = _pings_at_origin(person, t, registry)
     episodes = fc.find_episodes(hits, pings, _three_fence_index(), Policy(gap_s=gap_min * 60))
     keys = list(
         zip(episodes.person.tolist(), episodes.entry.tolist(), episodes.fence.tolist(), strict=True)

@@ -38,7 +38,7 @@ from numpy.typing import NDArray
 from fencecheck.datums import Datum, from_wgs84
 from fencecheck.errors import MissingDependencyError
 from fencecheck.tables import NO_TIME, Table
-from fencecheck.times import OPEN_END, format_utc
+from fencecheck.times import OPEN_END, format_utc, parse_time
 
 if TYPE_CHECKING:
     from fencecheck.explain import Explanation
@@ -280,7 +280,7 @@ def _typed(value: Any, dtype: Any) -> Any:
     """
     if dtype is np.int64:
         if isinstance(value, str):
-            return int(np.datetime64(value.rstrip("Z"), "ms").astype(np.int64))
+            return parse_time(value)
         return 0 if value is None else int(value)
     if dtype is np.float64:
         return np.nan if value is None else float(value)

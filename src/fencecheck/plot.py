@@ -37,7 +37,6 @@ Examples
 
 from __future__ import annotations
 
-import datetime as _dt
 import math
 from typing import TYPE_CHECKING, Any
 
@@ -46,8 +45,8 @@ import shapely
 from numpy.typing import NDArray
 
 from fencecheck.errors import MissingDependencyError, OptionError
+from fencecheck.explain import _local, _zone_label
 from fencecheck.options import Source
-from fencecheck.times import resolve_zone, zone_name
 
 if TYPE_CHECKING:
     from fencecheck.explain import Explanation
@@ -239,18 +238,10 @@ def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
-def _zone_label(tz: str) -> str:
-    name = zone_name(resolve_zone(tz))
-    return "Beijing time" if name == "Asia/Shanghai" else name
-
-
-def _clock(ms: int, tz: str, with_date: bool) -> str:
-    moment = _dt.datetime.fromtimestamp(ms / 1000.0, tz=resolve_zone(tz))
-    return moment.strftime("%m-%d %H:%M" if with_date else "%H:%M")
-
-
-def _iso_ms(text: str) -> int:
-    return int(np.datetime64(text.rstrip("Z"), "ms").astype(np.int64))
+def _clock(iso: str, tz: str, with_date: bool) -> str:
+    """A report time as explain's text shows it (``05-01 08:31``), or its clock alone."""
+    local = _local(iso, tz)
+    return local if with_date else local[-5:]
 
 
 # -- an explanation ----------------------------------------------------------------------------
@@ -405,35 +396,27 @@ def _label_entry_exit(
 ) -> None:
     decisive = explanation.decisive
     assert decisive is not None
-    entry, exit_ = _iso_ms(decisive["entry"]), _iso_ms(decisive["exit"])
     days = explanation.lookback_s > 86_400
-    zone = _zone_label(explanation.tz)
     times = track.t[track.hit_ping[track.hit_decisive]]
-    first, last = int(np.argmin(times)), int(np.argmax(times))
-    ax.annotate(
-        f"entry {_clock(entry, explanation.tz, days)}",
-        (hx[first], hy[first]),
-        xytext=(-12, 14),
-        textcoords="offset points",
-        fontsize=8,
-        ha="right",
-        arrowprops={"arrowstyle": "-", "color": "black", "lw": 0.6},
-        gid="entry",
+    ends = (
+        ("entry", int(np.argmin(times)), (-12, 14), "right"),
+        ("exit", int(np.argmax(times)), (12, -16), "left"),
     )
-    ax.annotate(
-        f"exit {_clock(exit_, explanation.tz, days)}",
-        (hx[last], hy[last]),
-        xytext=(12, -16),
-        textcoords="offset points",
-        fontsize=8,
-        ha="left",
-        arrowprops={"arrowstyle": "-", "color": "black", "lw": 0.6},
-        gid="exit",
-    )
+    for name, k, offset, align in ends:
+        ax.annotate(
+            f"{name} {_clock(decisive[name], explanation.tz, days)}",
+            (hx[k], hy[k]),
+            xytext=offset,
+            textcoords="offset points",
+            fontsize=8,
+            ha=align,
+            arrowprops={"arrowstyle": "-", "color": "black", "lw": 0.6},
+            gid=name,
+        )
     ax.text(
         0.99,
         0.01,
-        f"times in {zone}",
+        f"times in {_zone_label(explanation.tz, 'en')}",
         transform=ax.transAxes,
         fontsize=7,
         ha="right",
