@@ -11,11 +11,13 @@ their places, 70 % GPS and 30 % cell pings) is written once to
 pings as columns (not timed) and is timed from those columns to its table of
 hits: fencecheck's ``match`` (evidence columns included; its index built and
 prepared, and its compiled kernels loaded by matching 10,000 pings, before the
-timing, as a service keeping its index would have them); GeoPandas ``sjoin``
-then the time filter; a shapely ``STRtree.query`` with a predicate then the time
-filter. Margins are exact everywhere (``dwithin``, not polygonal buffers). The
-parent checks that every method found the same (ping, fence) hits before it
-prints medians, pings per second, ratios and peak memory.
+timing, as a service keeping its index would have them); the same without
+``p_inside`` (``fencecheck-hits_point``: the hits, relation and depth — what the
+baselines give, and more); GeoPandas ``sjoin`` then the time filter; a shapely
+``STRtree.query`` with a predicate then the time filter. Margins are exact
+everywhere (``dwithin``, not polygonal buffers). The parent checks that every
+method found the same (ping, fence) hits before it prints medians, pings per
+second, ratios and peak memory.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from baselines import sjoin_by_margin, strtree_by_margin  # noqa: E402
 
 METHODS = (
     "fencecheck_point",
+    "fencecheck-hits_point",
     "geopandas_point",
     "strtree_point",
     "fencecheck_disc",
@@ -101,7 +104,9 @@ def _time_filter(
     return ((start[fence] <= tt) & (tt < end[fence])).any(axis=1)
 
 
-def run_fencecheck(fences: Any, cols: dict[str, np.ndarray], mode: str) -> Any:
+def run_fencecheck(
+    fences: Any, cols: dict[str, np.ndarray], mode: str, evidence: bool = True
+) -> Any:
     import fencecheck as fc
     from fencecheck.pings import PersonRegistry, PingTable
 
@@ -124,7 +129,7 @@ def run_fencecheck(fences: Any, cols: dict[str, np.ndarray], mode: str) -> Any:
     index.match(table.take(slice(0, 10_000)), mode=mode)  # loads the compiled kernels
 
     def timed() -> Any:
-        hits = index.match(table, mode=mode)
+        hits = index.match(table, mode=mode, evidence=evidence)
         return hits.ping, hits.fence
 
     return timed
@@ -209,7 +214,8 @@ def run_workers(script: Path, args: argparse.Namespace) -> dict[str, Any]:
 def worker(method: str, n_pings: int, n_fences: int, repeat: int, share: float) -> None:
     fences, cols = _load(n_pings, n_fences, share)
     if method.startswith("fencecheck"):
-        timed = run_fencecheck(fences, cols, method.split("_")[1])
+        evidence = not method.startswith("fencecheck-hits")
+        timed = run_fencecheck(fences, cols, method.split("_")[1], evidence)
     elif method == "geopandas_point":
         timed = run_geopandas(fences, cols)
     else:
@@ -265,18 +271,21 @@ def main() -> None:
         "hit sets identical within each mode"
     )
     print(
-        f"{'method':18s} {'hits':>9s} {'median s':>9s} {'M pings/s':>9s} {'fencecheck is':>14s}"
-        f" {'peak MB':>8s}"
+        f"{'method':22s} {'hits':>9s} {'median s':>9s} {'M pings/s':>9s} {'fencecheck is':>14s}"
+        f" {'without p_inside':>16s} {'peak MB':>8s}"
     )
     for method, r in results.items():
         med = statistics.median(r["times"])
         mode = method.split("_")[1]
-        ours = results.get(f"fencecheck_{mode}")
-        ratio = med / statistics.median(ours["times"]) if ours else float("nan")
-        label = "" if method.startswith("fencecheck") else f"{ratio:.2f}x faster"
+        labels = []
+        for ours in (f"fencecheck_{mode}", f"fencecheck-hits_{mode}"):
+            if method.startswith("fencecheck") or ours not in results:
+                labels.append("")
+                continue
+            labels.append(f"{med / statistics.median(results[ours]['times']):.2f}x faster")
         print(
-            f"{method:18s} {r['hits']:9d} {med:9.3f} {args.pings / med / 1e6:9.2f} "
-            f"{label:>14s} {r['peak_mb']:8.0f}"
+            f"{method:22s} {r['hits']:9d} {med:9.3f} {args.pings / med / 1e6:9.2f} "
+            f"{labels[0]:>14s} {labels[1]:>16s} {r['peak_mb']:8.0f}"
         )
 
 

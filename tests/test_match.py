@@ -16,7 +16,7 @@ import fencecheck as fc
 from fencecheck._kernels import GROW_QUAD_SEGS
 from fencecheck.frame import MetricFrame
 from fencecheck.index import FenceIndex
-from fencecheck.matching import HIT_COLUMNS, match_xy
+from fencecheck.matching import HIT_COLUMNS, match_xy, p_inside_of
 from fencecheck.probability import gaussian_mass, sigma_from_accuracy
 from fencecheck.times import OPEN_END
 from strategies import PlanarCase, planar_cases
@@ -237,6 +237,22 @@ def test_chunked_matching_equals_whole(sample_hits: Any) -> None:
     for name in HIT_COLUMNS:
         assert np.array_equal(getattr(joined, name), getattr(point, name)), name
     assert len(joined) == len(point) > 0
+
+
+def test_matching_without_evidence_leaves_only_p_inside_out(sample_hits: Any) -> None:
+    _, disc = sample_hits
+    index = FenceIndex.build(fc.read_fences(SAMPLES / "fences.geojson"))
+    pings = fc.read_pings(SAMPLES / "pings.csv")
+    bare = index.match(pings, mode="disc", evidence=False)
+    assert len(bare) == len(disc) > 0 and np.isnan(bare.p_inside).all()
+    for name in HIT_COLUMNS:
+        if name != "p_inside":
+            assert np.array_equal(getattr(bare, name), getattr(disc, name)), name
+    # p_inside_of completes them afterwards, to the bit, where a caller needs it.
+    at = np.searchsorted(pings.row, bare.ping)
+    x, y = index.frame.to_xy(pings.lon[at], pings.lat[at])
+    p = p_inside_of(index, bare.fence, x, y, pings.accuracy_m[at], bare.depth_m)
+    assert np.array_equal(p, disc.p_inside)
 
 
 def test_hits_to_pandas_has_the_formats_columns(sample_hits: Any) -> None:

@@ -457,11 +457,16 @@ class FenceIndex:
         mode: MatchMode | str = MatchMode.POINT,
         boundary: Boundary | str = Boundary.COVERS,
         threads: int | None = None,
+        evidence: bool = True,
     ) -> Hits:
-        """Every (ping, fence) hit with its evidence; see :func:`fencecheck.matching.match`."""
+        """Every (ping, fence) hit with its evidence; see :func:`fencecheck.matching.match`.
+
+        ``evidence=False`` leaves ``p_inside`` out (NaN), for a caller that needs
+        only the hits and their depth: it is half the time in point mode.
+        """
         from fencecheck.matching import match
 
-        return match(self, pings, mode=mode, boundary=boundary, threads=threads)
+        return match(self, pings, mode=mode, boundary=boundary, threads=threads, evidence=evidence)
 
     # -- saving -------------------------------------------------------------------------------
 
