@@ -204,7 +204,8 @@ def match_block(
     """Hits (and deferred pairs) of the pings at positions ``pings``.
 
     ``reach`` is the accuracy in disc mode (0 in point mode); ``fence_box`` holds
-    each fence's bounding box (without margin), a cheap first test. Returns
+    each fence's bounding box (without margin), a cheap first test: a ping farther
+    from the box than its threshold is farther from the fence. Returns
     ``(ping, window, inside, depth, deferred)``, pairs in the order of ``pings``
     then of the cell's entries. A deferred pair's other columns are meaningless:
     the caller decides it with GEOS.
@@ -242,12 +243,10 @@ def match_block(
             b = buffer_m[f]
             grow = b + extra
             pad = grow + 1e-6 + 1e-12 * (abs(px) + abs(py))
-            if (
-                px < fence_box[f, 0] - pad
-                or py < fence_box[f, 1] - pad
-                or px > fence_box[f, 2] + pad
-                or py > fence_box[f, 3] + pad
-            ):
+            # The distance to the fence is at least the distance to its box.
+            gap_x = max(fence_box[f, 0] - px, px - fence_box[f, 2], 0.0)
+            gap_y = max(fence_box[f, 1] - py, py - fence_box[f, 3], 0.0)
+            if gap_x > pad or gap_y > pad or gap_x * gap_x + gap_y * gap_y > pad * pad:
                 continue
             # Strictly outside the fence's box: outside the fence, only the distance counts.
             boxed = (
