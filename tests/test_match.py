@@ -108,6 +108,33 @@ def test_hits_are_exactly_the_pairwise_reference(
     assert list(zip(pos.tolist(), fence.tolist(), strict=True)) == sorted(got)
 
 
+@pytest.mark.parametrize("buffer_m", [0.0, 25.0])
+@pytest.mark.parametrize(
+    "fence",
+    [
+        shapely.Polygon([(0, 0), (100, 0), (0, 100)]),  # far from its box's corner (100, 100)
+        shapely.box(0, 0, 100, 100),  # on it: the distance to the box is the distance
+    ],
+)
+def test_pings_past_a_box_corner_are_decided_by_their_distance(
+    fence: Any, buffer_m: float
+) -> None:
+    rng = np.random.default_rng(7)
+    angle = rng.uniform(0.0, np.pi / 2, 400)
+    radius = rng.uniform(0.0, 150.0, 400)
+    x, y = 100 + radius * np.cos(angle), 100 + radius * np.sin(angle)
+    accuracy = rng.uniform(1.0, 120.0, 400)
+    index = planar_index([fence], [buffer_m], [[(0, None)]])
+    pos, _, _, inside, depth, _ = match_xy(
+        index, x, y, np.zeros(400, dtype=np.int64), accuracy, mode="disc"
+    )
+    distance = shapely.distance(fence, shapely.points(x, y))
+    assert pos.tolist() == np.flatnonzero(distance <= buffer_m + accuracy).tolist()
+    assert np.array_equal(depth, -distance[pos])
+    assert np.array_equal(inside, distance[pos] <= buffer_m)
+    assert 0 < pos.shape[0] < 400  # some within reach, some not
+
+
 @settings(max_examples=40, deadline=None)
 @given(case=planar_cases(max_fences=3, max_pings=20))
 def test_p_inside_is_the_gaussian_mass_over_the_grown_fence(case: PlanarCase) -> None:
