@@ -116,9 +116,7 @@ def test_hits_are_exactly_the_pairwise_reference(
         shapely.box(0, 0, 100, 100),  # on it: the distance to the box is the distance
     ],
 )
-def test_pings_past_a_box_corner_are_decided_by_their_distance(
-    fence: Any, buffer_m: float
-) -> None:
+def test_pings_past_a_box_corner_are_decided_by_their_distance(fence: Any, buffer_m: float) -> None:
     rng = np.random.default_rng(7)
     angle = rng.uniform(0.0, np.pi / 2, 400)
     radius = rng.uniform(0.0, 150.0, 400)
