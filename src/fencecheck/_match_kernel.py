@@ -246,7 +246,7 @@ def match_block(
             # The distance to the fence is at least the distance to its box.
             gap_x = max(fence_box[f, 0] - px, px - fence_box[f, 2], 0.0)
             gap_y = max(fence_box[f, 1] - py, py - fence_box[f, 3], 0.0)
-            if gap_x > pad or gap_y > pad or gap_x * gap_x + gap_y * gap_y > pad * pad:
+            if gap_x * gap_x + gap_y * gap_y > pad * pad:
                 continue
             # Strictly outside the fence's box: outside the fence, only the distance counts.
             boxed = (
