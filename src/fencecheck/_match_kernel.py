@@ -67,6 +67,25 @@ def point_segment_distance(
     return abs(s) * math.sqrt(len2)
 
 
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def _ray_crossing(px: float, py: float, x1: float, y1: float, x2: float, y2: float) -> int:
+    """Whether segment 1->2 crosses the ray from P towards +x: 1, 0 or UNDECIDED.
+
+    For a segment that is not horizontal at P's height and does not end at P.
+    UNDECIDED when P is within rounding of the segment's line (Shewchuk's
+    certificate fails).
+    """
+    if (y1 > py) == (y2 > py) or (x1 < px and x2 < px):
+        return 0
+    detleft = (x1 - px) * (y2 - py)
+    detright = (y1 - py) * (x2 - px)
+    det = detleft - detright
+    if abs(det) <= _ORIENT_BOUND * (abs(detleft) + abs(detright)):
+        return UNDECIDED
+    # P left of P1->P2 (det > 0) on an upward edge, or right of a downward one.
+    return 1 if (det > 0.0) == (y2 > y1) else 0
+
+
 @njit(nogil=True, cache=True, error_model="numpy")
 def _locate_ring(
     px: float, py: float, vx: Any, vy: Any, lo: int, hi: int, locate: bool = True
@@ -75,19 +94,29 @@ def _locate_ring(
 
     With ``locate`` false (the caller knows the point lies outside the ring's
     box) only the distance is computed, and the location is OUTSIDE.
+
+    The ring is no farther than its nearest vertex, so a first pass over the
+    vertices bounds the distance. In the second, a segment whose box lies beyond
+    that bound, or beyond the best distance so far, cannot be the nearest and
+    gets no distance computed (the bounds carry a margin far above rounding, so
+    the minimum is exactly GEOS's). Such a segment is not touched by the point
+    either, so it can only cross the point's ray, which is tested when its
+    height range holds the point's.
     """
+    best2 = np.inf
+    for k in range(lo, hi - 1):
+        ex = vx[k] - px
+        ey = vy[k] - py
+        best2 = min(best2, ex * ex + ey * ey)
+    best2 *= _PRUNE_SLACK * _PRUNE_SLACK
+    best = np.inf
     crossings = 0
     undecided = False
-    best = np.inf
-    best2 = np.inf
     for k in range(lo, hi - 1):
         x1 = vx[k]
         y1 = vy[k]
         x2 = vx[k + 1]
         y2 = vy[k + 1]
-        # The segment's box is at least `gap` away, so its distance is too: skip the
-        # exact distance unless it might beat the best so far (with a margin far
-        # above rounding, so the minimum is exactly GEOS's).
         gx = max(min(x1, x2) - px, px - max(x1, x2), 0.0)
         gy = max(min(y1, y2) - py, py - max(y1, y2), 0.0)
         if gx * gx + gy * gy <= best2:
@@ -95,25 +124,20 @@ def _locate_ring(
             if d < best:
                 best = d
                 best2 = (d * _PRUNE_SLACK) * (d * _PRUNE_SLACK)
-        if not locate or undecided or (x1 < px and x2 < px):
-            continue
-        if px == x2 and py == y2:
-            undecided = True
-            continue
-        if y1 == py and y2 == py:
-            if min(x1, x2) <= px <= max(x1, x2):
-                undecided = True
-            continue
-        if (y1 > py and y2 <= py) or (y2 > py and y1 <= py):
-            detleft = (x1 - px) * (y2 - py)
-            detright = (y1 - py) * (x2 - px)
-            det = detleft - detright
-            if abs(det) <= _ORIENT_BOUND * (abs(detleft) + abs(detright)):
-                undecided = True
-                continue
-            # P left of P1->P2 (det > 0) on an upward edge, or right of a downward one.
-            if (det > 0.0) == (y2 > y1):
-                crossings += 1
+            if locate and gy == 0.0:
+                if px == x2 and py == y2:
+                    undecided = True  # on a vertex
+                elif y1 == py and y2 == py:
+                    if min(x1, x2) <= px <= max(x1, x2):
+                        undecided = True  # on a horizontal segment
+                else:
+                    crossing = _ray_crossing(px, py, x1, y1, x2, y2)
+                    undecided |= crossing == UNDECIDED
+                    crossings += crossing == 1
+        elif locate and gy == 0.0:
+            crossing = _ray_crossing(px, py, x1, y1, x2, y2)
+            undecided |= crossing == UNDECIDED
+            crossings += crossing == 1
     if undecided:
         return UNDECIDED, best
     return (INSIDE if crossings % 2 == 1 else OUTSIDE), best
