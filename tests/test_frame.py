@@ -149,3 +149,46 @@ def test_the_threaded_projection_equals_the_single_thread_one() -> None:
     assert np.array_equal(x[:1_000], part_x) and np.array_equal(y[:1_000], part_y)
     tail_x, _ = BEIJING.to_xy(lon[-1_000:], lat[-1_000:])
     assert np.array_equal(x[-1_000:], tail_x)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    lon0=st.floats(-179, 179),
+    lat0=st.floats(-84, 84),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_near_the_centre_the_polynomial_is_the_series_to_1e_8_m(
+    lon0: float, lat0: float, seed: int
+) -> None:
+    """Within a degree of the centre a fitted polynomial stands in for Krüger's series."""
+    from fencecheck._tmerc import _local_polynomial, _series, forward
+
+    lon0, lat0 = round(lon0, 6), round(lat0, 6)
+    assert _local_polynomial(lon0, lat0) is not None
+    rng = np.random.default_rng(seed)
+    # The domain's corners and edges, points inside, and points just beyond it.
+    du = np.concatenate([[-1.0, 1.0, 1.0, -1.0, 0.0], rng.uniform(-1, 1, 3_000)])
+    dv = np.concatenate([[-1.0, -1.0, 1.0, 1.0, 0.0], rng.uniform(-1, 1, 3_000)])
+    beyond_u = rng.uniform(1.0, 1.5, 500) * rng.choice([-1, 1], 500)
+    beyond_v = rng.uniform(-1.5, 1.5, 500)
+    lon = lon0 + np.concatenate([du, beyond_u])
+    lat = lat0 + np.concatenate([dv, beyond_v])
+    got_x, got_y = forward(lon, lat, lon0, lat0)
+    want_x, want_y = _series(lon, lat, lon0, lat0)
+    near = du.shape[0]
+    assert np.abs(got_x[:near] - want_x[:near]).max() <= 1e-8
+    assert np.abs(got_y[:near] - want_y[:near]).max() <= 1e-8
+    # Beyond the domain the series itself answers.
+    assert np.array_equal(got_x[near:], want_x[near:])
+    assert np.array_equal(got_y[near:], want_y[near:])
+
+
+def test_near_a_pole_the_series_serves_every_point() -> None:
+    from fencecheck._tmerc import _local_polynomial, _series, forward
+
+    assert _local_polynomial(10.0, 88.0) is None
+    lon = 10.0 + np.linspace(-0.5, 0.5, 11)
+    lat = np.linspace(87.5, 88.5, 11)
+    got = forward(lon, lat, 10.0, 88.0)
+    want = _series(lon, lat, 10.0, 88.0)
+    assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
