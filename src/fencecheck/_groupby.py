@@ -42,12 +42,11 @@ def pairs_of(
     """
     person = np.ascontiguousarray(person, dtype=np.int32)
     fence = np.ascontiguousarray(fence, dtype=np.int64)
-    if bool(np.all(person[1:] >= person[:-1])):
-        pair, who, where = _pairs_of_sorted(person, fence, max(int(n_fences), 1))
-        return np.asarray(pair), np.asarray(who), np.asarray(where)
-    key = person.astype(np.int64) * max(int(n_fences), 1) + fence
-    pairs, pair = np.unique(key, return_inverse=True)
     n = max(int(n_fences), 1)
+    if bool(np.all(person[1:] >= person[:-1])):
+        pair, who, where = _pairs_of_sorted(person, fence, n)
+        return np.asarray(pair), np.asarray(who), np.asarray(where)
+    pairs, pair = np.unique(person.astype(np.int64) * n + fence, return_inverse=True)
     return (
         np.asarray(pair.reshape(-1), dtype=np.int64),
         (pairs // n).astype(np.int32),

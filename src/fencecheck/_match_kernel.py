@@ -71,9 +71,9 @@ def point_segment_distance(
 def _ray_crossing(px: float, py: float, x1: float, y1: float, x2: float, y2: float) -> int:
     """Whether segment 1->2 crosses the ray from P towards +x: 1, 0 or UNDECIDED.
 
-    For a segment that is not horizontal at P's height and does not end at P.
-    UNDECIDED when P is within rounding of the segment's line (Shewchuk's
-    certificate fails).
+    0 for a segment horizontal at P's height; UNDECIDED when P is within
+    rounding of the segment's line (Shewchuk's certificate fails). The caller
+    deals with P on the segment: on its end vertex, or along it when horizontal.
     """
     if (y1 > py) == (y2 > py) or (x1 < px and x2 < px):
         return 0
@@ -124,17 +124,13 @@ def _locate_ring(
             if d < best:
                 best = d
                 best2 = (d * _PRUNE_SLACK) * (d * _PRUNE_SLACK)
+            # Only a segment this near can hold the point: on its end vertex, or
+            # along it when it is horizontal at the point's height.
             if locate and gy == 0.0:
-                if px == x2 and py == y2:
-                    undecided = True  # on a vertex
-                elif y1 == py and y2 == py:
-                    if min(x1, x2) <= px <= max(x1, x2):
-                        undecided = True  # on a horizontal segment
-                else:
-                    crossing = _ray_crossing(px, py, x1, y1, x2, y2)
-                    undecided |= crossing == UNDECIDED
-                    crossings += crossing == 1
-        elif locate and gy == 0.0:
+                on_vertex = px == x2 and py == y2
+                on_flat = y1 == py and y2 == py and min(x1, x2) <= px <= max(x1, x2)
+                undecided |= on_vertex or on_flat
+        if locate and gy == 0.0:
             crossing = _ray_crossing(px, py, x1, y1, x2, y2)
             undecided |= crossing == UNDECIDED
             crossings += crossing == 1
