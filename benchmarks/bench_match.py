@@ -104,26 +104,37 @@ def _time_filter(
     return ((start[fence] <= tt) & (tt < end[fence])).any(axis=1)
 
 
-def run_fencecheck(
-    fences: Any, cols: dict[str, np.ndarray], mode: str, evidence: bool = True
-) -> Any:
-    import fencecheck as fc
+def ping_table(cols: dict[str, np.ndarray]) -> Any:
+    """The city's pings as a fencecheck ping table.
+
+    The table takes its own copies of the person, accuracy and source columns,
+    which are popped from ``cols`` and let go, so that the process holds what a
+    fencecheck user holds (the ping table).
+    """
+    from fencecheck.options import Source
     from fencecheck.pings import PersonRegistry, PingTable
 
-    index = fc.FenceIndex.build(fences)
-    # The table takes its own copies of these columns: the raw ones are let go, so
-    # that the process holds what a fencecheck user holds (the ping table).
-    table = PingTable(
+    source = np.where(cols.pop("source") == "cell", Source.CELL.code, Source.GPS.code)
+    return PingTable(
         row=np.arange(cols["t"].shape[0], dtype=np.int64),
         person=cols.pop("person_id").astype(np.int32),
         t=cols["t"],
         lon=cols["lon"],
         lat=cols["lat"],
         accuracy_m=cols.pop("accuracy_m").astype(np.float32),
-        source=np.where(cols.pop("source") == "cell", 2, 0).astype(np.int8),
+        source=source.astype(np.int8),
         accuracy_filled=np.zeros(cols["t"].shape[0], dtype=bool),
         persons=PersonRegistry(),
     )
+
+
+def run_fencecheck(
+    fences: Any, cols: dict[str, np.ndarray], mode: str, evidence: bool = True
+) -> Any:
+    import fencecheck as fc
+
+    index = fc.FenceIndex.build(fences)
+    table = ping_table(cols)
 
     index.prepare()  # the p_inside moments, made once per index
     index.match(table.take(slice(0, 10_000)), mode=mode)  # loads the compiled kernels
