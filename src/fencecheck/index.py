@@ -462,7 +462,7 @@ class FenceIndex:
         """Every (ping, fence) hit with its evidence; see :func:`fencecheck.matching.match`.
 
         ``evidence=False`` leaves ``p_inside`` out (NaN), for a caller that needs
-        only the hits and their depth: about 0.6 of the time in point mode.
+        only the hits and their depth: about half the time in point mode.
         """
         from fencecheck.matching import match
 
