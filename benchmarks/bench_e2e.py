@@ -27,8 +27,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -37,17 +35,16 @@ from pathlib import Path
 
 import numpy as np
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from baselines import sjoin_by_margin, strtree_by_margin  # noqa: E402
+from baselines import sjoin_by_margin, strtree_by_margin
+from common import OUT, city_fences_path, machine, write_city_fences
 
 METHODS = ("fencecheck", "strtree", "geopandas")
 
 
 def _paths(n_pings: int, n_fences: int) -> tuple[Path, Path]:
-    out = HERE / "out"
-    return out / f"city_fences_{n_fences}.geojson", out / f"city_pings_{n_pings}_{n_fences}.parquet"
+    return city_fences_path(n_fences), OUT / f"city_pings_{n_pings}_{n_fences}.parquet"
 
 
 def prepare(n_pings: int, n_fences: int) -> None:
@@ -55,14 +52,10 @@ def prepare(n_pings: int, n_fences: int) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    import fencecheck as fc
-    from synth_city import make_fence_records, make_pings
+    from synth_city import make_pings
 
-    fences_path, pings_path = _paths(n_pings, n_fences)
-    fences_path.parent.mkdir(exist_ok=True)
-    records = make_fence_records(n_fences)
-    if not fences_path.exists():
-        fc.write_fences(fc.FenceSet.from_records(records, invalid="repair"), fences_path)
+    records = write_city_fences(n_fences)
+    pings_path = _paths(n_pings, n_fences)[1]
     if pings_path.exists():
         return
     cols = make_pings(n_pings, max(1, n_pings // 100), records)
@@ -197,7 +190,7 @@ def main() -> None:
     fences_path, pings_path = _paths(args.pings, args.fences)
     results = {}
     for method in args.methods.split(","):
-        out_path = HERE / "out" / f"e2e_hits_{method}.parquet"
+        out_path = OUT / f"e2e_hits_{method}.parquet"
         times = [run(method, fences_path, pings_path, out_path) for _ in range(args.repeat)]
         results[method] = (times, *_digest(out_path))
     if len({digest for _, _, digest in results.values()}) > 1:
@@ -208,8 +201,7 @@ def main() -> None:
     print(
         f"# end to end, {args.pings:,} pings in Parquet ({hits:,} hits), {args.fences:,} fences, "
         f"point mode, wall clock per whole process, median of {args.repeat}; "
-        f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}; "
-        "hit sets identical"
+        f"{machine()}; hit sets identical"
     )
     print(f"{'method':12s} {'median s':>9s} {'M pings/s':>9s} {'fencecheck is':>14s}")
     ours = statistics.median(results["fencecheck"][0]) if "fencecheck" in results else None

@@ -18,18 +18,17 @@ after one untimed run that compiles the kernels and builds the index's caches.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 import sys
-import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import shapely
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import machine, timed_runs
 
 
 def one_person(index: object, home: np.ndarray, work: np.ndarray, seed: int) -> object:
@@ -90,16 +89,11 @@ def main() -> None:
     }
     print(
         f"# one person, 20,160 pings (14 days, a fix a minute), {args.fences:,} fences; "
-        f"median of {args.repeat} after a warm-up; {platform.machine()} {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}"
+        f"median of {args.repeat} after a warm-up; {machine()}"
     )
     for name, pings in people.items():
         [first] = fc.explain(pings, index)
-        times = []
-        for _ in range(args.repeat):
-            begin = time.perf_counter()
-            fc.explain(pings, index)
-            times.append(time.perf_counter() - begin)
+        _, times, _ = timed_runs(partial(fc.explain, pings, index), args.repeat)
         median_ms = statistics.median(times) * 1000
         print(
             f"{name:42s} verdict {first.verdict:14s} median {median_ms:6.1f} ms"

@@ -14,8 +14,6 @@ of the same fences does.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 import sys
 import time
@@ -25,6 +23,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from common import machine, timed_runs
 from fencecheck import FenceIndex, FenceSet
 from synth_city import make_fence_records
 
@@ -41,11 +40,7 @@ def main() -> None:
     extra = FenceSet.from_records(records[args.fences :])
     frame = base.frame()
 
-    builds = []
-    for _ in range(args.repeat):
-        start = time.perf_counter()
-        index = FenceIndex.build(base, frame)
-        builds.append(time.perf_counter() - start)
+    index, builds, _ = timed_runs(lambda: FenceIndex.build(base, frame), args.repeat)
 
     adds, removes = [], []
     for i in range(len(extra)):
@@ -72,8 +67,7 @@ def main() -> None:
 
     print(
         f"# {args.fences:,} fences (+{args.changes} added one by one, half removed); "
-        f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}; "
-        "300 queries identical to a fresh build"
+        f"{machine()}; 300 queries identical to a fresh build"
     )
     print(
         f"build           median {statistics.median(builds):.3f} s over {args.repeat} runs "

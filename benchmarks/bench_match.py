@@ -23,24 +23,29 @@ second, ratios and peak memory.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
-import os
-import platform
-import resource
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from baselines import sjoin_by_margin, strtree_by_margin  # noqa: E402
+from baselines import strtree_by_margin
+from common import (
+    add_city_arguments,
+    city_args,
+    digest,
+    load_city,
+    machine,
+    ping_table,
+    prepare_city,
+    run_geopandas,
+    run_workers,
+    timed_runs,
+)
 
 METHODS = (
     "fencecheck_point",
@@ -50,38 +55,6 @@ METHODS = (
     "fencecheck_disc",
     "strtree_disc",
 )
-
-
-def _paths(n_pings: int, n_fences: int, share: float) -> tuple[Path, Path]:
-    out = HERE / "out"
-    return (
-        out / f"city_fences_{n_fences}.geojson",
-        out / f"city_pings_{n_pings}_{n_fences}_{share:g}.npz",
-    )
-
-
-def prepare(n_pings: int, n_fences: int, share: float) -> None:
-    """Write the synthetic city once."""
-    import fencecheck as fc
-    from synth_city import make_fence_records, make_pings
-
-    fences_path, pings_path = _paths(n_pings, n_fences, share)
-    fences_path.parent.mkdir(exist_ok=True)
-    records = make_fence_records(n_fences)
-    if not fences_path.exists():
-        fc.write_fences(fc.FenceSet.from_records(records, invalid="repair"), fences_path)
-    if not pings_path.exists():
-        columns = make_pings(n_pings, max(1, n_pings // 100), records, in_fence_share=share)
-        np.savez(pings_path, **columns)
-
-
-def _load(n_pings: int, n_fences: int, share: float) -> tuple[Any, dict[str, np.ndarray]]:
-    import fencecheck as fc
-
-    fences_path, pings_path = _paths(n_pings, n_fences, share)
-    fences = fc.read_fences(fences_path)
-    data = np.load(pings_path)
-    return fences, {name: data[name] for name in data.files}
 
 
 def _windows_table(fences: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -104,30 +77,6 @@ def _time_filter(
     return ((start[fence] <= tt) & (tt < end[fence])).any(axis=1)
 
 
-def ping_table(cols: dict[str, np.ndarray]) -> Any:
-    """The city's pings as a fencecheck ping table.
-
-    The table takes its own copies of the person, accuracy and source columns,
-    which are popped from ``cols`` and let go, so that the process holds what a
-    fencecheck user holds (the ping table).
-    """
-    from fencecheck.options import Source
-    from fencecheck.pings import PersonRegistry, PingTable
-
-    source = np.where(cols.pop("source") == "cell", Source.CELL.code, Source.GPS.code)
-    return PingTable(
-        row=np.arange(cols["t"].shape[0], dtype=np.int64),
-        person=cols.pop("person_id").astype(np.int32),
-        t=cols["t"],
-        lon=cols["lon"],
-        lat=cols["lat"],
-        accuracy_m=cols.pop("accuracy_m").astype(np.float32),
-        source=source.astype(np.int8),
-        accuracy_filled=np.zeros(cols["t"].shape[0], dtype=bool),
-        persons=PersonRegistry(),
-    )
-
-
 def run_fencecheck(
     fences: Any, cols: dict[str, np.ndarray], mode: str, evidence: bool = True
 ) -> Any:
@@ -142,33 +91,6 @@ def run_fencecheck(
     def timed() -> Any:
         hits = index.match(table, mode=mode, evidence=evidence)
         return hits.ping, hits.fence
-
-    return timed
-
-
-def run_geopandas(fences: Any, cols: dict[str, np.ndarray]) -> Any:
-    import geopandas as gpd
-    import pandas as pd
-
-    frame = fences.frame()
-    polys = gpd.GeoDataFrame(
-        {"fence": np.arange(len(fences)), "margin": fences.buffer_m},
-        geometry=list(fences.geometry),
-        crs="EPSG:4326",
-    ).to_crs(frame.proj)
-    windows = pd.DataFrame(
-        {"fence": fences.window_fence, "start": fences.window_start, "end": fences.window_end}
-    )
-
-    def timed() -> Any:
-        points = gpd.GeoDataFrame(
-            {"t": cols["t"]},
-            geometry=gpd.points_from_xy(cols["lon"], cols["lat"]),
-            crs="EPSG:4326",
-        ).to_crs(frame.proj)
-        pairs = sjoin_by_margin(points, polys, "fence").merge(windows, on="fence")
-        pairs = pairs[(pairs["start"] <= pairs["t"]) & (pairs["t"] < pairs["end"])]
-        return pairs["ping"].to_numpy(), pairs["fence"].to_numpy()
 
     return timed
 
@@ -192,38 +114,8 @@ def run_strtree(fences: Any, cols: dict[str, np.ndarray], disc: bool) -> Any:
     return timed
 
 
-def timed_runs(timed: Any, repeat: int) -> tuple[Any, list[float], float]:
-    """Run ``timed`` ``repeat`` times: its last result, each run's seconds, peak RSS in MB."""
-    times = []
-    result = None
-    for _ in range(repeat):
-        result = None  # let the previous result go before the next run
-        begin = time.perf_counter()
-        result = timed()
-        times.append(time.perf_counter() - begin)
-    return result, times, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def run_workers(script: Path, args: argparse.Namespace) -> dict[str, Any]:
-    """Each of ``args.methods`` in a fresh process of ``script --worker``: its JSON line."""
-    results = {}
-    for method in args.methods.split(","):
-        proc = subprocess.run(
-            [sys.executable, str(script), "--worker", method, "--pings", str(args.pings),
-             "--fences", str(args.fences), "--repeat", str(args.repeat),
-             "--in-fence-share", str(args.in_fence_share)],
-            capture_output=True,
-            text=True,
-            check=False,
-        )  # fmt: skip
-        if proc.returncode:
-            raise SystemExit(f"{method} failed:\n{proc.stderr}")
-        results[method] = json.loads(proc.stdout.strip().splitlines()[-1])
-    return results
-
-
 def worker(method: str, n_pings: int, n_fences: int, repeat: int, share: float) -> None:
-    fences, cols = _load(n_pings, n_fences, share)
+    fences, cols = load_city(n_pings, n_fences, share)
     if method.startswith("fencecheck"):
         evidence = not method.startswith("fencecheck-hits")
         timed = run_fencecheck(fences, cols, method.split("_")[1], evidence)
@@ -235,13 +127,12 @@ def worker(method: str, n_pings: int, n_fences: int, repeat: int, share: float) 
     ping, fence = result
     order = np.lexsort((fence, ping))
     pairs = np.column_stack([ping[order], fence[order]]).astype(np.int64)
-    digest = hashlib.sha256(pairs.tobytes()).hexdigest()[:16]
     print(
         json.dumps(
             {
                 "method": method,
                 "hits": int(pairs.shape[0]),
-                "digest": digest,
+                "digest": digest(pairs),
                 "times": times,
                 "peak_mb": peak_mb,
             }
@@ -251,23 +142,13 @@ def worker(method: str, n_pings: int, n_fences: int, repeat: int, share: float) 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--pings", type=int, default=1_000_000)
-    parser.add_argument("--fences", type=int, default=5000)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--methods", default=",".join(METHODS))
-    parser.add_argument(
-        "--in-fence-share",
-        type=float,
-        default=0.2,
-        help="share of people with one of their five places inside a fence (default 0.2)",
-    )
-    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    add_city_arguments(parser, METHODS)
     args = parser.parse_args()
     if args.worker:
         worker(args.worker, args.pings, args.fences, args.repeat, args.in_fence_share)
         return
-    prepare(args.pings, args.fences, args.in_fence_share)
-    results = run_workers(Path(__file__), args)
+    prepare_city(args.pings, args.fences, args.in_fence_share)
+    results = run_workers(Path(__file__), args.methods.split(","), *city_args(args))
     for mode in ("point", "disc"):
         digests = {r["digest"] for m, r in results.items() if m.endswith(mode)}
         if len(digests) > 1:
@@ -278,8 +159,7 @@ def main() -> None:
     print(
         f"# {args.pings:,} pings ({hits / args.pings:.1%} hits in the first mode), "
         f"{args.fences:,} fences, in-fence share {args.in_fence_share:g}, median of {args.repeat}; "
-        f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}; "
-        "hit sets identical within each mode"
+        f"{machine()}; hit sets identical within each mode"
     )
     print(
         f"{'method':22s} {'hits':>9s} {'median s':>9s} {'M pings/s':>9s} {'fencecheck is':>14s}"

@@ -23,20 +23,16 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
-import platform
-import resource
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import OUT, machine, run_worker, timed_runs
 
 READERS = ("fencecheck_csv", "pandas_csv", "fencecheck_parquet", "pandas_parquet")
 
@@ -86,14 +82,7 @@ def worker(reader: str, path: Path, repeat: int) -> None:
     Peak memory is read right after the reads, before the digest of the last
     result is computed, so it is the reader's own peak.
     """
-    times = []
-    result = None
-    for _ in range(repeat):
-        result = None  # let the previous result go before reading again
-        start = time.perf_counter()
-        result = _read(reader, path)
-        times.append(time.perf_counter() - start)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result, times, peak_mb = timed_runs(lambda: _read(reader, path), repeat)
     rows, digest = _result_digest(reader, result)
     print(
         json.dumps(
@@ -116,10 +105,9 @@ def main() -> None:
 
     from synth_pings import make_columns, write_csv, write_parquet
 
-    out = HERE / "out"
-    out.mkdir(exist_ok=True)
-    csv_path = out / f"pings_{args.rows}.csv"
-    parquet_path = out / f"pings_{args.rows}.parquet"
+    OUT.mkdir(parents=True, exist_ok=True)
+    csv_path = OUT / f"pings_{args.rows}.csv"
+    parquet_path = OUT / f"pings_{args.rows}.parquet"
     if not csv_path.exists() or not parquet_path.exists():
         columns = make_columns(args.rows)
         write_csv(columns, csv_path)
@@ -127,22 +115,9 @@ def main() -> None:
     results = []
     for reader in args.readers.split(","):
         path = csv_path if reader.endswith("csv") else parquet_path
-        proc = subprocess.run(
-            [
-                sys.executable,
-                __file__,
-                "--worker",
-                reader,
-                "--path",
-                str(path),
-                "--repeat",
-                str(args.repeat),
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
+        results.append(
+            run_worker(__file__, reader, "--path", str(path), "--repeat", str(args.repeat))
         )
-        results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
     digests = {r["digest"] for r in results}
     if len(digests) != 1 or {r["rows"] for r in results} != {args.rows}:
         for r in results:
@@ -150,8 +125,7 @@ def main() -> None:
         raise SystemExit("readers disagree: no timings printed")
     print(
         f"# {args.rows:,} pings, {args.repeat} runs each, median; "
-        f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}; "
-        f"answers identical (digest {digests.pop()})"
+        f"{machine()}; answers identical (digest {digests.pop()})"
     )
     baseline = {
         r["reader"].split("_")[1]: statistics.median(r["times"])

@@ -8,7 +8,7 @@ The synthetic city of ``bench_match.py`` (5,000 fences; 100 pings a person, so
 1 M pings are 10 k people). Each method runs in a fresh process that loads the
 pings as columns (not timed):
 
-- ``scan_disc`` / ``scan_point``: :func:`fencecheck.scan` (matching, episodes,
+- ``scan_disc`` / ``scan_point``: :func:`fencecheck.judging.scan` (matching, episodes,
   verdicts, the upstream-mistake checks, near misses and the what-if table),
   from the columns to the four tables. The index is built and prepared
   (:meth:`~fencecheck.FenceIndex.prepare`: the moments ``p_inside`` uses, made
@@ -29,10 +29,8 @@ prints medians, ratios and peak memory.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -41,18 +39,23 @@ from typing import Any
 
 import numpy as np
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_match import _load, prepare, run_geopandas, run_workers, timed_runs  # noqa: E402
+from common import (
+    add_city_arguments,
+    city_args,
+    digest,
+    load_city,
+    machine,
+    prepare_city,
+    run_geopandas,
+    run_workers,
+    timed_runs,
+)
 
 METHODS = ("scan_point", "scan_disc", "geopandas_point")
 PREPARED: dict[str, float] = {"seconds": float("nan")}
 LOOKBACK = "60d"
-
-
-def _digest(people: np.ndarray) -> str:
-    return hashlib.sha256(np.sort(people.astype(np.int64)).tobytes()).hexdigest()[:16]
 
 
 def run_scan(fences: Any, cols: dict[str, np.ndarray], mode: str) -> Any:
@@ -112,7 +115,7 @@ def run_sjoin(fences: Any, cols: dict[str, np.ndarray]) -> Any:
 
 
 def worker(method: str, n_pings: int, n_fences: int, repeat: int, share: float) -> None:
-    fences, cols = _load(n_pings, n_fences, share)
+    fences, cols = load_city(n_pings, n_fences, share)
     timed = (
         run_sjoin(fences, cols)
         if method == "geopandas_point"
@@ -125,7 +128,7 @@ def worker(method: str, n_pings: int, n_fences: int, repeat: int, share: float) 
             {
                 "method": method,
                 "people": int(people.shape[0]),
-                "digest": _digest(people),
+                "digest": digest(np.sort(people.astype(np.int64))),
                 "point_people": point_people,
                 "verdicts": verdicts,
                 "times": times,
@@ -138,18 +141,13 @@ def worker(method: str, n_pings: int, n_fences: int, repeat: int, share: float) 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--pings", type=int, default=1_000_000)
-    parser.add_argument("--fences", type=int, default=5000)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--methods", default=",".join(METHODS))
-    parser.add_argument("--in-fence-share", type=float, default=0.2)
-    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    add_city_arguments(parser, METHODS)
     args = parser.parse_args()
     if args.worker:
         worker(args.worker, args.pings, args.fences, args.repeat, args.in_fence_share)
         return
-    prepare(args.pings, args.fences, args.in_fence_share)
-    results = run_workers(Path(__file__), args)
+    prepare_city(args.pings, args.fences, args.in_fence_share)
+    results = run_workers(Path(__file__), args.methods.split(","), *city_args(args))
     base = results.get("geopandas_point")
     if base:
         for method, r in results.items():
@@ -160,8 +158,7 @@ def main() -> None:
                 raise SystemExit(f"{method} disagrees with sjoin on who has a hit: {r} {base}")
     print(
         f"# {args.pings:,} pings, {args.fences:,} fences, lookback {LOOKBACK}, median of "
-        f"{args.repeat}; {platform.machine()} {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}; flagged people checked against sjoin's"
+        f"{args.repeat}; {machine()}; flagged people checked against sjoin's"
     )
     print(
         f"{'method':16s} {'median s':>9s} {'share of sjoin':>15s} {'peak MB':>8s} "

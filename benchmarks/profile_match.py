@@ -32,10 +32,9 @@ from typing import Any
 
 import numpy as np
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_match import _load, _paths, ping_table  # noqa: E402
+from common import city_paths, load_city, ping_table
 
 
 def rounds(parts: dict[str, Callable[[], Any]], repeat: int) -> dict[str, float]:
@@ -56,14 +55,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--share", type=float, default=0.2, help="pings placed in fences")
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args(argv)
-    if not _paths(args.pings, args.fences, args.share)[1].exists():
+    if not city_paths(args.pings, args.fences, args.share)[1].exists():
         raise SystemExit("no such city yet: run bench_match.py with the same sizes first")
 
     import fencecheck as fc
     from fencecheck.matching import match_xy, p_inside_bound, p_inside_of
     from fencecheck.options import Source
 
-    fences, cols = _load(args.pings, args.fences, args.share)
+    fences, cols = load_city(args.pings, args.fences, args.share)
     index = fc.FenceIndex.build(fences).prepare()
     table = ping_table(cols)
     index.match(table.take(slice(0, 10_000)))  # compiles (or loads) the kernels

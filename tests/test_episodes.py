@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 import fencecheck as fc
 from builders import Trail, pings_of
 from fencecheck.frame import MetricFrame
+from fencecheck.hits import Hits
 from fencecheck.index import FenceIndex
-from fencecheck.matching import Hits
 from fencecheck.pings import PersonRegistry
 from fencecheck.policy import Policy
 
@@ -47,7 +47,7 @@ def episodes_of(*trails: Trail, mode: str = "point", policy: Policy | None = Non
     index = square_index()
     pings = pings_of(*trails)
     hits = index.match(pings, mode=mode)
-    return fc.find_episodes(hits, pings, index, policy), hits
+    return fc.judging.find_episodes(hits, pings, index, policy), hits
 
 
 def test_a_stay_is_one_stopped_episode_with_its_dwell() -> None:
@@ -141,7 +141,7 @@ def test_people_are_kept_apart_and_hits_know_their_episode() -> None:
 def test_the_samples_tell_their_stories() -> None:
     index = fc.FenceIndex.build(fc.read_fences(SAMPLES / "fences.geojson"))
     pings = fc.read_pings(SAMPLES / "pings.csv")
-    episodes = fc.find_episodes(index.match(pings), pings, index)
+    episodes = fc.judging.find_episodes(index.match(pings), pings, index)
     by_person = {
         pid: episodes.dwell_s[episodes.person_ids() == pid] for pid in ("P01", "P02", "P07")
     }
@@ -156,13 +156,13 @@ def test_hits_of_other_pings_are_refused() -> None:
     hits = index.match(pings)
     other = pings_of(Trail("P1", FRAME, START).stay(at=(0, 0), minutes=1))
     with pytest.raises(ValueError, match="do not come from these pings"):
-        fc.find_episodes(hits, other, index)
+        fc.judging.find_episodes(hits, other, index)
 
 
 def test_no_hits_no_episodes() -> None:
     index = square_index()
     pings = pings_of(Trail("P1", FRAME, START).stay(at=(5000, 0), minutes=3))
-    episodes = fc.find_episodes(index.match(pings), pings, index)
+    episodes = fc.judging.find_episodes(index.match(pings), pings, index)
     assert len(episodes) == 0 and episodes.of_hit.shape == (0,)
 
 
@@ -240,7 +240,7 @@ def test_episodes_equal_the_slow_reference(data: list[tuple[Any, ...]], gap_min:
     )
     pings = _pings_at_origin(person, t, registry)
     policy = Policy(gap_s=gap_min * 60)
-    episodes = fc.find_episodes(hits, pings, _three_fence_index(), policy)
+    episodes = fc.judging.find_episodes(hits, pings, _three_fence_index(), policy)
     got = sorted(
         (
             int(episodes.person[e]),
@@ -338,7 +338,9 @@ def test_episodes_of_time_sorted_hits_come_by_person_entry_fence(
         persons=registry,
     )
     pings = _pings_at_origin(person, t, registry)
-    episodes = fc.find_episodes(hits, pings, _three_fence_index(), Policy(gap_s=gap_min * 60))
+    episodes = fc.judging.find_episodes(
+        hits, pings, _three_fence_index(), Policy(gap_s=gap_min * 60)
+    )
     keys = list(
         zip(episodes.person.tolist(), episodes.entry.tolist(), episodes.fence.tolist(), strict=True)
     )

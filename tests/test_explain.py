@@ -13,7 +13,7 @@ import pytest
 import fencecheck as fc
 from fencecheck.cli import main
 from fencecheck.errors import OptionError
-from fencecheck.explain import DEFAULT_ADVICE, advice_key, explain
+from fencecheck.judging.explain import DEFAULT_ADVICE, advice_key, explain
 
 from support import SAMPLES
 

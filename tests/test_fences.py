@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 import fencecheck as fc
 from fencecheck.datums import gcj02_to_wgs84
 from fencecheck.errors import FenceCheckError, FenceCheckWarning, FenceDataError
-from fencecheck.fence_io import read_fences, write_fences
 from fencecheck.fences import FenceSet, _merge_windows
+from fencecheck.io.fences import read_fences, write_fences
 from fencecheck.times import OPEN_END, parse_time
 
 from support import SAMPLES, shared_file

@@ -161,7 +161,7 @@ def test_near_the_centre_the_polynomial_is_the_series_to_1e_8_m(
     lon0: float, lat0: float, seed: int
 ) -> None:
     """Within a degree of the centre a fitted polynomial stands in for Krüger's series."""
-    from fencecheck._tmerc import _local_polynomial, _series, forward
+    from fencecheck._compiled.tmerc import _local_polynomial, _series, forward
 
     lon0, lat0 = round(lon0, 6), round(lat0, 6)
     assert _local_polynomial(lon0, lat0) is not None
@@ -184,7 +184,7 @@ def test_near_the_centre_the_polynomial_is_the_series_to_1e_8_m(
 
 
 def test_near_a_pole_the_series_serves_every_point() -> None:
-    from fencecheck._tmerc import _local_polynomial, _series, forward
+    from fencecheck._compiled.tmerc import _local_polynomial, _series, forward
 
     assert _local_polynomial(10.0, 88.0) is None
     lon = 10.0 + np.linspace(-0.5, 0.5, 11)

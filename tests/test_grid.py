@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fencecheck._grid import BoxGrid
+from fencecheck._compiled.grid import BoxGrid
 
 coord = st.integers(-50, 50).map(float)
 

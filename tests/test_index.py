@@ -12,7 +12,8 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fencecheck import FenceDataError, FenceSet, read_fences
+from fencecheck import FenceSet, read_fences
+from fencecheck.errors import FenceDataError
 from fencecheck.frame import MetricFrame
 from fencecheck.index import FenceIndex
 from fencecheck.times import OPEN_END, parse_time

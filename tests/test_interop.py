@@ -144,7 +144,7 @@ def test_hits_become_points_at_their_fixes(matched: Any) -> None:
 
 def test_hits_of_other_pings_are_refused(matched: Any) -> None:
     _, pings, hits = matched
-    with pytest.raises(fc.OptionError, match="do not come from these pings"):
+    with pytest.raises(fc.errors.OptionError, match="do not come from these pings"):
         hits.to_geopandas(pings.take(np.arange(10)))
 
 
@@ -153,7 +153,7 @@ def test_hits_to_parquet_has_the_formats_types_and_values(matched: Any, tmp_path
     path = tmp_path / "hits.parquet"
     hits.to_parquet(path)
     table = pq.read_table(path)
-    assert table.schema.names == list(fc.hits_io.HIT_FILE_COLUMNS)
+    assert table.schema.names == list(fc.io.hits.HIT_FILE_COLUMNS)
     stamp = pa.timestamp("ms", tz="UTC")
     assert [table.schema.field(c).type for c in ("t", "window_start", "window_end")] == [stamp] * 3
     assert table.schema.field("ping").type == pa.int64()
@@ -170,7 +170,7 @@ def test_hits_to_csv_is_what_match_writes(matched: Any, tmp_path: Path) -> None:
     _, _, hits = matched
     hits.to_csv(tmp_path / "hits.csv")
     lines = (tmp_path / "hits.csv").read_text().splitlines()
-    assert lines[0] == ",".join(fc.hits_io.HIT_FILE_COLUMNS)
+    assert lines[0] == ",".join(fc.io.hits.HIT_FILE_COLUMNS)
     first = lines[1].split(",")
     assert first[0] == str(hits.ping[0]) and first[2] == format_utc(int(hits.t[0]))
 
@@ -185,7 +185,7 @@ def explanations(matched: Any) -> list[fc.Explanation]:
 
 
 def test_explanation_table_holds_each_reports_fields(explanations: list[Any]) -> None:
-    table = fc.explanation_table(explanations)
+    table = fc.judging.explanation_table(explanations)
     frame = table.to_pandas()
     assert len(frame) == len(explanations)
     for row, e in zip(frame.itertuples(), explanations, strict=True):
@@ -217,7 +217,7 @@ def test_explanation_table_holds_each_reports_fields(explanations: list[Any]) ->
 def test_episode_table_has_one_row_per_episode_and_marks_the_decisive(
     explanations: list[Any],
 ) -> None:
-    table = fc.episode_table(explanations)
+    table = fc.judging.episode_table(explanations)
     assert len(table) == sum(len(e.episodes) for e in explanations)
     expected = [
         (e.person_id, ep["fence_id"], ep["entry"]) for e in explanations for ep in e.episodes
@@ -234,7 +234,7 @@ def test_episode_table_has_one_row_per_episode_and_marks_the_decisive(
 def test_explanation_tables_go_to_parquet_with_utc_timestamps(
     explanations: list[Any], tmp_path: Path
 ) -> None:
-    table = fc.explanation_table(explanations)
+    table = fc.judging.explanation_table(explanations)
     table.to_parquet(tmp_path / "explanations.parquet")
     back = pq.read_table(tmp_path / "explanations.parquet")
     stamp = pa.timestamp("ms", tz="UTC")
@@ -245,13 +245,13 @@ def test_explanation_tables_go_to_parquet_with_utc_timestamps(
 
 
 def test_empty_explanations_give_empty_tables() -> None:
-    assert len(fc.explanation_table([])) == 0
-    assert fc.explanation_table([]).to_pandas().columns[0] == "person_id"
-    assert len(fc.episode_table([]).to_arrow()) == 0
+    assert len(fc.judging.explanation_table([])) == 0
+    assert fc.judging.explanation_table([]).to_pandas().columns[0] == "person_id"
+    assert len(fc.judging.episode_table([]).to_arrow()) == 0
 
 
 def test_missing_geopandas_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     fences = fc.read_fences(SAMPLES / "fences.geojson")
     monkeypatch.setitem(sys.modules, "geopandas", None)
-    with pytest.raises(fc.MissingDependencyError, match=r"fencecheck\[geopandas\]"):
+    with pytest.raises(fc.errors.MissingDependencyError, match=r"fencecheck\[geopandas\]"):
         fences.to_geopandas()

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from builders import Trail
 from fencecheck.frame import MetricFrame
-from fencecheck.jumps import find_jumps
+from fencecheck.judging.jumps import find_jumps
 from fencecheck.policy import Policy
 
 FRAME = MetricFrame(116.40, 39.90)

@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from scipy.special import owens_t
 
 import fencecheck as fc
-from fencecheck._flat import FlatGeometry
-from fencecheck._mass_kernel import (
+from fencecheck._compiled.flat import FlatGeometry
+from fencecheck._compiled.mass import (
     GREEN_MAX_EDGE_SIGMAS,
     MOMENT_MAX_RHO,
     FenceMoments,
@@ -30,7 +30,7 @@ from fencecheck._mass_kernel import (
     owens_t_fast,
     owens_tables,
 )
-from fencecheck._match_kernel import INSIDE, OUTSIDE, UNDECIDED, locate_fence
+from fencecheck._compiled.match import INSIDE, OUTSIDE, UNDECIDED, locate_fence
 from fencecheck.errors import OptionError
 from fencecheck.probability import gaussian_mass
 from strategies import planar_fence
@@ -275,7 +275,7 @@ def test_threads_and_blocks_do_not_change_the_hits() -> None:
     index = fc.FenceIndex.build(fc.read_fences(SAMPLES / "fences.geojson"))
     pings = fc.read_pings(SAMPLES / "pings.csv")
     one = index.match(pings, mode="disc", threads=1)
-    three = fc.match(index, pings, mode="disc", threads=3, block_pings=37)
+    three = fc.match(pings, index, mode="disc", threads=3, block_pings=37)
     for name in ("ping", "fence", "window_start", "inside", "depth_m", "p_inside"):
         assert np.array_equal(getattr(one, name), getattr(three, name)), name
 
@@ -322,7 +322,7 @@ def test_quarters_take_a_fence_too_large_for_its_own_series() -> None:
     )
 )
 def test_best_per_group_is_the_first_of_a_stable_sort(rows: list[tuple[Any, ...]]) -> None:
-    from fencecheck._episode_kernel import best_per_group
+    from fencecheck._compiled.episodes import best_per_group
 
     columns = [np.array(c) for c in zip(*rows, strict=True)]
     group, eligible, dwell, p, entry, fence = columns
@@ -348,7 +348,7 @@ def test_best_per_group_is_the_first_of_a_stable_sort(rows: list[tuple[Any, ...]
 def test_pairs_of_rows_are_their_distinct_person_fence_pairs(
     rows: list[tuple[int, int]], sort: bool
 ) -> None:
-    from fencecheck._groupby import pairs_of
+    from fencecheck._compiled.groupby import pairs_of
 
     if sort:
         rows = sorted(rows, key=lambda r: r[0])  # by person only: fences in any order

@@ -13,10 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import fencecheck as fc
-from fencecheck._kernels import GROW_QUAD_SEGS
+from fencecheck._compiled.rules import GROW_QUAD_SEGS
 from fencecheck.frame import MetricFrame
+from fencecheck.hits import HIT_COLUMNS
 from fencecheck.index import FenceIndex
-from fencecheck.matching import HIT_COLUMNS, match_xy, p_inside_of
+from fencecheck.matching import match_xy, p_inside_of
 from fencecheck.probability import gaussian_mass, sigma_from_accuracy
 from fencecheck.times import OPEN_END
 from strategies import PlanarCase, planar_cases
@@ -258,7 +259,7 @@ def test_chunked_matching_equals_whole(sample_hits: Any) -> None:
     point, _ = sample_hits
     index = FenceIndex.build(fc.read_fences(SAMPLES / "fences.geojson"))
     chunks = fc.iter_pings(SAMPLES / "pings.csv", chunk_rows=37)
-    joined = fc.Hits.concat(list(fc.match_chunks(index, chunks)))
+    joined = fc.Hits.concat(list(fc.matching.match_chunks(chunks, index)))
     for name in HIT_COLUMNS:
         assert np.array_equal(getattr(joined, name), getattr(point, name)), name
     assert len(joined) == len(point) > 0
@@ -344,9 +345,11 @@ def test_matching_after_changes_equals_a_fresh_build(case: PlanarCase, data: Any
 def test_options_are_checked(sample_hits: Any) -> None:
     index = FenceIndex.build(fc.read_fences(SAMPLES / "fences.geojson"))
     pings = fc.read_pings(SAMPLES / "pings.csv")
-    with pytest.raises(fc.OptionError, match="mode: 'circle' is not one of 'point', 'disc'"):
+    with pytest.raises(fc.errors.OptionError, match="mode: 'circle' is not one of 'point', 'disc'"):
         index.match(pings, mode="circle")
-    with pytest.raises(fc.OptionError, match="boundary: 'touches' is not one of"):
+    with pytest.raises(fc.errors.OptionError, match="boundary: 'touches' is not one of"):
         index.match(pings, boundary="touches")
-    with pytest.raises(fc.OptionError, match="block_pings: 0 is not a positive whole number"):
-        fc.match(index, pings, block_pings=0)
+    with pytest.raises(
+        fc.errors.OptionError, match="block_pings: 0 is not a positive whole number"
+    ):
+        fc.match(pings, index, block_pings=0)

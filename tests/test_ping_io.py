@@ -18,9 +18,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fencecheck import iter_pings, ping_io, read_pings
+from fencecheck import iter_pings, read_pings
 from fencecheck.datums import bd09_to_wgs84, gcj02_to_wgs84
 from fencecheck.errors import FenceCheckError, OptionError, PingDataError
+from fencecheck.io import pings as ping_io
 from fencecheck.options import Source
 from fencecheck.pings import DEFAULT_ACCURACY_M, PingTable
 

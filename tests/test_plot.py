@@ -165,7 +165,7 @@ def test_whole_track_zoom_shows_every_ping(explanations: dict[str, fc.Explanatio
     x, y = e.track.xy()
     (a, b), (c, d) = ax.get_xlim(), ax.get_ylim()
     assert (x >= a).all() and (x <= b).all() and (y >= c).all() and (y <= d).all()
-    with pytest.raises(fc.OptionError, match="zoom"):
+    with pytest.raises(fc.errors.OptionError, match="zoom"):
         e.plot(zoom="city")
 
 
@@ -190,7 +190,7 @@ def test_explanation_without_a_track_is_refused(explanations: dict[str, Any]) ->
     from dataclasses import replace
 
     bare = replace(explanations["P01"], track=None)
-    with pytest.raises(fc.OptionError, match="no track"):
+    with pytest.raises(fc.errors.OptionError, match="no track"):
         bare.plot()
 
 
@@ -198,7 +198,7 @@ def test_missing_matplotlib_names_the_extra(
     explanations: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
-    with pytest.raises(fc.MissingDependencyError, match=r"fencecheck\[plot\]"):
+    with pytest.raises(fc.errors.MissingDependencyError, match=r"fencecheck\[plot\]"):
         explanations["P01"].plot()
 
 
@@ -230,7 +230,7 @@ def test_fence_map_colours_each_persons_hits_by_their_trigger(
     explanations: dict[str, fc.Explanation],
     tmp_path: Path,
 ) -> None:
-    ax = fc.plot_fence(scanned, fence_id)
+    ax = fc.judging.plot_fence(scanned, fence_id)
     ax.figure.savefig(tmp_path / "fence.png", dpi=60)
     assert (tmp_path / "fence.png").stat().st_size > 5_000
     assert _gids(ax, "fence:") == [f"fence:{fence_id}"]
@@ -262,15 +262,15 @@ def test_fence_map_needs_the_pings_of_the_scan(
 ) -> None:
     from dataclasses import replace
 
-    with pytest.raises(fc.OptionError, match="not in the scan"):
-        fc.plot_fence(scanned, "F-nowhere")
+    with pytest.raises(fc.errors.OptionError, match="not in the scan"):
+        fc.judging.plot_fence(scanned, "F-nowhere")
     parted = replace(scanned, pings=None)  # as the command line assembles it
-    with pytest.raises(fc.OptionError, match="pass pings"):
-        fc.plot_fence(parted, "F-venue-1")
-    ax = fc.plot_fence(parted, "F-venue-1", pings=pings)
+    with pytest.raises(fc.errors.OptionError, match="pass pings"):
+        fc.judging.plot_fence(parted, "F-venue-1")
+    ax = fc.judging.plot_fence(parted, "F-venue-1", pings=pings)
     assert len(_offsets(ax, "hits:exposed")) > 0
-    with pytest.raises(fc.OptionError, match="not the ones the scan judged"):
-        fc.plot_fence(parted, "F-venue-1", pings=pings.take(pings.person_ids() == "P01"))
+    with pytest.raises(fc.errors.OptionError, match="not the ones the scan judged"):
+        fc.judging.plot_fence(parted, "F-venue-1", pings=pings.take(pings.person_ids() == "P01"))
 
 
 def test_scan_triggers_are_what_the_fence_table_counts(scanned: fc.Scan) -> None:
@@ -279,7 +279,7 @@ def test_scan_triggers_are_what_the_fence_table_counts(scanned: fc.Scan) -> None
     for k, fence_id in enumerate(f["fence_id"].tolist()):
         here = t["fence_id"] == fence_id
         assert int(here.sum()) == int(f["people"][k])
-        for reason in fc.verdicts.REASONS:
+        for reason in fc.judging.verdicts.REASONS:
             count = sum(reason in r.split(";") for r in t["reasons"][here].tolist())
             assert count == int(f[reason][k])
 

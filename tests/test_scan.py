@@ -20,11 +20,11 @@ import fencecheck as fc
 from builders import Trail, pings_of
 from fencecheck.frame import MetricFrame
 from fencecheck.index import FenceIndex
+from fencecheck.judging.scan import OUTCOMES, WHATIF_RULES, scan
+from fencecheck.judging.verdicts import REASONS
 from fencecheck.options import Source
 from fencecheck.pings import PingTable
-from fencecheck.scan import OUTCOMES, WHATIF_RULES, scan
 from fencecheck.times import parse_time
-from fencecheck.verdicts import REASONS
 
 from support import SAMPLES
 
@@ -38,7 +38,7 @@ def _lonlat(shape: Any, gcj: bool = False) -> Any:
     def convert(c: Any) -> Any:
         lon, lat = FRAME.to_lonlat(c[:, 0], c[:, 1])
         if gcj:
-            lon, lat = fc.wgs84_to_gcj02(lon, lat)
+            lon, lat = fc.datums.wgs84_to_gcj02(lon, lat)
         return np.column_stack([lon, lat])
 
     return shapely.transform(shape, convert)
@@ -328,14 +328,14 @@ def test_tables_go_to_csv_parquet_and_pandas(tmp_path: Any) -> None:
     assert str(back["popup"].dtype) == "datetime64[ms, UTC]"
     frames = result.to_pandas()
     assert frames["fences"]["people"].sum() == result.fences["people"].sum()
-    with pytest.raises(fc.OptionError, match="format"):
+    with pytest.raises(fc.errors.OptionError, match="format"):
         result.write(tmp_path / "x", "xlsx")
 
 
 def test_verdicts_computed_with_only_the_needed_p_inside_are_the_same(city: Any) -> None:
     """judge(evidence="verdicts"), which scan uses, against judge computing every p_inside."""
+    from fencecheck.judging.verdicts import judge
     from fencecheck.matching import p_inside_bound
-    from fencecheck.verdicts import judge
 
     index, pings, _, _ = city
     full = judge(pings, index, at=AT)
@@ -351,16 +351,16 @@ def test_verdicts_computed_with_only_the_needed_p_inside_are_the_same(city: Any)
     assert (p[~known] < fc.Policy().credible_p).all()
     assert (~known).any() and known.any()  # both paths are exercised
     # the bound is an upper bound of the exact value, everywhere
-    accuracy = pings.accuracy_m[fc.episodes.ping_positions(full.hits.ping, pings.row)]
+    accuracy = pings.accuracy_m[fc.pings.ping_positions(full.hits.ping, pings.row)]
     sure, bound = p_inside_bound(index, full.hits.fence, accuracy, full.hits.depth_m)
     assert (p <= bound + 1e-12).all()
     assert (p[sure] == 1.0).all()
 
 
 def test_evidence_must_be_known() -> None:
-    from fencecheck.verdicts import judge
+    from fencecheck.judging.verdicts import judge
 
     pings = fc.read_pings(SAMPLES / "pings.csv")
     index = FenceIndex.build(fc.read_fences(SAMPLES / "fences.geojson"))
-    with pytest.raises(fc.OptionError, match="evidence"):
+    with pytest.raises(fc.errors.OptionError, match="evidence"):
         judge(pings, index, evidence="some")

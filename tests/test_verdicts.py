@@ -15,8 +15,8 @@ from builders import Trail, pings_of
 from fencecheck.errors import OptionError
 from fencecheck.frame import MetricFrame
 from fencecheck.index import FenceIndex
+from fencecheck.judging.verdicts import judge, parse_duration
 from fencecheck.policy import Policy
-from fencecheck.verdicts import judge, parse_duration
 
 from support import SAMPLES
 
@@ -33,7 +33,7 @@ def compound(
     def lonlat(c: Any) -> Any:
         lon, lat = FRAME.to_lonlat(c[:, 0], c[:, 1])
         if datum == "gcj02":  # the square drawn on an Amap map: its GCJ-02 image
-            lon, lat = fc.wgs84_to_gcj02(lon, lat)
+            lon, lat = fc.datums.wgs84_to_gcj02(lon, lat)
         return np.column_stack([lon, lat])
 
     fences = fc.FenceSet.from_records(
@@ -125,7 +125,7 @@ def test_pings_in_gcj02_read_as_wgs84_is_a_datum_shift() -> None:
     index = compound(half=150)
     # where the person really was: ~500 m from the fence, whose GCJ-02 image reaches them
     lon, lat = FRAME.to_lonlat(0.0, 0.0)
-    glon, glat = fc.gcj02_to_wgs84(lon, lat)
+    glon, glat = fc.datums.gcj02_to_wgs84(lon, lat)
     x, y = FRAME.to_xy(glon, glat)
     trail = Trail("P", FRAME, MORNING).stay(at=(x, y), minutes=60)
     v = verdict_of(trail, index)

@@ -37,6 +37,9 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
+# The files ship inside the package (``fencecheck demo`` after a plain pip install);
+# data/samples/fences.geojson and pings.csv are links to them.
+OUT = REPO / "src" / "fencecheck" / "samples"
 SEED = 20220502
 rng = np.random.default_rng(SEED)
 
@@ -627,10 +630,10 @@ def write_pings(path: Path, people: dict[str, list[Fix]]) -> int:
 def main() -> None:
     """Rebuild fences.geojson and pings.csv next to this script."""
     people = {pid: story() for pid, story in PEOPLE.items()}
-    write_fences(HERE / "fences.geojson")
-    n = write_pings(HERE / "pings.csv", people)
-    print(f"wrote {HERE / 'fences.geojson'} ({len(FENCES)} fences)")
-    print(f"wrote {HERE / 'pings.csv'} ({n} pings)")
+    write_fences(OUT / "fences.geojson")
+    n = write_pings(OUT / "pings.csv", people)
+    print(f"wrote {OUT / 'fences.geojson'} ({len(FENCES)} fences)")
+    print(f"wrote {OUT / 'pings.csv'} ({n} pings)")
     for pid, fixes in people.items():
         first, last = min(f.t for f in fixes), max(f.t for f in fixes)
         print(f"  {pid}: {len(fixes):4d} pings, {iso(first)} .. {iso(last)}")

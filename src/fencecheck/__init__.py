@@ -1,123 +1,150 @@
 """fencecheck: explain Beijing Health Kit pop-up ③ from location pings and fences.
 
 The library matches location pings against electronic fences (closed areas with
-active time windows) and weighs the evidence. This module gathers the public
-names; each lives in a small module of its own.
+active time windows) and weighs the evidence. The top level holds what a user
+needs for the whole job, with one argument order everywhere, ``(pings, index)``:
+
+- read: :func:`read_fences`, :func:`write_fences`, :func:`read_pings`, :func:`iter_pings`;
+- the tables: :class:`FenceSet`, :class:`PingTable`, :class:`Hits`;
+- match: :class:`FenceIndex`, :class:`MetricFrame`, :func:`match`;
+- judge: :func:`explain` (:class:`Explanation`), :func:`scan` and :func:`scan_file`
+  (:class:`Scan`), with every threshold in a :class:`Policy`;
+- :class:`Datum`, and the errors :class:`FenceCheckError` and :class:`DataError`.
+
+The building blocks live in documented rooms: :mod:`fencecheck.judging` (episodes,
+jumps, near misses, verdicts, maps, tables), :mod:`fencecheck.io` (readers and
+writers), :mod:`fencecheck.datums`, :mod:`fencecheck.options`,
+:mod:`fencecheck.errors`, :mod:`fencecheck.times`. ``docs/design.md`` draws the
+layers.
 
 Examples
 --------
->>> import fencecheck
->>> fencecheck.Datum.parse("GCJ-02")
-<Datum.GCJ02: 'gcj02'>
+>>> import fencecheck as fc
+>>> index = fc.FenceIndex.build(fc.read_fences("data/samples/fences.geojson"))
+>>> pings = fc.read_pings("data/samples/pings.csv")
+>>> len(fc.match(pings, index, mode="disc")) > len(fc.match(pings, index))
+True
+>>> [p06] = fc.explain(pings, index, person=["P06"])
+>>> p06.verdict, p06.reasons
+('false_trigger', ('datum_shift',))
 """
 
+from __future__ import annotations
+
+import importlib
+import warnings
+from typing import Any
+
 from fencecheck._version import __version__
-from fencecheck.datums import (
-    Datum,
-    bd09_to_gcj02,
-    bd09_to_wgs84,
-    from_wgs84,
-    gcj02_to_bd09,
-    gcj02_to_wgs84,
-    to_wgs84,
-    wgs84_to_bd09,
-    wgs84_to_gcj02,
-)
-from fencecheck.episodes import Episodes, find_episodes
-from fencecheck.errors import (
-    DataError,
-    FenceCheckError,
-    FenceCheckWarning,
-    FenceDataError,
-    MissingDependencyError,
-    OptionError,
-    PingDataError,
-)
-from fencecheck.explain import Explanation, explain
-from fencecheck.fence_io import read_fences, write_fences
-from fencecheck.fences import KNOWN_KINDS, FenceSet
+from fencecheck.datums import Datum
+from fencecheck.errors import DataError, FenceCheckError
+from fencecheck.fences import FenceSet
 from fencecheck.frame import MetricFrame
+from fencecheck.hits import Hits
 from fencecheck.index import FenceIndex
-from fencecheck.interop import (
-    episode_table,
-    explanation_table,
-    fences_to_geopandas,
-    hits_to_geopandas,
-)
-from fencecheck.jumps import Jumps, find_jumps
-from fencecheck.matching import Hits, match, match_chunks
-from fencecheck.near import NearMisses, near_misses
-from fencecheck.options import Boundary, EpochUnit, InvalidPolicy, MatchMode, OnError, Source
-from fencecheck.ping_io import iter_pings, read_pings
-from fencecheck.pings import DEFAULT_ACCURACY_M, PersonRegistry, PingTable
-from fencecheck.plot import plot_explanation, plot_fence
+from fencecheck.io import iter_pings, read_fences, read_pings, write_fences
+from fencecheck.judging import Explanation, Scan, explain, scan, scan_file
+from fencecheck.matching import match
+from fencecheck.pings import PingTable
 from fencecheck.policy import Policy
-from fencecheck.rejected import Rejected
-from fencecheck.scan import WHATIF_RULES, Scan, scan
-from fencecheck.tables import Table
-from fencecheck.times import DEFAULT_TZ, OPEN_END
-from fencecheck.verdicts import Verdicts, judge
 
 __all__ = [
-    "DEFAULT_ACCURACY_M",
-    "DEFAULT_TZ",
-    "KNOWN_KINDS",
-    "OPEN_END",
-    "WHATIF_RULES",
-    "Boundary",
     "DataError",
     "Datum",
-    "Episodes",
-    "EpochUnit",
     "Explanation",
     "FenceCheckError",
-    "FenceCheckWarning",
-    "FenceDataError",
     "FenceIndex",
     "FenceSet",
     "Hits",
-    "InvalidPolicy",
-    "Jumps",
-    "MatchMode",
     "MetricFrame",
-    "MissingDependencyError",
-    "NearMisses",
-    "OnError",
-    "OptionError",
-    "PersonRegistry",
-    "PingDataError",
     "PingTable",
     "Policy",
-    "Rejected",
     "Scan",
-    "Source",
-    "Table",
-    "Verdicts",
     "__version__",
-    "bd09_to_gcj02",
-    "bd09_to_wgs84",
-    "episode_table",
     "explain",
-    "explanation_table",
-    "fences_to_geopandas",
-    "find_episodes",
-    "find_jumps",
-    "from_wgs84",
-    "gcj02_to_bd09",
-    "gcj02_to_wgs84",
-    "hits_to_geopandas",
     "iter_pings",
-    "judge",
     "match",
-    "match_chunks",
-    "near_misses",
-    "plot_explanation",
-    "plot_fence",
     "read_fences",
     "read_pings",
     "scan",
-    "to_wgs84",
-    "wgs84_to_bd09",
-    "wgs84_to_gcj02",
+    "scan_file",
     "write_fences",
 ]
+
+# Names the top level had before 0.2, and where they live now. They still work for
+# one release, with a DeprecationWarning that names the new place.
+_MOVED = {
+    "DEFAULT_ACCURACY_M": "fencecheck.pings",
+    "DEFAULT_TZ": "fencecheck.times",
+    "KNOWN_KINDS": "fencecheck.fences",
+    "OPEN_END": "fencecheck.times",
+    "WHATIF_RULES": "fencecheck.judging",
+    "Boundary": "fencecheck.options",
+    "EpochUnit": "fencecheck.options",
+    "InvalidPolicy": "fencecheck.options",
+    "MatchMode": "fencecheck.options",
+    "OnError": "fencecheck.options",
+    "Source": "fencecheck.options",
+    "FenceCheckWarning": "fencecheck.errors",
+    "FenceDataError": "fencecheck.errors",
+    "MissingDependencyError": "fencecheck.errors",
+    "OptionError": "fencecheck.errors",
+    "PingDataError": "fencecheck.errors",
+    "Episodes": "fencecheck.judging",
+    "Jumps": "fencecheck.judging",
+    "NearMisses": "fencecheck.judging",
+    "Verdicts": "fencecheck.judging",
+    "PersonRegistry": "fencecheck.pings",
+    "Rejected": "fencecheck.rejected",
+    "Table": "fencecheck.tables",
+    "bd09_to_gcj02": "fencecheck.datums",
+    "bd09_to_wgs84": "fencecheck.datums",
+    "from_wgs84": "fencecheck.datums",
+    "gcj02_to_bd09": "fencecheck.datums",
+    "gcj02_to_wgs84": "fencecheck.datums",
+    "to_wgs84": "fencecheck.datums",
+    "wgs84_to_bd09": "fencecheck.datums",
+    "wgs84_to_gcj02": "fencecheck.datums",
+    "episode_table": "fencecheck.judging",
+    "explanation_table": "fencecheck.judging",
+    "find_episodes": "fencecheck.judging",
+    "find_jumps": "fencecheck.judging",
+    "judge": "fencecheck.judging",
+    "near_misses": "fencecheck.judging",
+    "plot_explanation": "fencecheck.judging",
+    "plot_fence": "fencecheck.judging",
+    "match_chunks": "fencecheck.matching",
+}
+# Functions that became methods.
+_BECAME_METHODS = {
+    "fences_to_geopandas": "FenceSet.to_geopandas(datum=...)",
+    "hits_to_geopandas": "Hits.to_geopandas(pings)",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Old top-level spellings: still there for one release, with a DeprecationWarning."""
+    if name in _MOVED:
+        home = _MOVED[name]
+        warnings.warn(
+            f"fencecheck.{name} is deprecated: use {home}.{name}",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return getattr(importlib.import_module(home), name)
+    if name in _BECAME_METHODS:
+        warnings.warn(
+            f"fencecheck.{name} is deprecated: use {_BECAME_METHODS[name]}",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return _fences_to_geopandas if name == "fences_to_geopandas" else _hits_to_geopandas
+    raise AttributeError(f"module 'fencecheck' has no attribute {name!r}")
+
+
+def _fences_to_geopandas(fences: FenceSet, *, datum: Datum | str = Datum.WGS84) -> Any:
+    return fences.to_geopandas(datum=datum)
+
+
+def _hits_to_geopandas(hits: Hits, pings: PingTable) -> Any:
+    return hits.to_geopandas(pings)

@@ -23,7 +23,7 @@ Subcommands
     than ``--batch-rows`` pings is first regrouped by person into temporary
     files (or read as it comes with ``--sorted-by-person``).
 ``demo``
-    ``explain`` on the bundled samples (``data/samples``).
+    ``explain`` on the bundled samples (:mod:`fencecheck.samples`).
 """
 
 from __future__ import annotations
@@ -38,19 +38,22 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from fencecheck import samples
 from fencecheck._version import __version__
 from fencecheck.datums import Datum
 from fencecheck.errors import DataError, FenceCheckError, MissingDependencyError, OptionError
-from fencecheck.fence_io import read_fences
 from fencecheck.fences import FenceSet
-from fencecheck.hits_io import HitsWriter, hits_format
 from fencecheck.index import FenceIndex
+from fencecheck.io.fences import read_fences
+from fencecheck.io.hits import HitsWriter, hits_format
+from fencecheck.io.pings import DEFAULT_CHUNK_ROWS, PingTally, iter_pings, read_pings
+from fencecheck.judging.explain import explain
+from fencecheck.judging.scan import DEFAULT_BATCH_PINGS
+from fencecheck.judging.scan_file import scan_file
 from fencecheck.options import Boundary, EpochUnit, InvalidPolicy, MatchMode, OnError, Source
-from fencecheck.ping_io import DEFAULT_CHUNK_ROWS, iter_pings
 from fencecheck.pings import PingTable
 from fencecheck.rejected import Rejected
-from fencecheck.scan import DEFAULT_BATCH_PINGS
-from fencecheck.times import DEFAULT_TZ, format_utc, resolve_zone, zone_name
+from fencecheck.times import DEFAULT_TZ, resolve_zone, zone_name
 
 __all__ = ["build_parser", "main"]
 
@@ -212,7 +215,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser(
         "demo",
         help="explain every person of the bundled samples",
-        description="Run explain on data/samples (seven invented fences, eight invented people).",
+        description="Run explain on the bundled samples (seven invented fences, eight invented "
+        "people).",
     )
     demo.add_argument("--lang", default="en", choices=["zh", "en"], help="report language")
     demo.add_argument("--format", default="text", choices=["text", "json"], dest="out_format")
@@ -406,7 +410,7 @@ def _run_validate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
                 path = path.with_name(path.stem + ".fences" + path.suffix)
             _report_rejected(fences.rejected, path, "features")
     if args.pings:
-        tally = _PingTally()
+        tally = PingTally()
         for chunk in stream_pings(args):
             tally.add(chunk)
         _say(f"{args.pings}: {tally.summary(args.ping_datum, zone_name(zone))}")
@@ -414,39 +418,6 @@ def _run_validate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
         if len(rejected):
             _report_rejected(rejected, rejected_path(args, args.pings), "rows")
     return 0
-
-
-class _PingTally:
-    """Counts over a stream of ping chunks, without keeping the chunks."""
-
-    def __init__(self) -> None:
-        self.rows_read = 0
-        self.loaded = 0
-        self.people: set[int] = set()
-        self.t_min: int | None = None
-        self.t_max: int | None = None
-        self.rejected: list[Rejected] = []
-
-    def add(self, chunk: PingTable) -> None:
-        self.rows_read += chunk.rows_read
-        self.loaded += len(chunk)
-        self.people.update(np.unique(chunk.person).tolist())
-        if len(chunk):
-            lo, hi = int(chunk.t.min()), int(chunk.t.max())
-            self.t_min = lo if self.t_min is None else min(self.t_min, lo)
-            self.t_max = hi if self.t_max is None else max(self.t_max, hi)
-        if len(chunk.rejected):
-            self.rejected.append(chunk.rejected)
-
-    def summary(self, datum: str, zone: str) -> str:
-        rejected = sum(len(r) for r in self.rejected)
-        span = ""
-        if self.t_min is not None and self.t_max is not None:
-            span = f", {format_utc(self.t_min)} .. {format_utc(self.t_max)}"
-        return (
-            f"{self.rows_read} rows read, {self.loaded} pings of {len(self.people)} people, "
-            f"{rejected} rejected{span}; datum {datum} -> wgs84, naive times in {zone}"
-        )
 
 
 def _run_match(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -457,7 +428,7 @@ def _run_match(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
     fences = load_fences(args)
     index = FenceIndex.build(fences)
     show = _shows_progress(args)
-    tally = _PingTally()
+    tally = PingTally()
     people: set[int] = set()
     target: Any = sys.stdout if args.out in (None, "-") else args.out
     with HitsWriter(target, kind) as writer:
@@ -501,8 +472,6 @@ def _run_explain(args: argparse.Namespace, parser: argparse.ArgumentParser) -> i
 
 
 def _write_explanations(args: argparse.Namespace, index: FenceIndex, pings: PingTable) -> int:
-    from fencecheck.explain import explain
-
     maps = getattr(args, "maps", None)
     if maps is not None:
         _use_file_backend()
@@ -575,85 +544,36 @@ def map_file_name(person_id: str) -> str:
 
 
 def _run_scan(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    import tempfile
-
-    from fencecheck.partition import PersonPartitions, sorted_batches
-    from fencecheck.policy import Policy
-    from fencecheck.scan import assemble, scan_part
-    from fencecheck.verdicts import parse_duration
-
     if not args.fences or not args.pings or not args.out:
         parser.error("scan needs --fences, --pings and --out")
     if args.batch_rows < 1:
         raise OptionError(f"--batch-rows: {args.batch_rows} is not a positive whole number")
     zone = resolve_zone(args.tz)
-    span_s = parse_duration(args.lookback)
     fences = load_fences(args)
-    index = FenceIndex.build(fences)
-    policy = Policy()
-    show = _shows_progress(args)
-    tally = _PingTally()
-    parts = []
-    judged = 0
-
-    def judge_batch(batch: PingTable) -> None:
-        nonlocal judged
-        parts.append(
-            scan_part(batch, index, at=args.at, lookback=span_s, policy=policy, mode=args.mode)
-        )
-        judged += len(batch)
-        if show:
-            line = f"{PROG}: {judged:,} of {tally.loaded:,} pings judged"
-            print(f"\r{line:<60}", end="", file=sys.stderr, flush=True)
-
-    def counted(chunks: Any) -> Any:
-        for chunk in chunks:
-            tally.add(chunk)
-            if show:
-                line = f"{PROG}: {tally.rows_read:,} rows read"
-                print(f"\r{line:<60}", end="", file=sys.stderr, flush=True)
-            yield chunk
-
-    chunks = counted(stream_pings(args))
-    if args.sorted_by_person:
-        for batch in sorted_batches(chunks, args.batch_rows):
-            judge_batch(batch)
-        spilled = False
-    else:
-        with tempfile.TemporaryDirectory(prefix="fencecheck-scan-") as folder:
-            held: list[PingTable] = []
-            spill: PersonPartitions | None = None
-            for chunk in chunks:
-                if spill is None and tally.loaded <= args.batch_rows:
-                    held.append(chunk)
-                    continue
-                if spill is None:
-                    spill = PersonPartitions(folder, args.batch_rows)
-                    for part in held:
-                        spill.add(part)
-                    held = []
-                spill.add(chunk)
-            spilled = spill is not None
-            if spill is not None:
-                for batch in spill.batches():
-                    judge_batch(batch)
-            elif held and tally.loaded:
-                judge_batch(PingTable.concat(held))
-    if show:
-        print(file=sys.stderr)
-    result = assemble(
-        parts, index, policy=policy, mode=args.mode, lookback_s=span_s, at=args.at, tz=args.tz
+    progress = _progress_line if _shows_progress(args) else None
+    result = scan_file(
+        stream_pings(args),
+        FenceIndex.build(fences),
+        at=args.at,
+        lookback=args.lookback,
+        mode=args.mode,
+        batch_rows=args.batch_rows,
+        sorted_by_person=args.sorted_by_person,
+        progress=progress,
     )
+    if progress is not None:
+        print(file=sys.stderr)
     written = result.write(args.out, args.out_format)
-    rejected = Rejected.concat(tally.rejected)
-    used = tally.loaded
+    reading = result.reading
+    assert reading is not None
     when = args.at or "each person's last ping"
     _say(
-        f"{tally.rows_read:,} rows read, {used:,} pings of {len(tally.people):,} people used, "
-        f"{len(rejected):,} rejected; {len(fences)} fences ({args.mode} mode, lookback "
-        f"{args.lookback}, judged at {when}); naive times in "
-        f"{zone_name(zone)}; fence datum {args.fence_datum}, ping datum {args.ping_datum}"
-        + ("; regrouped by person in temporary files" if spilled else "")
+        f"{reading.rows_read:,} rows read, {reading.pings_used:,} pings of "
+        f"{reading.people:,} people used, {len(reading.rejected):,} rejected; "
+        f"{len(fences)} fences ({args.mode} mode, lookback {args.lookback}, judged at {when}); "
+        f"naive times in {zone_name(zone)}; fence datum {args.fence_datum}, "
+        f"ping datum {args.ping_datum}"
+        + ("; regrouped by person in temporary files" if reading.regrouped else "")
     )
     for line in result.summary().splitlines():
         _say(line)
@@ -662,30 +582,23 @@ def _run_scan(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         path = rejected_path(args, args.fences, str(Path(args.out) / "x"))
         path = path.with_name(path.stem + ".fences" + path.suffix)
         _report_rejected(fences.rejected, path, "features")
-    if len(rejected):
+    if len(reading.rejected):
         _report_rejected(
-            rejected, rejected_path(args, args.pings, str(Path(args.out) / "x")), "rows"
+            reading.rejected, rejected_path(args, args.pings, str(Path(args.out) / "x")), "rows"
         )
     return 0
 
 
+def _progress_line(line: str) -> None:
+    """Overwrite the progress line on stderr."""
+    print(f"\r{PROG}: {line:<60}", end="", file=sys.stderr, flush=True)
+
+
 def _run_demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     del parser
-    from fencecheck.ping_io import read_pings
-
-    samples = _samples_dir()
-    _say(f"explaining every person in {samples} (invented data; see its README.md)")
-    index = FenceIndex.build(read_fences(samples / "fences.geojson"))
-    return _write_explanations(args, index, read_pings(samples / "pings.csv"))
-
-
-def _samples_dir() -> Path:
-    """``data/samples`` of this checkout, or of the working directory."""
-    for base in (Path(__file__).resolve().parents[2], Path.cwd()):
-        candidate = base / "data" / "samples"
-        if (candidate / "fences.geojson").exists():
-            return candidate
-    raise OptionError("demo needs the samples in data/samples (run it from a fencecheck checkout)")
+    _say(f"explaining every person in the bundled samples, {samples.folder()} (invented data)")
+    index = FenceIndex.build(read_fences(samples.path("fences.geojson")))
+    return _write_explanations(args, index, read_pings(samples.path("pings.csv")))
 
 
 def _report_rejected(rejected: Rejected, path: Path, what: str) -> None:

@@ -37,12 +37,22 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
-from fencecheck.datums import Datum, to_wgs84
+from fencecheck.datums import Datum, from_wgs84, to_wgs84
 from fencecheck.errors import FenceCheckWarning, FenceDataError
 from fencecheck.frame import MetricFrame
+from fencecheck.geojson import (
+    Refusal,
+    check_coordinates,
+    geometry_from_geojson,
+    polygonal_part,
+    shorten,
+)
+from fencecheck.missing import is_missing
+from fencecheck.optional import require
 from fencecheck.options import InvalidPolicy, OnError
 from fencecheck.rejected import Rejected
-from fencecheck.times import OPEN_END, parse_time, parse_times, resolve_zone, zone_name
+from fencecheck.tables import NO_TIME, utc_datetimes
+from fencecheck.times import OPEN_END, format_utc, parse_time, parse_times, resolve_zone, zone_name
 
 __all__ = [
     "KNOWN_KINDS",
@@ -58,16 +68,6 @@ NOT_A_FEATURE = "__not_a_feature__"  # a reader's marker for an entry that is no
 _RESERVED = frozenset({"id", "name", "kind", "start", "end", "windows", "buffer_m"})
 _POLYGONAL = ("Polygon", "MultiPolygon")
 _PUNCTUAL = ("Point", "MultiPoint")
-
-
-class _Refusal(Exception):
-    """One problem with one fence: which field, why, and the value."""
-
-    def __init__(self, field: str, reason: str, value: object = "") -> None:
-        super().__init__(reason)
-        self.field = field
-        self.reason = reason
-        self.value = value
 
 
 @dataclass(frozen=True)
@@ -268,10 +268,72 @@ class FenceSet:
         )
 
     def to_geopandas(self, *, datum: Datum | str = Datum.WGS84) -> Any:
-        """The fences as a GeoDataFrame (:func:`fencecheck.interop.fences_to_geopandas`)."""
-        from fencecheck.interop import fences_to_geopandas
+        """The fences as a GeoDataFrame that :func:`~fencecheck.read_fences` reads back.
 
-        return fences_to_geopandas(self, datum=datum)
+        Columns: ``id``, ``name``, ``kind``, ``start`` and ``end`` (tz-aware UTC;
+        ``end`` NaT while open) for a fence with one window, ``windows`` (a list of
+        ``[start, end]`` pairs of ISO 8601 UTC text, as in the GeoJSON file) for a
+        fence with several, ``buffer_m``, the extra
+        properties, and ``geometry``. The CRS is EPSG:4326 in WGS-84; in GCJ-02 or
+        BD-09, which have no EPSG code, the CRS is left unset and ``datum`` must be
+        given again when reading back.
+
+        Examples
+        --------
+        >>> import fencecheck as fc
+        >>> fences = fc.read_fences("data/samples/fences.geojson")
+        >>> frame = fences.to_geopandas()
+        >>> frame.crs.to_epsg(), list(frame.columns[:5])
+        (4326, ['id', 'name', 'kind', 'start', 'end'])
+        >>> fc.read_fences(frame).ids.tolist() == fences.ids.tolist()
+        True
+        """
+        geopandas = require("geopandas", "geopandas", "FenceSet.to_geopandas")
+        pd = require("pandas", "geopandas", "FenceSet.to_geopandas")
+
+        datum_ = Datum.parse(datum)
+        geometry = self.geometry
+        if datum_ is not Datum.WGS84 and len(self):
+
+            def convert(coords: NDArray[np.float64]) -> NDArray[np.float64]:
+                lon, lat = from_wgs84(coords[:, 0], coords[:, 1], datum_)
+                return np.column_stack([lon, lat])
+
+            geometry = shapely.transform(geometry, convert)
+        n = len(self)
+        windows_per_fence = np.bincount(self.window_fence, minlength=n)
+        single = windows_per_fence == 1
+        first = np.full(n, -1, dtype=np.int64)
+        first[self.window_fence[::-1]] = np.arange(len(self.window_fence))[::-1]
+        start = np.full(n, NO_TIME, dtype=np.int64)
+        end = np.full(n, NO_TIME, dtype=np.int64)
+        start[single] = self.window_start[first[single]]
+        end[single] = self.window_end[first[single]]
+        end[end == OPEN_END] = NO_TIME
+        windows: list[Any] = [None] * n
+        texts_start, texts_end = format_utc(self.window_start), format_utc(self.window_end)
+        for i in np.flatnonzero(~single).tolist():
+            sel = np.flatnonzero(self.window_fence == i)
+            # ISO text (UTC, ``Z``), as in the GeoJSON file: it survives GeoParquet and JSON alike.
+            windows[i] = [
+                [str(texts_start[k]), None if self.window_end[k] == OPEN_END else str(texts_end[k])]
+                for k in sel.tolist()
+            ]
+        columns: dict[str, Any] = {
+            "id": self.ids.astype(object),
+            "name": self.names,
+            "kind": self.kinds.astype(object),
+            "start": utc_datetimes(start),
+            "end": utc_datetimes(end),
+            "windows": pd.Series(windows, dtype=object),
+            "buffer_m": self.buffer_m.astype(np.float64),
+        }
+        if self.extra:
+            names = sorted({k for extra in self.extra for k in extra} - set(columns))
+            for name in names:
+                columns[name] = pd.Series([extra.get(name) for extra in self.extra], dtype=object)
+        crs = "EPSG:4326" if datum_ is Datum.WGS84 else None
+        return geopandas.GeoDataFrame(columns, geometry=list(geometry), crs=crs)
 
     def records(self) -> list[dict[str, Any]]:
         """One dict per fence: id, name, kind, windows, buffer_m, geometry, extra properties."""
@@ -338,7 +400,7 @@ def build_fences(
     checked: list[_Checked] = []
     refused: list[tuple[int, str, str, str, str]] = []
 
-    def refuse(index: int, fid: str, problem: _Refusal) -> None:
+    def refuse(index: int, fid: str, problem: Refusal) -> None:
         if on_error_ is OnError.RAISE:
             raise FenceDataError(
                 problem.reason,
@@ -346,7 +408,7 @@ def build_fences(
                 feature=fid or f"#{index}",
                 field=problem.field,
             )
-        refused.append((index, fid, problem.field, problem.reason, _short(problem.value)))
+        refused.append((index, fid, problem.field, problem.reason, shorten(problem.value)))
 
     records = list(records)
     known = _parse_time_texts(records, zone)
@@ -354,7 +416,7 @@ def build_fences(
         fid = _raw_id(record)
         try:
             checked.append(_check_record(index, record, zone, known))
-        except _Refusal as problem:
+        except Refusal as problem:
             refuse(index, fid, problem)
 
     # Validity is judged in the file's own coordinates, so that the location GEOS
@@ -378,7 +440,7 @@ def build_fences(
             refuse(
                 item.feature,
                 item.id,
-                _Refusal(
+                Refusal(
                     "id",
                     f"duplicate id {item.id!r} (first used by feature #{first_seen[item.id]})",
                     item.id,
@@ -440,23 +502,9 @@ def _objects(values: list[Any]) -> NDArray[np.object_]:
     return out
 
 
-def _short(value: object, limit: int = 80) -> str:
-    text = "" if value is None else str(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _is_missing(value: object) -> bool:
-    if value is None:
-        return True
-    try:
-        return bool(value != value)  # NaN, pandas NaT
-    except (TypeError, ValueError):
-        return False
-
-
 def _raw_id(record: Mapping[str, Any]) -> str:
     value = record.get("id")
-    if _is_missing(value) or isinstance(value, (bool, dict, list)):
+    if is_missing(value) or isinstance(value, (bool, dict, list)):
         return ""
     return str(value).strip()
 
@@ -494,20 +542,20 @@ def _check_record(
     index: int, record: Mapping[str, Any], zone: _dt.tzinfo, known: Mapping[str, int]
 ) -> _Checked:
     if not isinstance(record, Mapping):
-        raise _Refusal("feature", f"expected a feature object, got {type(record).__name__}")
+        raise Refusal("feature", f"expected a feature object, got {type(record).__name__}")
     if NOT_A_FEATURE in record:
-        raise _Refusal("feature", str(record[NOT_A_FEATURE]))
+        raise Refusal("feature", str(record[NOT_A_FEATURE]))
     fid = _check_id(record.get("id"))
     name = record.get("name")
-    if _is_missing(name):
+    if is_missing(name):
         name = None
     elif not isinstance(name, str):
         name = str(name)
     kind = record.get("kind")
-    if _is_missing(kind) or kind == "":
+    if is_missing(kind) or kind == "":
         kind = DEFAULT_KIND
     elif not isinstance(kind, str):
-        raise _Refusal("kind", f"kind must be text, got {kind!r}", kind)
+        raise Refusal("kind", f"kind must be text, got {kind!r}", kind)
     buffer_m = _check_buffer(record.get("buffer_m"))
     windows = _check_windows(record, zone, known)
     geometry = _check_geometry(record.get("geometry"), buffer_m)
@@ -516,65 +564,63 @@ def _check_record(
 
 
 def _check_id(value: object) -> str:
-    if _is_missing(value):
-        raise _Refusal("id", "missing id (every fence needs a unique text id)")
+    if is_missing(value):
+        raise Refusal("id", "missing id (every fence needs a unique text id)")
     if isinstance(value, bool) or not isinstance(value, (str, int, np.integer)):
-        raise _Refusal("id", f"id must be text, got {type(value).__name__}", value)
+        raise Refusal("id", f"id must be text, got {type(value).__name__}", value)
     text = str(value).strip()
     if not text:
-        raise _Refusal("id", "empty id (every fence needs a unique text id)", value)
+        raise Refusal("id", "empty id (every fence needs a unique text id)", value)
     return text
 
 
 def _check_buffer(value: object) -> float:
     # None or NaN (a GeoDataFrame column where some fences have no margin) means none.
-    if _is_missing(value):
+    if is_missing(value):
         return 0.0
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise _Refusal("buffer_m", f"buffer_m must be a number of metres, got {value!r}", value)
+        raise Refusal("buffer_m", f"buffer_m must be a number of metres, got {value!r}", value)
     margin = float(value)
     if not math.isfinite(margin) or margin < 0:
-        raise _Refusal("buffer_m", f"buffer_m must be a finite number >= 0, got {value!r}", value)
+        raise Refusal("buffer_m", f"buffer_m must be a finite number >= 0, got {value!r}", value)
     return margin
 
 
 def _check_windows(
     record: Mapping[str, Any], zone: _dt.tzinfo, known: Mapping[str, int]
 ) -> list[tuple[int, int]]:
-    has_pair = not _is_missing(record.get("start")) or not _is_missing(record.get("end"))
+    has_pair = not is_missing(record.get("start")) or not is_missing(record.get("end"))
     raw_windows = record.get("windows")
-    has_list = not _is_missing(raw_windows)
+    has_list = not is_missing(raw_windows)
     if has_pair and has_list:
-        raise _Refusal("windows", "give either start/end or windows, not both")
+        raise Refusal("windows", "give either start/end or windows, not both")
     if has_list:
         if isinstance(raw_windows, np.ndarray):
             raw_windows = raw_windows.tolist()
         if not isinstance(raw_windows, (list, tuple)):
-            raise _Refusal("windows", "windows must be a list of [start, end] pairs", raw_windows)
+            raise Refusal("windows", "windows must be a list of [start, end] pairs", raw_windows)
         pairs = []
         for k, pair in enumerate(raw_windows):
             if isinstance(pair, np.ndarray):
                 pair = pair.tolist()
             if not isinstance(pair, (list, tuple)) or len(pair) != 2:
-                raise _Refusal(f"windows[{k}]", "each window must be a [start, end] pair", pair)
+                raise Refusal(f"windows[{k}]", "each window must be a [start, end] pair", pair)
             pairs.append((f"windows[{k}]", pair[0], pair[1]))
     else:
-        if _is_missing(record.get("start")):
-            raise _Refusal(
-                "start", "missing start (give start/end or windows: [[start, end], ...])"
-            )
+        if is_missing(record.get("start")):
+            raise Refusal("start", "missing start (give start/end or windows: [[start, end], ...])")
         pairs = [("start", record.get("start"), record.get("end"))]
 
     windows = []
     for where, start_raw, end_raw in pairs:
         start_field = where if where != "start" else "start"
         end_field = where if where != "start" else "end"
-        if _is_missing(start_raw):
-            raise _Refusal(start_field, "window has no start", start_raw)
+        if is_missing(start_raw):
+            raise Refusal(start_field, "window has no start", start_raw)
         start = _time(start_raw, start_field, zone, known)
-        end = OPEN_END if _is_missing(end_raw) else _time(end_raw, end_field, zone, known)
+        end = OPEN_END if is_missing(end_raw) else _time(end_raw, end_field, zone, known)
         if end < start:
-            raise _Refusal(
+            raise Refusal(
                 end_field,
                 f"end {end_raw!s} is before start {start_raw!s}",
                 end_raw,
@@ -590,7 +636,7 @@ def _time(value: object, field_name: str, zone: _dt.tzinfo, known: Mapping[str, 
     try:
         return parse_time(value, tz=zone)
     except ValueError as exc:
-        raise _Refusal(field_name, f"unreadable time: {exc}", value) from None
+        raise Refusal(field_name, f"unreadable time: {exc}", value) from None
 
 
 def _merge_windows(windows: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -605,32 +651,32 @@ def _merge_windows(windows: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 
 def _check_geometry(value: object, buffer_m: float) -> Any:
-    if _is_missing(value):
-        raise _Refusal("geometry", "missing geometry")
+    if is_missing(value):
+        raise Refusal("geometry", "missing geometry")
     if isinstance(value, Mapping):
-        geom = _geometry_from_geojson(value)
+        geom = geometry_from_geojson(value)
     elif isinstance(value, shapely.Geometry):
         geom = value
-        _check_shapely_coordinates(geom)
+        check_coordinates(geom)
     else:
-        raise _Refusal("geometry", f"expected a GeoJSON geometry, got {type(value).__name__}")
+        raise Refusal("geometry", f"expected a GeoJSON geometry, got {type(value).__name__}")
     kind = geom.geom_type
     if kind in _PUNCTUAL:
         if buffer_m <= 0:
-            raise _Refusal(
+            raise Refusal(
                 "geometry",
                 f"a {kind} fence needs buffer_m > 0 (a venue known by its address); got buffer_m 0",
                 kind,
             )
     elif kind not in _POLYGONAL:
-        raise _Refusal(
+        raise Refusal(
             "geometry",
             f"geometry must be Polygon or MultiPolygon (or Point/MultiPoint with buffer_m > 0), "
             f"got {kind}",
             kind,
         )
     if geom.is_empty:
-        raise _Refusal("geometry", f"empty {kind}")
+        raise Refusal("geometry", f"empty {kind}")
     return geom
 
 
@@ -651,7 +697,7 @@ def _valid_only(
     items: list[_Checked],
     invalid: InvalidPolicy,
     repaired: dict[str, str],
-    refuse: Callable[[int, str, _Refusal], None],
+    refuse: Callable[[int, str, Refusal], None],
     when: str,
 ) -> list[_Checked]:
     """Keep valid fences, repairing or refusing the invalid ones as the policy says."""
@@ -671,144 +717,22 @@ def _valid_only(
             refuse(
                 item.feature,
                 item.id,
-                _Refusal(
+                Refusal(
                     "geometry",
                     f"invalid polygon ({why}); fix it or repair it with "
                     "invalid='repair' (--invalid repair)",
                 ),
             )
             continue
-        fixed = _polygonal_part(shapely.make_valid(item.geometry))
+        fixed = polygonal_part(shapely.make_valid(item.geometry))
         if fixed is None:
             refuse(
                 item.feature,
                 item.id,
-                _Refusal("geometry", f"invalid polygon ({why}) with no area left after repair"),
+                Refusal("geometry", f"invalid polygon ({why}) with no area left after repair"),
             )
             continue
         item.geometry = fixed
         repaired[item.id] = why if item.id not in repaired else repaired[item.id] + "; " + why
         kept.append(item)
     return kept
-
-
-def _geometry_from_geojson(value: Mapping[str, Any]) -> Any:
-    kind = value.get("type")
-    coords = value.get("coordinates")
-    if kind == "GeometryCollection":
-        raise _Refusal("geometry", "GeometryCollection is not a fence geometry", kind)
-    if not isinstance(kind, str) or coords is None:
-        raise _Refusal("geometry", "malformed geometry: needs 'type' and 'coordinates'", kind)
-    if kind == "Point":
-        return shapely.Point(_position(coords, "coordinates"))
-    if kind == "MultiPoint":
-        points = _list(coords, "coordinates")
-        return shapely.MultiPoint([_position(p, f"coordinates[{k}]") for k, p in enumerate(points)])
-    if kind == "Polygon":
-        return _polygon(coords, "coordinates")
-    if kind == "MultiPolygon":
-        parts = _list(coords, "coordinates")
-        return shapely.MultiPolygon([_polygon(p, f"coordinates[{k}]") for k, p in enumerate(parts)])
-    raise _Refusal(
-        "geometry",
-        f"geometry must be Polygon or MultiPolygon (or Point/MultiPoint with buffer_m > 0), "
-        f"got {kind}",
-        kind,
-    )
-
-
-def _list(value: object, where: str) -> list[Any]:
-    if not isinstance(value, (list, tuple)):
-        raise _Refusal("geometry", f"malformed geometry: {where} must be a list", _short(value))
-    return list(value)
-
-
-def _position(value: object, where: str) -> tuple[float, float]:
-    items = _list(value, where)
-    if len(items) < 2 or not all(
-        isinstance(v, (int, float)) and not isinstance(v, bool) for v in items
-    ):
-        raise _Refusal(
-            "geometry", f"malformed geometry: {where} must be [lon, lat] numbers", _short(value)
-        )
-    lon, lat = float(items[0]), float(items[1])
-    _check_lonlat(np.array([lon]), np.array([lat]), where)
-    return lon, lat
-
-
-def _ring(value: object, where: str) -> NDArray[np.float64]:
-    items = _list(value, where)
-    try:
-        arr = np.asarray(items, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise _Refusal(
-            "geometry", f"malformed geometry: {where} must be a list of [lon, lat]", _short(value)
-        ) from None
-    if arr.ndim != 2 or arr.shape[1] < 2:
-        raise _Refusal(
-            "geometry", f"malformed geometry: {where} must be a list of [lon, lat]", _short(value)
-        )
-    arr = arr[:, :2]
-    _check_lonlat(arr[:, 0], arr[:, 1], where)
-    if arr.shape[0] < 4:
-        raise _Refusal(
-            "geometry",
-            f"{where}: ring has {arr.shape[0]} positions; a closed ring needs at least 4",
-        )
-    if not np.array_equal(arr[0], arr[-1]):
-        raise _Refusal(
-            "geometry",
-            f"{where}: ring is not closed (first position {arr[0].tolist()} "
-            f"differs from last {arr[-1].tolist()})",
-        )
-    return arr
-
-
-def _polygon(value: object, where: str) -> Any:
-    rings = _list(value, where)
-    if not rings:
-        raise _Refusal("geometry", f"{where}: polygon has no rings (empty geometry)")
-    shell = _ring(rings[0], f"{where}[0]")
-    holes = [_ring(r, f"{where}[{k}]") for k, r in enumerate(rings[1:], start=1)]
-    return shapely.Polygon(shell, holes)
-
-
-def _check_lonlat(lon: NDArray[np.float64], lat: NDArray[np.float64], where: str) -> None:
-    finite = np.isfinite(lon) & np.isfinite(lat)
-    if not finite.all():
-        raise _Refusal("geometry", f"{where}: coordinates are not finite numbers")
-    bad_lon = np.abs(lon) > 180
-    bad_lat = np.abs(lat) > 90
-    if bad_lon.any() or bad_lat.any():
-        k = int(np.flatnonzero(bad_lon | bad_lat)[0])
-        hint = ""
-        if abs(lat[k]) > 90 and abs(lon[k]) <= 90:
-            hint = "; lon and lat look swapped (GeoJSON positions are [lon, lat])"
-        raise _Refusal(
-            "geometry",
-            f"{where}: position [{lon[k]!r}, {lat[k]!r}] is outside lon [-180, 180] / "
-            f"lat [-90, 90]{hint}",
-        )
-
-
-def _check_shapely_coordinates(geom: Any) -> None:
-    coords = shapely.get_coordinates(geom)
-    if coords.shape[0]:
-        _check_lonlat(coords[:, 0], coords[:, 1], "geometry")
-
-
-def _polygonal_part(geom: Any) -> Any:
-    """The polygons in a geometry (make_valid may add lines or points), or None."""
-    parts = shapely.get_parts(geom)
-    polys = []
-    for part in parts:
-        if part.geom_type == "Polygon":
-            polys.append(part)
-        elif part.geom_type in ("MultiPolygon", "GeometryCollection"):
-            sub = _polygonal_part(part)
-            if sub is not None:
-                polys.extend(shapely.get_parts(sub))
-    polys = [p for p in polys if not p.is_empty and p.area > 0]
-    if not polys:
-        return None
-    return polys[0] if len(polys) == 1 else shapely.MultiPolygon(polys)

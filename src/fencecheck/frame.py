@@ -4,7 +4,7 @@ A :class:`MetricFrame` is a Transverse Mercator projection of the WGS-84
 ellipsoid centred on a point (normally the centre of a fence set), with scale 1
 on its central meridian and no false origin, so the centre is ``(0, 0)`` and
 ``x`` / ``y`` are metres east / north. The forward projection is compiled
-(:mod:`fencecheck._tmerc`: Krüger's series to sixth order, as PROJ's ``tmerc``
+(:mod:`fencecheck._compiled.tmerc`: Krüger's series to sixth order, as PROJ's ``tmerc``
 computes it, agreeing with pyproj to nanometres; within a degree of the centre, a
 polynomial fitted to that series, equal to it within 1e-8 m); the inverse is pyproj's.
 
@@ -113,7 +113,7 @@ class MetricFrame:
 
         Scalars in give floats out; arrays give float64 arrays of the same shape.
         """
-        from fencecheck._tmerc import forward
+        from fencecheck._compiled.tmerc import forward
 
         if np.ndim(lon) == 0 and np.ndim(lat) == 0:
             x, y = forward(np.array([lon], dtype=np.float64), np.array([lat], dtype=np.float64),
@@ -146,6 +146,9 @@ class MetricFrame:
         37981
         """
         import shapely
+
+        if isinstance(geometry, np.ndarray) and geometry.size == 0:
+            return geometry.copy()
 
         def transform(coords: NDArray[np.float64]) -> NDArray[np.float64]:
             x, y = self.to_xy(coords[:, 0], coords[:, 1])

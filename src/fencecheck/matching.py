@@ -1,20 +1,21 @@
 """Matching pings against an index: every (ping, fence) hit, with its evidence.
 
 :func:`match` takes a :class:`~fencecheck.pings.PingTable` (a whole input or one
-chunk of it) and a :class:`~fencecheck.index.FenceIndex`, and returns a
-:class:`Hits` table of numpy columns. Pings go to frame metres; then a compiled
-kernel (:mod:`fencecheck._match_kernel`, numba, on several threads) looks each
+chunk of it) and a :class:`~fencecheck.FenceIndex` (any
+:class:`~fencecheck.shapes.FenceShapes`), and returns a
+:class:`~fencecheck.hits.Hits` table of numpy columns. Pings go to frame metres; then a compiled
+kernel (:mod:`fencecheck._compiled.match`, numba, on several threads) looks each
 ping up in a grid derived from the index's R-tree, keeps the windows that hold
 its time and decides each (ping, fence) pair exactly: a point location certified
 by a floating-point error bound and GEOS's own distance formula, so that every
 answer is GEOS's, and the rare pair it cannot certify (a ping on a boundary, or
 within 1e-9 m of a margin) is decided by shapely itself
-(:func:`fencecheck._kernels.check_pairs`). ``p_inside`` is then computed for the
-hits only (:mod:`fencecheck._mass_kernel`). There is no Python loop per ping or
+(:func:`fencecheck._compiled.rules.check_pairs`). ``p_inside`` is then computed for the
+hits only (:mod:`fencecheck._compiled.mass`). There is no Python loop per ping or
 per hit; pings are taken in blocks to bound memory, and :func:`match_chunks`
 streams an input of any size.
 
-The rules are DOMAIN.md's, section 3 (see :mod:`fencecheck._kernels`).
+The rules are DOMAIN.md's, section 3 (see :mod:`fencecheck._compiled.rules`).
 ``p_inside`` is the Gaussian mass over the fence grown by its margin (a finely
 segmented buffer polygon), within 1e-6 of the exact formula of
 :mod:`fencecheck.probability`.
@@ -27,10 +28,10 @@ Examples
 >>> import fencecheck as fc
 >>> index = fc.FenceIndex.build(fc.read_fences("data/samples/fences.geojson"))
 >>> pings = fc.read_pings("data/samples/pings.csv")
->>> hits = match(index, pings)
+>>> hits = match(pings, index)
 >>> sorted(set(hits.fence_ids().tolist()))
 ['F-controlled-1', 'F-precaution-1', 'F-sealed-1', 'F-sealed-2', 'F-venue-1']
->>> disc = match(index, pings, mode="disc")
+>>> disc = match(pings, index, mode="disc")
 >>> len(disc) > len(hits), sorted(set(disc.relation().tolist()))
 (True, ['inside', 'uncertain'])
 """
@@ -38,182 +39,30 @@ Examples
 from __future__ import annotations
 
 import itertools
-import os
-from collections.abc import Iterable, Iterator, Sequence
+import warnings
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from fencecheck._kernels import check_pairs
-from fencecheck.errors import MissingDependencyError, OptionError
-from fencecheck.options import Boundary, MatchMode
-from fencecheck.pings import PersonRegistry, PingTable
+from fencecheck._compiled.rules import check_pairs
+from fencecheck.errors import OptionError
+from fencecheck.hits import Hits
+from fencecheck.options import Boundary, MatchMode, thread_count
+from fencecheck.pings import PingTable
 from fencecheck.probability import gaussian_mass_pairs, sigma_from_accuracy
-from fencecheck.times import OPEN_END
+from fencecheck.shapes import FenceShapes
 
-if TYPE_CHECKING:
-    from fencecheck.index import FenceIndex
-
-__all__ = ["HIT_COLUMNS", "Hits", "match", "match_chunks", "match_xy"]
-
-HIT_COLUMNS = (
-    "ping",
-    "person",
-    "t",
-    "fence",
-    "window_start",
-    "window_end",
-    "inside",
-    "depth_m",
-    "p_inside",
-)
-"""The numpy columns of a :class:`Hits` table."""
+__all__ = ["match", "match_chunks", "match_xy", "p_inside_bound", "p_inside_of"]
 
 DEFAULT_BLOCK_PINGS = 200_000
 
 
-@dataclass(frozen=True)
-class Hits:
-    """(ping, fence) hits as columns, in ping order then fence order.
-
-    Attributes
-    ----------
-    ping : ndarray of int64
-        The ping's row number in the input (FORMATS.md).
-    person : ndarray of int32
-        Person code (``persons`` gives the id).
-    t : ndarray of int64
-        The ping's instant, UTC milliseconds.
-    fence : ndarray of int64
-        The fence's position in the index (``fence_ids()`` gives the id).
-    window_start, window_end : ndarray of int64
-        The window the ping fell in (``OPEN_END`` when open).
-    inside : ndarray of bool
-        ``relation`` is ``inside`` (the point itself is in the grown fence), else
-        ``uncertain`` (only the accuracy disc reaches it).
-    depth_m : ndarray of float64
-        Signed distance to the fence without its margin, metres, positive inside.
-    p_inside : ndarray of float64
-        Probability that the person was inside the fence with its margin.
-    fence_lookup : ndarray of object
-        Fence ids by position.
-    persons : PersonRegistry
-        Person ids by code.
-    mode, boundary : str
-        How the hits were found.
-    """
-
-    ping: NDArray[np.int64]
-    person: NDArray[np.int32]
-    t: NDArray[np.int64]
-    fence: NDArray[np.int64]
-    window_start: NDArray[np.int64]
-    window_end: NDArray[np.int64]
-    inside: NDArray[np.bool_]
-    depth_m: NDArray[np.float64]
-    p_inside: NDArray[np.float64]
-    fence_lookup: NDArray[np.object_]
-    persons: PersonRegistry
-    mode: str = MatchMode.POINT.value
-    boundary: str = Boundary.COVERS.value
-
-    def __len__(self) -> int:
-        return int(self.ping.shape[0])
-
-    def __repr__(self) -> str:
-        return (
-            f"<Hits: {len(self)} hits of {np.unique(self.person).shape[0]} people on "
-            f"{np.unique(self.fence).shape[0]} fences ({self.mode}, {self.boundary})>"
-        )
-
-    def fence_ids(self) -> NDArray[np.object_]:
-        """Each hit's fence id."""
-        ids: NDArray[np.object_] = self.fence_lookup[self.fence]
-        return ids
-
-    def person_ids(self) -> NDArray[np.object_]:
-        """Each hit's person id."""
-        ids: NDArray[np.object_] = self.persons.ids()[self.person]
-        return ids
-
-    def relation(self) -> NDArray[np.str_]:
-        """``inside`` or ``uncertain`` per hit (FORMATS.md)."""
-        return np.where(self.inside, "inside", "uncertain")
-
-    @classmethod
-    def concat(cls, parts: Sequence[Hits]) -> Hits:
-        """Join the hits of the chunks of one input (same index, same registry)."""
-        if not parts:
-            raise ValueError("concat needs at least one Hits")
-        first = parts[0]
-        joined = {name: np.concatenate([getattr(p, name) for p in parts]) for name in HIT_COLUMNS}
-        return cls(
-            **joined,
-            fence_lookup=parts[-1].fence_lookup,
-            persons=first.persons,
-            mode=first.mode,
-            boundary=first.boundary,
-        )
-
-    def to_pandas(self) -> Any:
-        """The hits as a DataFrame with FORMATS.md's columns (times tz-aware UTC)."""
-        try:
-            import pandas as pd
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise MissingDependencyError("pandas", "pandas", "Hits.to_pandas") from exc
-        end = np.where(self.window_end == OPEN_END, np.iinfo(np.int64).min, self.window_end)
-        return pd.DataFrame(
-            {
-                "ping": self.ping,
-                "person_id": self.person_ids(),
-                "t": pd.to_datetime(self.t, unit="ms", utc=True),
-                "fence_id": self.fence_ids(),
-                "window_start": pd.to_datetime(self.window_start, unit="ms", utc=True),
-                "window_end": pd.to_datetime(end, unit="ms", utc=True, errors="coerce"),
-                "relation": self.relation(),
-                "depth_m": self.depth_m,
-                "p_inside": self.p_inside,
-            }
-        )
-
-    def to_arrow(self) -> Any:
-        """The hits as a :class:`pyarrow.Table`: FORMATS.md's columns and types."""
-        from fencecheck.hits_io import hits_to_arrow
-
-        return hits_to_arrow(self)
-
-    def to_parquet(self, path: str | os.PathLike[str]) -> None:
-        """Write the hits to Parquet, as ``fencecheck match --out HITS.parquet`` does."""
-        from fencecheck.hits_io import HitsWriter
-
-        with HitsWriter(path, "parquet") as writer:
-            writer.write(self)
-
-    def to_csv(self, target: str | os.PathLike[str] | TextIO) -> None:
-        """Write the hits as CSV, as ``fencecheck match --out HITS.csv`` does."""
-        from fencecheck.hits_io import HitsWriter
-
-        with HitsWriter(target, "csv") as writer:
-            writer.write(self)
-
-    def to_geopandas(self, pings: PingTable) -> Any:
-        """The hits as a GeoDataFrame of points (WGS-84, EPSG:4326) at their pings.
-
-        ``pings`` is the table the hits were matched from (a hit's ``ping`` row
-        names its fix); the columns are those of :meth:`to_pandas`, plus the
-        fix's ``accuracy_m`` and ``source``.
-        """
-        from fencecheck.interop import hits_to_geopandas
-
-        return hits_to_geopandas(self, pings)
-
-
 def match(
-    index: FenceIndex,
     pings: PingTable,
+    index: FenceShapes,
     *,
     mode: MatchMode | str = MatchMode.POINT,
     boundary: Boundary | str = Boundary.COVERS,
@@ -226,10 +75,10 @@ def match(
 
     Parameters
     ----------
-    index : FenceIndex
-        The fences, in their metric frame.
     pings : PingTable
         A whole input or one chunk of it.
+    index : FenceIndex
+        The fences, in their metric frame (any :class:`~fencecheck.shapes.FenceShapes`).
     mode : {"point", "disc"}
         ``point``: the ping is in the fence grown by its margin; ``disc``: its
         accuracy disc reaches it.
@@ -249,7 +98,13 @@ def match(
     Returns
     -------
     Hits
+
+    Notes
+    -----
+    The order ``match(index, pings)`` of fencecheck 0.x still works for one release,
+    with a :class:`DeprecationWarning`.
     """
+    pings, index = _pings_then_index(pings, index, "match")
     mode_ = MatchMode.parse(mode)
     boundary_ = Boundary.parse(boundary)
     x, y = index.frame.to_xy(pings.lon, pings.lat) if xy is None else xy
@@ -284,7 +139,7 @@ def match(
 
 
 def match_xy(
-    index: FenceIndex,
+    index: FenceShapes,
     x: NDArray[np.float64],
     y: NDArray[np.float64],
     t: NDArray[np.int64],
@@ -306,7 +161,7 @@ def match_xy(
     mode_ = MatchMode.parse(mode)
     if isinstance(block_pings, bool) or not isinstance(block_pings, int) or block_pings < 1:
         raise OptionError(f"block_pings: {block_pings!r} is not a positive whole number")
-    n_threads = _thread_count(threads)
+    n_threads = thread_count(threads)
     disc = mode_ is MatchMode.DISC
     strict = Boundary.parse(boundary) is Boundary.CONTAINS
     x_all = np.ascontiguousarray(x, dtype=np.float64)
@@ -336,17 +191,6 @@ def match_xy(
     return tuple(np.concatenate(column) for column in zip(*parts, strict=True))
 
 
-def _thread_count(threads: int | None) -> int:
-    if threads is None:
-        try:
-            return max(1, len(os.sched_getaffinity(0)))
-        except AttributeError:  # pragma: no cover - not on Linux
-            return max(1, os.cpu_count() or 1)
-    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-        raise OptionError(f"threads: {threads!r} is not a positive whole number")
-    return threads
-
-
 def _split(n: int, parts: int) -> list[slice]:
     """``parts`` contiguous slices of ``range(n)`` (fewer when n is small)."""
     bounds = np.linspace(0, n, min(parts, max(n, 1)) + 1).astype(np.int64)
@@ -354,7 +198,7 @@ def _split(n: int, parts: int) -> list[slice]:
 
 
 def _match_block(
-    index: FenceIndex,
+    index: FenceShapes,
     x: NDArray[np.float64],
     y: NDArray[np.float64],
     t: NDArray[np.int64],
@@ -366,7 +210,7 @@ def _match_block(
     evidence: bool = True,
 ) -> tuple[NDArray[Any], ...]:
     """One block of pings: compiled candidate tests, GEOS for deferred pairs, evidence."""
-    from fencecheck._match_kernel import match_block
+    from fencecheck._compiled.match import match_block
 
     fences = index.fences
     flat = index.flat
@@ -424,14 +268,14 @@ def _match_block(
     return ping, window, fence, inside, depth, p_inside
 
 
-def _fences_follow_windows(index: FenceIndex) -> bool:
+def _fences_follow_windows(index: FenceShapes) -> bool:
     """Whether window order is fence order (so a cell's entries come in fence order)."""
     window_fence = index.fences.window_fence
     return bool(np.all(window_fence[1:] >= window_fence[:-1]))
 
 
 def _decide_deferred(
-    index: FenceIndex,
+    index: FenceShapes,
     x: NDArray[np.float64],
     y: NDArray[np.float64],
     accuracy: NDArray[np.float64],
@@ -467,7 +311,7 @@ def _decide_deferred(
 
 
 def _p_inside(
-    index: FenceIndex,
+    index: FenceShapes,
     fence: NDArray[np.int64],
     x: NDArray[np.float64],
     y: NDArray[np.float64],
@@ -478,11 +322,11 @@ def _p_inside(
 ) -> NDArray[np.float64]:
     """Gaussian mass over each hit's grown fence; 1 where the ping is surely inside.
 
-    Computed by the compiled kernel (:mod:`fencecheck._mass_kernel`); the rare
+    Computed by the compiled kernel (:mod:`fencecheck._compiled.mass`); the rare
     pairs it hands back (a ping within a micrometre of a grown edge, σ = 0) by
     :func:`fencecheck.probability.gaussian_mass_pairs`.
     """
-    from fencecheck._mass_kernel import MOMENT_MAX_RHO, gaussian_mass_block, owens_tables
+    from fencecheck._compiled.mass import MOMENT_MAX_RHO, gaussian_mass_block, owens_tables
 
     sigma = np.asarray(sigma_from_accuracy(accuracy), dtype=np.float64)
     sure = _surely_inside(index, fence, depth, sigma)
@@ -536,7 +380,7 @@ def _p_inside(
 
 
 def p_inside_of(
-    index: FenceIndex,
+    index: FenceShapes,
     fence: NDArray[np.int64],
     x: NDArray[np.float64],
     y: NDArray[np.float64],
@@ -548,7 +392,7 @@ def p_inside_of(
 
     ``x``, ``y`` are the pings in the index's frame; ``depth_m`` the hits' depth.
     """
-    n_threads = _thread_count(threads)
+    n_threads = thread_count(threads)
     accuracy = np.ascontiguousarray(accuracy_m, dtype=np.float64)
     with ThreadPoolExecutor(max_workers=n_threads) as pool:
         return _p_inside(
@@ -564,7 +408,7 @@ def p_inside_of(
 
 
 def p_inside_bound(
-    index: FenceIndex,
+    index: FenceShapes,
     fence: NDArray[np.int64],
     accuracy_m: NDArray[Any],
     depth_m: NDArray[np.float64],
@@ -592,7 +436,7 @@ def p_inside_bound(
 
 
 def _surely_inside(
-    index: FenceIndex,
+    index: FenceShapes,
     fence: NDArray[np.int64],
     depth_m: NDArray[np.float64],
     sigma: NDArray[np.float64],
@@ -602,21 +446,21 @@ def _surely_inside(
     Inside the polygon at depth d, the grown fence's edge is at least d + margin
     away (less the buffer's chords, 0.0012 of the margin).
     """
-    from fencecheck._mass_kernel import SURE_SIGMAS
+    from fencecheck._compiled.mass import SURE_SIGMAS
 
     buffer_m = index.fences.buffer_m[fence]
     return np.asarray((depth_m >= 0) & (depth_m + 0.998 * buffer_m >= SURE_SIGMAS * sigma))
 
 
 def _pieces_for(
-    index: FenceIndex, fence: NDArray[np.int64], sigma: NDArray[np.float64], n_threads: int
+    index: FenceShapes, fence: NDArray[np.int64], sigma: NDArray[np.float64], n_threads: int
 ) -> tuple[NDArray[Any], ...]:
     """The quarter-piece arrays for the mass kernel, with the moments these pairs need.
 
     The pieces are only made when some fence is too large for its own series but
     not many times larger than σ.
     """
-    from fencecheck._mass_kernel import MOMENT_MAX_RHO
+    from fencecheck._compiled.mass import MOMENT_MAX_RHO
 
     radius = index.grown_moments.radius[fence]
     large = radius > MOMENT_MAX_RHO * sigma
@@ -636,12 +480,34 @@ def _pieces_for(
 
 
 def match_chunks(
-    index: FenceIndex,
     chunks: Iterable[PingTable],
+    index: FenceShapes,
     *,
     mode: MatchMode | str = MatchMode.POINT,
     boundary: Boundary | str = Boundary.COVERS,
 ) -> Iterator[Hits]:
-    """Match a stream of ping chunks (such as :func:`fencecheck.iter_pings`), one by one."""
+    """Match a stream of ping chunks (such as :func:`fencecheck.iter_pings`), one by one.
+
+    Examples
+    --------
+    >>> import fencecheck as fc
+    >>> index = fc.FenceIndex.build(fc.read_fences("data/samples/fences.geojson"))
+    >>> chunks = fc.iter_pings("data/samples/pings.csv", chunk_rows=100)
+    >>> sum(len(hits) for hits in match_chunks(chunks, index))
+    95
+    """
+    chunks, index = _pings_then_index(chunks, index, "match_chunks")
     for chunk in chunks:
-        yield match(index, chunk, mode=mode, boundary=boundary)
+        yield match(chunk, index, mode=mode, boundary=boundary)
+
+
+def _pings_then_index(pings: Any, index: Any, name: str) -> tuple[Any, Any]:
+    """The arguments in today's order, ``(pings, index)``, warning about the old one."""
+    if isinstance(pings, FenceShapes) and not isinstance(index, FenceShapes):
+        warnings.warn(
+            f"{name}(index, pings) is deprecated: the pings come first, {name}(pings, index)",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        return index, pings
+    return pings, index

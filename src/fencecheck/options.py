@@ -17,6 +17,7 @@ fencecheck.errors.OptionError: on_error: 'skip' is not one of 'raise', 'reject'
 from __future__ import annotations
 
 import enum
+import os
 from typing import TypeVar
 
 from fencecheck.errors import OptionError
@@ -29,6 +30,7 @@ __all__ = [
     "MatchMode",
     "OnError",
     "Source",
+    "thread_count",
 ]
 
 _E = TypeVar("_E", bound="ChoiceEnum")
@@ -150,3 +152,25 @@ class Boundary(ChoiceEnum):
 
     COVERS = "covers"
     CONTAINS = "contains"
+
+
+def thread_count(threads: int | None) -> int:
+    """Threads for the compiled kernels: ``threads``, or the CPUs this process may use.
+
+    Examples
+    --------
+    >>> thread_count(3)
+    3
+    >>> thread_count(0)
+    Traceback (most recent call last):
+    ...
+    fencecheck.errors.OptionError: threads: 0 is not a positive whole number
+    """
+    if threads is None:
+        try:
+            return max(1, len(os.sched_getaffinity(0)))
+        except AttributeError:  # pragma: no cover - not on Linux
+            return max(1, os.cpu_count() or 1)
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise OptionError(f"threads: {threads!r} is not a positive whole number")
+    return threads

@@ -41,6 +41,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from fencecheck.datums import Datum, to_wgs84
 from fencecheck.errors import MissingDependencyError, PingDataError
+from fencecheck.missing import missing_mask, missing_objects
 from fencecheck.options import EpochUnit, OnError, Source
 from fencecheck.rejected import Rejected
 from fencecheck.times import ParsedTimes, format_utc, parse_times, resolve_zone, zone_name
@@ -56,6 +57,7 @@ __all__ = [
     "build_pings",
     "is_person_time_sorted",
     "person_time_order",
+    "ping_positions",
 ]
 
 REQUIRED_COLUMNS = ("person_id", "t", "lon", "lat")
@@ -166,7 +168,7 @@ class Labels:
             return column
         raw = _as_1d(column)
         text = _raw_text(raw)
-        missing = _missing_mask(raw)
+        missing = missing_mask(raw)
         uniq, inverse = np.unique(text, return_inverse=True)
         codes = inverse.reshape(-1).astype(np.intp)
         codes[missing] = -1
@@ -418,6 +420,39 @@ def person_time_order(person: NDArray[Any], t: NDArray[Any]) -> NDArray[np.int64
     return np.asarray(np.lexsort((t, person)), dtype=np.int64)
 
 
+def ping_positions(hit_rows: NDArray[np.int64], ping_rows: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Positions in a ping table (its ``row`` column) of hits' ping rows.
+
+    Raises
+    ------
+    ValueError
+        When a row is not in the table (the hits come from other pings).
+
+    Examples
+    --------
+    >>> ping_positions(np.array([7, 3]), np.array([3, 5, 7])).tolist()
+    [2, 0]
+    """
+    increasing = ping_rows.shape[0] > 0 and bool(np.all(ping_rows[1:] > ping_rows[:-1]))
+    if increasing and int(ping_rows[-1] - ping_rows[0]) == ping_rows.shape[0] - 1:
+        # Rows without gaps (a whole file, or a slice of one): positions by subtraction.
+        position = hit_rows - ping_rows[0]
+        if hit_rows.shape[0] and (position.min() < 0 or position.max() >= ping_rows.shape[0]):
+            raise ValueError(
+                "these hits do not come from these pings (a hit's ping row is missing)"
+            )
+        return np.asarray(position, dtype=np.int64)
+    sorter = None if increasing else np.argsort(ping_rows, kind="stable")
+    at = np.searchsorted(ping_rows, hit_rows, sorter=sorter)
+    at = np.minimum(at, max(ping_rows.shape[0] - 1, 0))
+    position = at if sorter is None else sorter[at]
+    if hit_rows.shape[0] and (
+        ping_rows.shape[0] == 0 or not np.array_equal(ping_rows[position], hit_rows)
+    ):
+        raise ValueError("these hits do not come from these pings (a hit's ping row is missing)")
+    return np.asarray(position, dtype=np.int64)
+
+
 def is_person_time_sorted(person: NDArray[Any], t: NDArray[Any]) -> bool:
     """Whether rows are sorted by person, then time (one vectorized pass)."""
     if person.shape[0] < 2:
@@ -659,40 +694,12 @@ def _raw_text(values: NDArray[Any]) -> NDArray[np.str_]:
     if values.shape[0] == 0:
         return np.zeros(0, dtype="<U1")
     if values.dtype.kind == "O":
-        arr: NDArray[Any] = np.where(_missing_objects(values), "", values).astype(str)
+        arr: NDArray[Any] = np.where(missing_objects(values), "", values).astype(str)
     elif values.dtype.kind == "f":
         arr = np.where(np.isnan(values), "", values.astype(str))
     else:
         arr = values.astype(str)
     return arr
-
-
-def _missing_mask(values: NDArray[Any]) -> NDArray[np.bool_]:
-    """Where values are None, NaN or pandas' NA / NaT (never for text arrays)."""
-    if values.dtype.kind == "O":
-        return _missing_objects(values)
-    if values.dtype.kind == "f":
-        return np.isnan(values)
-    return np.zeros(values.shape[0], dtype=bool)
-
-
-def _missing_objects(values: NDArray[np.object_]) -> NDArray[np.bool_]:
-    """Where an object array holds None, NaN, or pandas' NA / NaT."""
-    try:
-        none = np.equal(values, np.array(None, dtype=object))
-        missing: NDArray[np.bool_] = np.asarray(none | (values != values), dtype=bool)
-    except TypeError:  # pandas.NA refuses to be a bool: look at each value
-        missing = np.fromiter(
-            (
-                v is None
-                or (isinstance(v, float) and v != v)
-                or type(v).__name__ in ("NAType", "NaTType")
-                for v in values
-            ),
-            dtype=bool,
-            count=values.shape[0],
-        )
-    return missing
 
 
 def _numbers(

@@ -1,6 +1,6 @@
 """Small result tables: named numpy columns, to pandas, CSV or Parquet.
 
-A :class:`Table` is what :func:`fencecheck.scan` returns for each of its
+A :class:`Table` is what :func:`fencecheck.judging.scan` returns for each of its
 results. Time columns hold UTC milliseconds (int64) with :data:`NO_TIME` for a
 missing one; they are written as FORMATS.md says: ISO 8601 UTC with ``Z`` in CSV
 (empty when missing) and ``timestamp[ms, tz=UTC]`` in Parquet (null when
@@ -30,9 +30,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fencecheck.errors import MissingDependencyError, OptionError
+from fencecheck.optional import require
 from fencecheck.times import format_utc
 
-__all__ = ["NO_TIME", "Table", "table_format"]
+__all__ = ["NO_TIME", "Table", "table_format", "utc_datetimes"]
 
 NO_TIME = np.iinfo(np.int64).min
 """The value of a missing time in a time column."""
@@ -87,18 +88,10 @@ class Table:
 
     def to_pandas(self) -> Any:
         """A :class:`pandas.DataFrame`, time columns as tz-aware UTC datetimes."""
-        try:
-            import pandas as pd
-        except ImportError as exc:
-            raise MissingDependencyError("pandas", "pandas", "Table.to_pandas") from exc
+        pd = require("pandas", "pandas", "Table.to_pandas")
         data: dict[str, Any] = {}
         for name, values in self.columns.items():
-            if name in self.times:
-                stamps = values.astype("datetime64[ms]")
-                stamps[values == NO_TIME] = np.datetime64("NaT")
-                data[name] = pd.to_datetime(stamps, utc=True)
-            else:
-                data[name] = values
+            data[name] = utc_datetimes(values) if name in self.times else values
         return pd.DataFrame(data)
 
     def to_csv(self, target: str | os.PathLike[str] | TextIO) -> None:
@@ -165,3 +158,18 @@ class Table:
             self.to_parquet(path)
         else:
             self.to_csv(path)
+
+
+def utc_datetimes(ms: NDArray[np.int64]) -> Any:
+    """UTC milliseconds as a tz-aware pandas Series (:data:`NO_TIME` becomes NaT).
+
+    Examples
+    --------
+    >>> stamps = utc_datetimes(np.array([0, NO_TIME]))
+    >>> str(stamps[0]), bool(stamps.isna()[1])
+    ('1970-01-01 00:00:00+00:00', True)
+    """
+    pd = require("pandas", "pandas", "Time columns as datetimes")
+    stamps = np.asarray(ms).astype("datetime64[ms]")
+    stamps[np.asarray(ms) == NO_TIME] = np.datetime64("NaT")
+    return pd.Series(pd.to_datetime(stamps, utc=True))

@@ -52,6 +52,7 @@ __all__ = [
     "parse_time",
     "parse_times",
     "resolve_zone",
+    "zone_label",
     "zone_name",
 ]
 
@@ -644,14 +645,49 @@ def format_utc(ms: int | NDArray[np.int64]) -> str | NDArray[np.str_]:
     return str(text[0]) if scalar else text
 
 
-def format_local(ms: int, tz: str | _dt.tzinfo | None = None) -> str:
-    """Format one UTC instant as local wall-clock time for people to read.
+def format_local(
+    when: int | str,
+    tz: str | _dt.tzinfo | None = None,
+    *,
+    pattern: str = "%Y-%m-%d %H:%M:%S",
+    show_zone: bool = True,
+) -> str:
+    """Format one instant as local wall-clock time for people to read.
+
+    Parameters
+    ----------
+    when : int or str
+        UTC milliseconds, or ISO 8601 text with an offset or ``Z``.
+    tz : str or tzinfo, optional
+        The zone to show (default :data:`DEFAULT_TZ`).
+    pattern : str
+        A :meth:`datetime.strftime` pattern.
+    show_zone : bool
+        Append the zone's name in brackets.
 
     Examples
     --------
     >>> format_local(1651449600000)
     '2022-05-02 08:00:00 (Asia/Shanghai)'
+    >>> format_local("2022-05-02T00:00:00Z", pattern="%m-%d %H:%M", show_zone=False)
+    '05-02 08:00'
     """
+    ms = parse_time(when, tz=_dt.timezone.utc) if isinstance(when, str) else int(when)
     zone = resolve_zone(tz)
-    when = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc) + _dt.timedelta(milliseconds=ms)
-    return f"{when.astimezone(zone):%Y-%m-%d %H:%M:%S} ({zone_name(zone)})"
+    moment = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc) + _dt.timedelta(milliseconds=ms)
+    text = f"{moment.astimezone(zone):{pattern}}"
+    return f"{text} ({zone_name(zone)})" if show_zone else text
+
+
+def zone_label(tz: str | _dt.tzinfo | None, lang: str = "en") -> str:
+    """The zone as a reader names it: Beijing time (北京时间) for Asia/Shanghai.
+
+    Examples
+    --------
+    >>> zone_label("Asia/Shanghai", "zh"), zone_label("UTC")
+    ('北京时间', 'UTC')
+    """
+    name = zone_name(resolve_zone(tz))
+    if name == DEFAULT_TZ:
+        return "北京时间" if lang == "zh" else "Beijing time"
+    return name

@@ -31,7 +31,8 @@ import datetime as _dt
 import gzip
 import os
 from collections.abc import Iterator, Mapping
-from typing import Any, TextIO
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TextIO, TypedDict
 
 import numpy as np
 from numpy.typing import NDArray
@@ -51,13 +52,18 @@ from fencecheck.pings import (
 from fencecheck.rejected import Rejected
 from fencecheck.times import (
     ParsedTimes,
+    format_utc,
     local_ms_to_utc,
     parse_text_buffer,
+    parse_time,
     parse_times,
     resolve_zone,
 )
 
-__all__ = ["DEFAULT_CHUNK_ROWS", "iter_pings", "read_pings"]
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+__all__ = ["DEFAULT_CHUNK_ROWS", "PingOptions", "PingTally", "Reading", "iter_pings", "read_pings"]
 
 DEFAULT_CHUNK_ROWS = 1_000_000
 """Rows per chunk when streaming: about 100 MB of working memory for a CSV chunk."""
@@ -65,20 +71,25 @@ DEFAULT_CHUNK_ROWS = 1_000_000
 _COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 
 
-def read_pings(
-    source: str | os.PathLike[str] | Any,
-    *,
-    datum: Datum | str = Datum.WGS84,
-    tz: str | _dt.tzinfo | None = None,
-    epoch_unit: EpochUnit | str = EpochUnit.S,
-    on_error: OnError | str = OnError.RAISE,
-    encoding: str = "utf-8",
-    columns: Mapping[str, str] | None = None,
-    default_source: Source | str = Source.GPS,
-    file_format: str | None = None,
-    chunk_rows: int = DEFAULT_CHUNK_ROWS,
-    engine: str = "auto",
-) -> PingTable:
+class PingOptions(TypedDict, total=False):
+    """How to read a ping input: the keywords of :func:`read_pings` and :func:`iter_pings`.
+
+    Every key is optional; :func:`read_pings` documents each one and its default.
+    """
+
+    datum: Datum | str
+    tz: str | _dt.tzinfo | None
+    epoch_unit: EpochUnit | str
+    on_error: OnError | str
+    encoding: str
+    columns: Mapping[str, str] | None
+    default_source: Source | str
+    file_format: str | None
+    chunk_rows: int
+    engine: str
+
+
+def read_pings(source: str | os.PathLike[str] | Any, **options: Unpack[PingOptions]) -> PingTable:
     """Read all pings of a CSV file, a Parquet file or a pandas DataFrame.
 
     Parameters
@@ -86,6 +97,8 @@ def read_pings(
     source : path or DataFrame
         ``.csv`` (also ``.csv.gz``, ``.txt``) or ``.parquet`` / ``.pq`` file, or a
         :class:`pandas.DataFrame`.
+    **options
+        How to read it (:class:`PingOptions`, every one optional):
     datum : {"wgs84", "gcj02", "bd09"}
         Datum of lon/lat; pings are stored in WGS-84.
     tz : str or tzinfo, optional
@@ -125,38 +138,13 @@ def read_pings(
         for the first bad row; the message names the file, the row, the field and
         the reason.
     """
-    return PingTable.concat(
-        iter_pings(
-            source,
-            datum=datum,
-            tz=tz,
-            epoch_unit=epoch_unit,
-            on_error=on_error,
-            encoding=encoding,
-            columns=columns,
-            default_source=default_source,
-            file_format=file_format,
-            chunk_rows=chunk_rows,
-            engine=engine,
-        )
-    )
+    return PingTable.concat(iter_pings(source, **options))
 
 
 def iter_pings(
-    source: str | os.PathLike[str] | Any,
-    *,
-    datum: Datum | str = Datum.WGS84,
-    tz: str | _dt.tzinfo | None = None,
-    epoch_unit: EpochUnit | str = EpochUnit.S,
-    on_error: OnError | str = OnError.RAISE,
-    encoding: str = "utf-8",
-    columns: Mapping[str, str] | None = None,
-    default_source: Source | str = Source.GPS,
-    file_format: str | None = None,
-    chunk_rows: int = DEFAULT_CHUNK_ROWS,
-    engine: str = "auto",
+    source: str | os.PathLike[str] | Any, **options: Unpack[PingOptions]
 ) -> Iterator[PingTable]:
-    """Stream pings chunk by chunk; parameters as :func:`read_pings`.
+    """Stream pings chunk by chunk; the options are :func:`read_pings`'s.
 
     Every chunk is a :class:`~fencecheck.pings.PingTable` with its own ``rejected``
     and ``rows_read``; their sums cover the input. At least one chunk is
@@ -169,29 +157,124 @@ def iter_pings(
     ...                       "lon": [116.4] * 3, "lat": [39.9] * 3})
     >>> [len(chunk) for chunk in iter_pings(frame, chunk_rows=2)]
     [2, 1]
+    >>> next(iter_pings(frame, chunk=2))
+    Traceback (most recent call last):
+    ...
+    TypeError: iter_pings() got an unexpected keyword argument 'chunk'
     """
+    unknown = sorted(set(options) - set(PingOptions.__annotations__))
+    if unknown:
+        raise TypeError(f"iter_pings() got an unexpected keyword argument {unknown[0]!r}")
+    chunk_rows = options.get("chunk_rows", DEFAULT_CHUNK_ROWS)
     if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, int) or chunk_rows < 1:
         raise OptionError(f"chunk_rows: {chunk_rows!r} is not a positive whole number")
-    options: dict[str, Any] = {
-        "datum": Datum.parse(datum),
-        "tz": resolve_zone(tz),
-        "epoch_unit": EpochUnit.parse(epoch_unit),
-        "on_error": OnError.parse(on_error),
-        "default_source": Source.parse(default_source),
+    settings: dict[str, Any] = {
+        "datum": Datum.parse(options.get("datum", Datum.WGS84)),
+        "tz": resolve_zone(options.get("tz")),
+        "epoch_unit": EpochUnit.parse(options.get("epoch_unit", EpochUnit.S)),
+        "on_error": OnError.parse(options.get("on_error", OnError.RAISE)),
+        "default_source": Source.parse(options.get("default_source", Source.GPS)),
         "registry": PersonRegistry(),
     }
-    rename = {_column_key(k): _column_key(v) for k, v in (columns or {}).items()}
+    columns = options.get("columns") or {}
+    rename = {_column_key(k): _column_key(v) for k, v in columns.items()}
     if _is_dataframe(source):
-        yield from _dataframe_chunks(source, rename, chunk_rows, options)
+        yield from _dataframe_chunks(source, rename, chunk_rows, settings)
         return
     path = os.fspath(source)
-    kind = _guess_format(path, file_format)
+    kind = _guess_format(path, options.get("file_format"))
+    encoding = options.get("encoding", "utf-8")
     if kind == "parquet":
-        yield from _parquet_chunks(path, rename, chunk_rows, options)
-    elif _csv_engine(engine) == "arrow":
-        yield from _arrow_csv_chunks(path, encoding, rename, chunk_rows, options)
+        yield from _parquet_chunks(path, rename, chunk_rows, settings)
+    elif _csv_engine(options.get("engine", "auto")) == "arrow":
+        yield from _arrow_csv_chunks(path, encoding, rename, chunk_rows, settings)
     else:
-        yield from _csv_chunks(path, encoding, rename, chunk_rows, options)
+        yield from _csv_chunks(path, encoding, rename, chunk_rows, settings)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a streamed read took in: rows read = pings used + rows rejected.
+
+    :func:`fencecheck.scan_file` reports it.
+
+    Attributes
+    ----------
+    rows_read : int
+        Data rows in the input.
+    pings_used : int
+        Pings loaded and judged.
+    people : int
+        Distinct people among them.
+    rejected : Rejected
+        The rows set aside, with their reasons (``on_error="reject"``).
+    regrouped : bool
+        Whether the pings were regrouped by person in temporary files.
+    """
+
+    rows_read: int
+    pings_used: int
+    people: int
+    rejected: Rejected
+    regrouped: bool
+
+
+class PingTally:
+    """Counts over a stream of ping chunks, without keeping the chunks.
+
+    Examples
+    --------
+    >>> tally = PingTally()
+    >>> for chunk in iter_pings("data/samples/pings.csv", chunk_rows=150):
+    ...     tally.add(chunk)
+    >>> tally.rows_read, tally.loaded, len(tally.people), len(tally.rejected_rows())
+    (400, 400, 8, 0)
+    """
+
+    def __init__(self) -> None:
+        self.rows_read = 0
+        self.loaded = 0
+        self.people: set[int] = set()
+        self.t_min: int | None = None
+        self.t_max: int | None = None
+        self.rejected: list[Rejected] = []
+
+    def add(self, chunk: PingTable) -> None:
+        """Count one chunk."""
+        self.rows_read += chunk.rows_read
+        self.loaded += len(chunk)
+        self.people.update(np.unique(chunk.person).tolist())
+        if len(chunk):
+            lo, hi = int(chunk.t.min()), int(chunk.t.max())
+            self.t_min = lo if self.t_min is None else min(self.t_min, lo)
+            self.t_max = hi if self.t_max is None else max(self.t_max, hi)
+        if len(chunk.rejected):
+            self.rejected.append(chunk.rejected)
+
+    def rejected_rows(self) -> Rejected:
+        """Every chunk's rejected rows, as one table."""
+        return Rejected.concat(self.rejected)
+
+    def reading(self, *, regrouped: bool = False) -> Reading:
+        """The counts as a :class:`Reading`."""
+        return Reading(
+            rows_read=self.rows_read,
+            pings_used=self.loaded,
+            people=len(self.people),
+            rejected=self.rejected_rows(),
+            regrouped=regrouped,
+        )
+
+    def summary(self, datum: str, zone: str) -> str:
+        """One line: rows read, pings and people, rejected rows, time span, datum and zone."""
+        rejected = sum(len(r) for r in self.rejected)
+        span = ""
+        if self.t_min is not None and self.t_max is not None:
+            span = f", {format_utc(self.t_min)} .. {format_utc(self.t_max)}"
+        return (
+            f"{self.rows_read} rows read, {self.loaded} pings of {len(self.people)} people, "
+            f"{rejected} rejected{span}; datum {datum} -> wgs84, naive times in {zone}"
+        )
 
 
 def _is_dataframe(obj: Any) -> bool:
@@ -613,9 +696,6 @@ def _arrow_labels(arr: Any) -> Labels:
     return Labels(codes, values)
 
 
-_UNIT_MS = {"s": 1000.0, "ms": 1.0, "us": 1e-3, "ns": 1e-6}
-
-
 def _arrow_times(arr: Any, options: dict[str, Any]) -> ParsedTimes:
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -738,8 +818,6 @@ def _series_times(series: Any, options: dict[str, Any]) -> ParsedTimes:
 
 def _object_times(values: NDArray[Any], options: dict[str, Any]) -> ParsedTimes:
     """Mixed Python objects: datetimes keep their zone, numbers are epochs, text is parsed."""
-    from fencecheck.times import parse_time
-
     # Text with gaps (None, NaN) goes to the vectorized parser; only real datetimes and
     # numbers among the objects need one look each.
     if not any(

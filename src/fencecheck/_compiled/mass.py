@@ -437,7 +437,7 @@ class FencePieces:
     def __init__(self, grown: NDArray[np.object_], center: NDArray[np.float64]) -> None:
         import shapely
 
-        from fencecheck._flat import FlatGeometry
+        from fencecheck._compiled.flat import FlatGeometry
 
         n = grown.shape[0]
         lo_x, lo_y, hi_x, hi_y = shapely.bounds(grown).reshape(-1, 4).T

@@ -5,13 +5,15 @@ depth_m, p_inside``. In CSV, times are ISO 8601 UTC with ``Z`` (an open window's
 end is empty), ``depth_m`` has millimetres (3 decimals) and ``p_inside`` 6
 decimals; in Parquet, times are ``timestamp[ms, tz=UTC]`` (null for an open end)
 and numbers keep full precision. A :class:`HitsWriter` takes the hits of one
-chunk at a time, so a whole input is written with bounded memory.
+chunk at a time, so a whole input is written with bounded memory. It writes any
+table that renders itself as CSV lines and as Arrow (:class:`HitChunk`), which
+:class:`fencecheck.Hits` does; this module does not depend on it.
 
 Examples
 --------
 >>> import io, fencecheck as fc
 >>> index = fc.FenceIndex.build(fc.read_fences("data/samples/fences.geojson"))
->>> hits = index.match(fc.read_pings("data/samples/pings.csv"))
+>>> hits = fc.match(fc.read_pings("data/samples/pings.csv"), index)
 >>> out = io.StringIO()
 >>> with HitsWriter(out, "csv") as writer:
 ...     writer.write(hits)
@@ -23,16 +25,14 @@ from __future__ import annotations
 
 import os
 from types import TracebackType
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
 import numpy as np
 from numpy.typing import NDArray
 
 from fencecheck.errors import MissingDependencyError, OptionError
-from fencecheck.matching import Hits
-from fencecheck.times import OPEN_END, format_utc
 
-__all__ = ["HIT_FILE_COLUMNS", "HitsWriter", "hits_format", "hits_schema", "hits_to_arrow"]
+__all__ = ["HIT_FILE_COLUMNS", "HitChunk", "HitsWriter", "csv_quoted", "hits_format", "hits_schema"]
 
 HIT_FILE_COLUMNS = (
     "ping",
@@ -62,6 +62,20 @@ def hits_format(path: str | None, given: str | None = None) -> str:
     if lower.endswith((".csv", ".txt")):
         return "csv"
     raise OptionError(f"--out {path}: name it .csv or .parquet to say which format to write")
+
+
+class HitChunk(Protocol):
+    """What :class:`HitsWriter` writes: a table of hits that renders itself."""
+
+    def __len__(self) -> int: ...
+
+    def csv_lines(self) -> list[str]:
+        """The rows as CSV data lines, in :data:`HIT_FILE_COLUMNS` order."""
+        ...
+
+    def to_arrow(self) -> Any:
+        """The rows as a :class:`pyarrow.Table` with :func:`hits_schema`."""
+        ...
 
 
 class HitsWriter:
@@ -96,7 +110,7 @@ class HitsWriter:
     ) -> None:
         self.close()
 
-    def write(self, hits: Hits) -> None:
+    def write(self, hits: HitChunk) -> None:
         """Append the hits of one chunk."""
         if self.format == "parquet":
             self._write_parquet(hits)
@@ -121,29 +135,15 @@ class HitsWriter:
 
     # -- CSV ----------------------------------------------------------------------------------
 
-    def _write_csv(self, hits: Hits) -> None:
+    def _write_csv(self, hits: HitChunk) -> None:
         assert self._stream is not None
         if not self._header_done:
             self._stream.write(",".join(HIT_FILE_COLUMNS) + "\n")
             self._header_done = True
-        if len(hits) == 0:
-            return
-        columns = [
-            hits.ping.astype(str),
-            _csv_text(hits.person_ids()),
-            format_utc(hits.t),
-            _csv_text(hits.fence_ids()),
-            format_utc(hits.window_start),
-            format_utc(hits.window_end),
-            hits.relation(),
-            np.char.mod("%.3f", hits.depth_m),
-            np.char.mod("%.6f", hits.p_inside),
-        ]
-        lines = np.asarray(columns[0], dtype=str)
-        for column in columns[1:]:
-            lines = np.char.add(np.char.add(lines, ","), np.asarray(column, dtype=str))
-        self._stream.write("\n".join(lines.tolist()))
-        self._stream.write("\n")
+        lines = hits.csv_lines()
+        if lines:
+            self._stream.write("\n".join(lines))
+            self._stream.write("\n")
 
     # -- Parquet ------------------------------------------------------------------------------
 
@@ -155,10 +155,10 @@ class HitsWriter:
         assert self._path is not None
         self._parquet = pq.ParquetWriter(self._path, hits_schema())
 
-    def _write_parquet(self, hits: Hits) -> None:
+    def _write_parquet(self, hits: HitChunk) -> None:
         if self._parquet is None:
             self._open_parquet()
-        self._parquet.write_table(hits_to_arrow(hits))
+        self._parquet.write_table(hits.to_arrow())
 
 
 def hits_schema() -> Any:
@@ -181,31 +181,7 @@ def hits_schema() -> Any:
     )
 
 
-def hits_to_arrow(hits: Hits) -> Any:
-    """The hits as a :class:`pyarrow.Table` with :func:`hits_schema` (open ends null)."""
-    try:
-        import pyarrow as pa
-    except ImportError as exc:
-        raise MissingDependencyError("pyarrow", "parquet", "Hits.to_arrow") from exc
-    stamp = pa.timestamp("ms", tz="UTC")
-    open_end = hits.window_end == OPEN_END
-    return pa.table(
-        {
-            "ping": pa.array(hits.ping, pa.int64()),
-            "person_id": pa.array(hits.person_ids().tolist(), pa.string()),
-            "t": pa.array(hits.t, stamp),
-            "fence_id": pa.array(hits.fence_ids().tolist(), pa.string()),
-            "window_start": pa.array(hits.window_start, stamp),
-            "window_end": pa.array(np.where(open_end, 0, hits.window_end), stamp, mask=open_end),
-            "relation": pa.array(hits.relation().tolist(), pa.string()),
-            "depth_m": pa.array(hits.depth_m, pa.float64()),
-            "p_inside": pa.array(hits.p_inside, pa.float64()),
-        },
-        schema=hits_schema(),
-    )
-
-
-def _csv_text(values: NDArray[Any]) -> NDArray[Any]:
+def csv_quoted(values: NDArray[Any]) -> NDArray[Any]:
     """Text values quoted as CSV needs (commas, quotes, line breaks)."""
     text = np.asarray(values, dtype=str)
     risky = (

@@ -1,7 +1,7 @@
 """Fence geometries flattened into plain arrays, for the compiled matching kernels.
 
-Shapely geometries are Python objects; the kernels (:mod:`fencecheck._match_kernel`,
-:mod:`fencecheck._mass_kernel`) read coordinates from flat numpy arrays instead,
+Shapely geometries are Python objects; the kernels (:mod:`fencecheck._compiled.match`,
+:mod:`fencecheck._compiled.mass`) read coordinates from flat numpy arrays instead,
 in CSR form: fence → parts → rings → vertices. A polygonal part's first ring is
 its shell, the others its holes; a venue point is a part with one ring of one
 vertex. Coordinates are copied exactly (no re-orientation, no rounding), so the

@@ -1,6 +1,6 @@
 """Explanations a community worker can read out: verdict, evidence, advice, in zh and en.
 
-:func:`explain` judges people (:func:`fencecheck.verdicts.judge`) and turns each
+:func:`explain` judges people (:func:`fencecheck.judging.verdicts.judge`) and turns each
 verdict into an :class:`Explanation`: the verdict and its reasons with their
 numbers, the decisive episode, every episode in the lookback, for an
 unexplained pop-up the nearest misses in space and time, and advice from a
@@ -23,7 +23,6 @@ P06: the pop-up was a false trigger. ...fences in GCJ-02 read as WGS-84...
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,12 +32,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fencecheck.errors import OptionError
-from fencecheck.near import near_misses
+from fencecheck.judging.near import near_misses
+from fencecheck.judging.plot import plot_explanation
+from fencecheck.judging.track import Track, tracks_of
+from fencecheck.judging.verdicts import DEFAULT_LOOKBACK_S, Rules, Verdicts, judge
 from fencecheck.options import MatchMode
 from fencecheck.policy import Policy
-from fencecheck.times import format_utc, resolve_zone, zone_name
-from fencecheck.track import Track, tracks_of
-from fencecheck.verdicts import DEFAULT_LOOKBACK_S, Verdicts, judge, parse_duration
+from fencecheck.times import format_local, format_utc, zone_label
 
 if TYPE_CHECKING:
     from fencecheck.index import FenceIndex
@@ -144,12 +144,10 @@ class Explanation:
         return _text_zh(self) if lang == "zh" else _text_en(self)
 
     def plot(self, ax: Any = None, *, zoom: str = "fences") -> Any:
-        """Draw the explanation on a map (:func:`fencecheck.plot.plot_explanation`).
+        """Draw the explanation on a map (:func:`fencecheck.judging.plot.plot_explanation`).
 
         Needs matplotlib (``pip install 'fencecheck[plot]'``); returns the axes.
         """
-        from fencecheck.plot import plot_explanation
-
         return plot_explanation(self, ax=ax, zoom=zoom)
 
 
@@ -186,7 +184,7 @@ def explain(
         codes = [pings.persons.code(p) for p in wanted]
         pings = pings.take(np.isin(pings.person, codes))
     verdicts = judge(pings, index, at=at, lookback=lookback, policy=policy, mode=mode)
-    span_s = parse_duration(lookback)
+    span_s = Rules.of(policy, lookback, mode).lookback_s
     n_episodes = len(verdicts.episodes)
     counts = np.column_stack(
         [
@@ -209,9 +207,10 @@ def _episode_dict(verdicts: Verdicts, e: int, counts: NDArray[np.int64]) -> dict
     """One episode as JSON; ``counts`` holds each episode's credible and jump hits."""
     ep = verdicts.episodes
     max_dwell = float(ep.dwell_s_max[e])
+    fence = int(ep.fence[e])
     return {
-        "fence_id": str(ep.fence_ids()[e]),
-        "kind": str(ep.kinds()[e]),
+        "fence_id": str(ep.fence_lookup[fence]),
+        "kind": str(ep.kind_lookup[fence]),
         "entry": format_utc(int(ep.entry[e])),
         "exit": format_utc(int(ep.exit[e])),
         "dwell_s": float(ep.dwell_s[e]),
@@ -297,7 +296,7 @@ def _near_misses(
     span_s: float,
     policy: Policy,
 ) -> list[dict[str, Any]]:
-    """The fences that came closest to the person in the lookback (:mod:`fencecheck.near`)."""
+    """The fences that came closest to the person in the lookback (see ``judging.near``)."""
     misses = near_misses(
         pings,
         index,
@@ -319,12 +318,8 @@ def _near_misses(
     ]
 
 
-def _local(ms: int | str, tz: str) -> str:
-    if isinstance(ms, str):
-        ms = int(np.datetime64(ms.rstrip("Z"), "ms").astype(np.int64))
-    zone = resolve_zone(tz)
-    when = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc) + _dt.timedelta(milliseconds=ms)
-    return f"{when.astimezone(zone):%m-%d %H:%M}"
+def _local(when: int | str, tz: str) -> str:
+    return format_local(when, tz, pattern="%m-%d %H:%M", show_zone=False)
 
 
 _KIND_ZH = {
@@ -368,15 +363,8 @@ def _minutes(seconds: float | None) -> str:
     return "?" if seconds is None else f"{seconds / 60:.0f}"
 
 
-def _zone_label(tz: str, lang: str) -> str:
-    name = zone_name(resolve_zone(tz))
-    if name == "Asia/Shanghai":
-        return "北京时间" if lang == "zh" else "Beijing time"
-    return name
-
-
 def _text_en(e: Explanation) -> str:
-    zone = _zone_label(e.tz, "en")
+    zone = zone_label(e.tz, "en")
     d = e.decisive
     if e.verdict in ("exposed", "passed_through") and d is not None:
         where = (
@@ -433,7 +421,7 @@ def _text_en(e: Explanation) -> str:
 
 
 def _text_zh(e: Explanation) -> str:
-    zone = _zone_label(e.tz, "zh")
+    zone = zone_label(e.tz, "zh")
     d = e.decisive
     if e.verdict in ("exposed", "passed_through") and d is not None:
         where = (

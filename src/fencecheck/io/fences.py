@@ -37,7 +37,8 @@ import shapely.geometry
 
 from fencecheck.datums import Datum, from_wgs84
 from fencecheck.errors import FenceDataError
-from fencecheck.fences import NOT_A_FEATURE, FenceSet, _is_missing, build_fences
+from fencecheck.fences import NOT_A_FEATURE, FenceSet, build_fences
+from fencecheck.missing import is_missing
 from fencecheck.options import InvalidPolicy, OnError
 from fencecheck.times import OPEN_END, format_utc
 
@@ -211,7 +212,7 @@ def _geodataframe_records(frame: Any, datum: Datum) -> Iterator[dict[str, Any]]:
         # A table has every column on every row: a missing value (None, NaN, NaT) is an
         # absent property, as it would be in the GeoJSON feature.
         record = {c: _plain(values[c][i]) for c in columns}
-        record = {c: v for c, v in record.items() if not _is_missing(v)}
+        record = {c: v for c, v in record.items() if not is_missing(v)}
         record["geometry"] = geoms[i]
         yield record
 

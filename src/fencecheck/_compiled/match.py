@@ -1,9 +1,9 @@
 """Compiled (numba) kernel of matching: candidate pairs decided exactly, in one pass.
 
-For each ping, the kernel looks up its cell in a :class:`~fencecheck._grid.BoxGrid`
+For each ping, the kernel looks up its cell in a :class:`~fencecheck._compiled.grid.BoxGrid`
 of the index's windows, keeps the windows whose half-open interval holds the
 ping's time, and decides each (ping, fence) pair on the flat geometry of
-:mod:`fencecheck._flat`:
+:mod:`fencecheck._compiled.flat`:
 
 - *where is the ping?* A ray-crossing test per ring (shell, then holes; any part
   of a MultiPolygon) with the orientation sign certified by Shewchuk's error
@@ -18,7 +18,7 @@ ping's time, and decides each (ping, fence) pair on the flat geometry of
   deferred all the same, so that no rounding difference can flip a decision.
 
 So a pair's answer is either GEOS's answer or handed back to GEOS. The rules are
-those of :mod:`fencecheck._kernels` (DOMAIN.md, section 3).
+those of :mod:`fencecheck._compiled.rules` (DOMAIN.md, section 3).
 
 Functions are compiled on first use and cached on disk (``cache=True``); they
 release the GIL (``nogil=True``) so that the caller runs them on several threads.

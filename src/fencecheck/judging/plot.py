@@ -12,7 +12,7 @@ exit labelled in local time (Beijing time by default); for a datum mistake,
 where the mistaken data put the fence or the track; a scale bar; the verdict
 in the title.
 
-:func:`plot_fence` draws one fence of a :func:`~fencecheck.scan` and the hit
+:func:`plot_fence` draws one fence of a :func:`~fencecheck.judging.scan` and the hit
 pings of the people it triggered, coloured by what that trigger was
 (exposed, passed through, false trigger), as the scan's ``fences`` table
 counts them.
@@ -38,23 +38,111 @@ Examples
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 import shapely
 from numpy.typing import NDArray
 
 from fencecheck.errors import MissingDependencyError, OptionError
-from fencecheck.explain import _local, _zone_label
+from fencecheck.index import FenceIndex
+from fencecheck.judging.track import Track
+from fencecheck.judging.verdicts import DATUM_MISTAKES, judge
 from fencecheck.options import Source
+from fencecheck.pings import PingTable, ping_positions
+from fencecheck.policy import Policy
+from fencecheck.tables import Table
+from fencecheck.times import format_local, zone_label
 
-if TYPE_CHECKING:
-    from fencecheck.explain import Explanation
-    from fencecheck.index import FenceIndex
-    from fencecheck.pings import PingTable
-    from fencecheck.scan import Scan
+__all__ = [
+    "KIND_COLOURS",
+    "OUTCOME_COLOURS",
+    "Explained",
+    "Scanned",
+    "plot_explanation",
+    "plot_fence",
+]
 
-__all__ = ["KIND_COLOURS", "OUTCOME_COLOURS", "plot_explanation", "plot_fence"]
+
+class Explained(Protocol):
+    """What a map reads of an explanation (:class:`fencecheck.Explanation` has it all).
+
+    The maps sit below the explanation in the package, so that
+    ``Explanation.plot()`` can call them; they name what they need here.
+    """
+
+    @property
+    def person_id(self) -> str:
+        """The person's id."""
+
+    @property
+    def verdict(self) -> str:
+        """The verdict's name."""
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        """The reasons' names."""
+
+    @property
+    def evidence(self) -> dict[str, Any]:
+        """The evidence, by reason."""
+
+    @property
+    def decisive(self) -> dict[str, Any] | None:
+        """The decisive episode, or None."""
+
+    @property
+    def near_misses(self) -> list[dict[str, Any]]:
+        """The nearest misses."""
+
+    @property
+    def lookback_s(self) -> float:
+        """The lookback, seconds."""
+
+    @property
+    def tz(self) -> str:
+        """The zone times are shown in."""
+
+    @property
+    def track(self) -> Track | None:
+        """The person's pings and hits."""
+
+
+class Scanned(Protocol):
+    """What a fence's map reads of a scan (:class:`fencecheck.Scan` has it all)."""
+
+    @property
+    def at(self) -> int | None:
+        """The judging time (UTC ms), or None for each person's last ping."""
+
+    @property
+    def fences(self) -> Table:
+        """The per-fence table."""
+
+    @property
+    def index(self) -> FenceIndex | None:
+        """The fences scanned."""
+
+    @property
+    def lookback_s(self) -> float:
+        """The lookback, seconds."""
+
+    @property
+    def mode(self) -> str:
+        """How hits were found."""
+
+    @property
+    def pings(self) -> PingTable | None:
+        """The pings scanned."""
+
+    @property
+    def policy(self) -> Policy:
+        """The thresholds."""
+
+    @property
+    def triggers(self) -> Table:
+        """One row per (person, fence) trigger."""
+
 
 KIND_COLOURS = {
     "sealed": "#b2182b",
@@ -240,20 +328,19 @@ def _count(n: int, noun: str) -> str:
 
 def _clock(iso: str, tz: str, with_date: bool) -> str:
     """A report time as explain's text shows it (``05-01 08:31``), or its clock alone."""
-    local = _local(iso, tz)
-    return local if with_date else local[-5:]
+    return format_local(iso, tz, pattern="%m-%d %H:%M" if with_date else "%H:%M", show_zone=False)
 
 
 # -- an explanation ----------------------------------------------------------------------------
 
 
-def plot_explanation(explanation: Explanation, ax: Any = None, *, zoom: str = "fences") -> Any:
+def plot_explanation(explanation: Explained, ax: Any = None, *, zoom: str = "fences") -> Any:
     """Draw one person's explanation on a map in the local metric frame.
 
     Parameters
     ----------
-    explanation : Explanation
-        From :func:`~fencecheck.explain` (it carries the person's track).
+    explanation : Explanation or another :class:`Explained`
+        From :func:`~fencecheck.judging.explain` (it carries the person's track).
     ax : matplotlib Axes, optional
         Where to draw; by default a new figure.
     zoom : {"fences", "track"}
@@ -392,7 +479,7 @@ def plot_explanation(explanation: Explanation, ax: Any = None, *, zoom: str = "f
 
 
 def _label_entry_exit(
-    ax: Any, explanation: Explanation, track: Any, hx: NDArray[Any], hy: NDArray[Any]
+    ax: Any, explanation: Explained, track: Any, hx: NDArray[Any], hy: NDArray[Any]
 ) -> None:
     decisive = explanation.decisive
     assert decisive is not None
@@ -416,7 +503,7 @@ def _label_entry_exit(
     ax.text(
         0.99,
         0.01,
-        f"times in {_zone_label(explanation.tz, 'en')}",
+        f"times in {zone_label(explanation.tz, 'en')}",
         transform=ax.transAxes,
         fontsize=7,
         ha="right",
@@ -427,14 +514,12 @@ def _label_entry_exit(
 
 
 def _draw_mistake(
-    ax: Any, explanation: Explanation, track: Any
+    ax: Any, explanation: Explained, track: Any
 ) -> tuple[float, float, float, float] | None:
     """For a datum mistake, draw where the mistaken data put the fence or the track.
 
     Returns the drawn shape's bounds (None when there is no datum mistake).
     """
-    from fencecheck.verdicts import DATUM_MISTAKES
-
     evidence = explanation.evidence.get("datum_shift")
     if evidence is None:
         return None
@@ -477,7 +562,7 @@ def _draw_mistake(
         return (float(np.min(mx)), float(np.min(my)), float(np.max(mx)), float(np.max(my)))
 
 
-def _title(explanation: Explanation) -> str:
+def _title(explanation: Explained) -> str:
     words = explanation.verdict.replace("_", " ")
     reasons = ", ".join(r.replace("_", " ") for r in explanation.reasons)
     first = f"{explanation.person_id}: {words}" + (f" ({reasons})" if reasons else "")
@@ -503,7 +588,9 @@ def _title(explanation: Explanation) -> str:
 # -- one fence of a scan -----------------------------------------------------------------------
 
 
-def plot_fence(scan: Scan, fence_id: str, ax: Any = None, *, pings: PingTable | None = None) -> Any:
+def plot_fence(
+    scan: Scanned, fence_id: str, ax: Any = None, *, pings: PingTable | None = None
+) -> Any:
     """Draw one fence and the hit pings of the people it triggered, by outcome.
 
     Each person's hits at the fence (within their lookback, as the scan judged
@@ -514,8 +601,8 @@ def plot_fence(scan: Scan, fence_id: str, ax: Any = None, *, pings: PingTable | 
 
     Parameters
     ----------
-    scan : Scan
-        From :func:`~fencecheck.scan`.
+    scan : Scan or another :class:`Scanned`
+        From :func:`~fencecheck.judging.scan`.
     fence_id : str
         The fence.
     ax : matplotlib Axes, optional
@@ -528,8 +615,6 @@ def plot_fence(scan: Scan, fence_id: str, ax: Any = None, *, pings: PingTable | 
     -------
     matplotlib Axes
     """
-    from fencecheck.verdicts import judge
-
     index = scan.index
     pings = scan.pings if pings is None else pings
     if index is None or pings is None:
@@ -566,7 +651,6 @@ def plot_fence(scan: Scan, fence_id: str, ax: Any = None, *, pings: PingTable | 
     )
     hits = v.hits
     at_fence = hits.fence == position
-    from fencecheck.episodes import ping_positions
 
     where = ping_positions(hits.ping[at_fence], mine.row)
     x, y = index.frame.to_xy(mine.lon[where], mine.lat[where])

@@ -1,7 +1,7 @@
 """Private shapely kernels for matching: the rules, decided by GEOS pair by pair.
 
 These are the reference form of the rules, on shapely geometry arrays: the
-compiled kernel (:mod:`fencecheck._match_kernel`) hands them the pairs it cannot
+compiled kernel (:mod:`fencecheck._compiled.match`) hands them the pairs it cannot
 certify (a ping on a boundary, or within 1e-9 m of a margin), and
 :func:`grown_polygons` makes the grown fences ``p_inside`` is computed over. No
 pandas, no I/O, no Python loop per pair.

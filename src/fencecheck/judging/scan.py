@@ -1,6 +1,6 @@
 """Scan a whole city: every person's verdict, per-fence statistics, what-if rules.
 
-:func:`scan` runs :func:`~fencecheck.verdicts.judge` (the logic of ``explain``)
+:func:`scan` runs :func:`~fencecheck.judging.verdicts.judge` (the logic of ``explain``)
 over everyone at once, a batch of people at a time, and sums the results into
 four tables (:class:`~fencecheck.tables.Table`):
 
@@ -62,14 +62,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from fencecheck._groupby import any_by, pairs_of
-from fencecheck.episodes import ping_positions
+from fencecheck._compiled.groupby import any_by, pairs_of
 from fencecheck.errors import OptionError
-from fencecheck.near import near_misses
+from fencecheck.io.pings import Reading
+from fencecheck.judging.near import near_misses
+from fencecheck.judging.plot import plot_fence
+from fencecheck.judging.verdicts import DEFAULT_LOOKBACK_S, REASONS, Rules, judge
 from fencecheck.options import MatchMode, Source
+from fencecheck.pings import ping_positions
 from fencecheck.policy import Policy
 from fencecheck.tables import NO_TIME, Table
-from fencecheck.verdicts import DEFAULT_LOOKBACK_S, REASONS, judge, parse_duration
+from fencecheck.times import DEFAULT_TZ, parse_time
 
 if TYPE_CHECKING:
     from fencecheck.index import FenceIndex
@@ -142,9 +145,11 @@ class Scan:
     tz: str = "Asia/Shanghai"
     tables: tuple[str, ...] = field(default=("people", "fences", "timeline", "whatif"))
     index: FenceIndex | None = field(default=None, repr=False, compare=False)
-    """The fences scanned (for :func:`fencecheck.plot.plot_fence`)."""
+    """The fences scanned (for :func:`fencecheck.judging.plot.plot_fence`)."""
     pings: PingTable | None = field(default=None, repr=False, compare=False)
     """The pings ``scan()`` was given (None for a scan assembled from parts)."""
+    reading: Reading | None = field(default=None, repr=False, compare=False)
+    """What :func:`~fencecheck.scan_file` read, used and set aside (None for ``scan()``)."""
 
     def to_pandas(self) -> dict[str, Any]:
         """Each table as a :class:`pandas.DataFrame`, by name."""
@@ -164,9 +169,7 @@ class Scan:
         return self.trigger_parts.table(self.index)
 
     def plot_fence(self, fence_id: str, ax: Any = None) -> Any:
-        """Map one fence and its triggered people (:func:`fencecheck.plot.plot_fence`)."""
-        from fencecheck.plot import plot_fence
-
+        """Map one fence and its triggered people (:func:`fencecheck.judging.plot.plot_fence`)."""
         return plot_fence(self, fence_id, ax=ax)
 
     def write(self, folder: Any, file_format: str = "csv") -> list[str]:
@@ -251,16 +254,9 @@ def scan(
         People are judged a batch at a time, about this many pings per batch
         (a person is never split), which bounds the memory.
     """
-    policy = Policy() if policy is None else policy
-    span_s = parse_duration(lookback)
-    mode_ = MatchMode.parse(mode)
-    parts = [
-        scan_part(batch, index, at=at, lookback=span_s, policy=policy, mode=mode_)
-        for batch in person_batches(pings, batch_pings)
-    ]
-    result = assemble(
-        parts, index, policy=policy, mode=mode_, lookback_s=span_s, at=at, tz=pings.tz
-    )
+    rules = Rules.of(policy, lookback, mode)
+    parts = [scan_part(batch, index, rules, at=at) for batch in person_batches(pings, batch_pings)]
+    result = assemble(parts, index, rules, at=at, tz=pings.tz)
     return replace(result, pings=pings)
 
 
@@ -290,17 +286,21 @@ def person_batches(pings: PingTable, batch_pings: int) -> Iterable[PingTable]:
 def scan_part(
     pings: PingTable,
     index: FenceIndex,
+    rules: Rules,
     *,
     at: object = None,
-    lookback: object = DEFAULT_LOOKBACK_S,
-    policy: Policy | None = None,
-    mode: MatchMode | str = MatchMode.DISC,
 ) -> ScanPart:
     """The scan of one batch of whole people (:func:`assemble` sums the parts)."""
-    policy = Policy() if policy is None else policy
-    span_s = parse_duration(lookback)
-    mode_ = MatchMode.parse(mode)
-    v = judge(pings, index, at=at, lookback=span_s, policy=policy, mode=mode_, evidence="verdicts")
+    policy, mode_ = rules.policy, rules.mode
+    v = judge(
+        pings,
+        index,
+        at=at,
+        lookback=rules.lookback_s,
+        policy=policy,
+        mode=mode_,
+        evidence="verdicts",
+    )
     n = len(v)
     size = int(v.person.max(initial=-1)) + 1
     slot = np.full(size, -1, dtype=np.int64)
@@ -346,7 +346,9 @@ def scan_part(
     near_m = np.full(n, np.nan)
     near_gap_s = np.full(n, np.nan)
     if quiet.shape[0]:
-        misses = near_misses(pings, index, v.person[quiet], v.at[quiet], int(span_s * 1000), policy)
+        misses = near_misses(
+            pings, index, v.person[quiet], v.at[quiet], int(rules.lookback_s * 1000), policy
+        )
         first = misses.first_per_person()
         rows = slot[misses.person[first]]
         near_fence[rows] = misses.fence[first]
@@ -490,15 +492,12 @@ def _fence_outcomes(
 def assemble(
     parts: Sequence[ScanPart],
     index: FenceIndex,
+    rules: Rules,
     *,
-    policy: Policy,
-    mode: MatchMode | str,
-    lookback_s: float,
     at: object = None,
-    tz: str = "Asia/Shanghai",
+    tz: str = DEFAULT_TZ,
 ) -> Scan:
     """Sum the scans of batches of people (each person in one part) into the tables."""
-    mode_ = MatchMode.parse(mode)
     people_cols = {
         name: _joined([p.people[name] for p in parts], np.zeros(0, dtype))
         for name, dtype in _PEOPLE_COLUMNS.items()
@@ -515,8 +514,6 @@ def assemble(
             **{rule: flags[:, r] for r, (rule, _) in enumerate(WHATIF_RULES)},
         }
     )
-    from fencecheck.times import parse_time
-
     try:
         when = None if at is None else parse_time(at, tz=tz)
     except ValueError as exc:
@@ -528,9 +525,9 @@ def assemble(
         whatif=whatif,
         flags=flag_table,
         trigger_parts=_Triggers.of(parts),
-        policy=policy,
-        mode=mode_.value,
-        lookback_s=float(lookback_s),
+        policy=rules.policy,
+        mode=rules.mode.value,
+        lookback_s=rules.lookback_s,
         at=when,
         tz=tz,
         index=index,
@@ -615,7 +612,7 @@ def _fence_table(parts: Sequence[ScanPart], index: FenceIndex) -> Table:
 
 def _median_by(group: NDArray[np.int64], values: NDArray[np.float64], n: int) -> NDArray[Any]:
     """The median of ``values`` per group ``0..n-1`` (NaN for an empty group)."""
-    from fencecheck._episode_kernel import median_by_group
+    from fencecheck._compiled.episodes import median_by_group
 
     return np.asarray(
         median_by_group(

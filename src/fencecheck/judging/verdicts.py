@@ -33,26 +33,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import shapely
 from numpy.typing import NDArray
 
-from fencecheck._groupby import any_by
+from fencecheck._compiled.groupby import any_by
 from fencecheck.datums import gcj02_to_wgs84, wgs84_to_gcj02
-from fencecheck.episodes import Episodes, find_episodes, ping_positions
 from fencecheck.errors import OptionError
-from fencecheck.jumps import find_jumps
-from fencecheck.matching import match
+from fencecheck.hits import HIT_COLUMNS, Hits
+from fencecheck.index import FenceIndex
+from fencecheck.judging.episodes import Episodes, find_episodes
+from fencecheck.judging.jumps import find_jumps
+from fencecheck.matching import match, p_inside_bound, p_inside_of
 from fencecheck.options import MatchMode
-from fencecheck.pings import PersonRegistry, PingTable
+from fencecheck.pings import PersonRegistry, PingTable, ping_positions
 from fencecheck.policy import Policy
 from fencecheck.times import local_ms_to_utc, parse_time, resolve_zone
-
-if TYPE_CHECKING:
-    from fencecheck.index import FenceIndex
-    from fencecheck.matching import Hits
 
 __all__ = ["REASONS", "VERDICTS", "Verdicts", "judge", "parse_duration"]
 
@@ -92,6 +90,31 @@ def parse_duration(value: object) -> float:
                 if number >= 0:
                     return number * _UNITS[unit]
     raise OptionError(f"{value!r} is not a duration (seconds, or like 14d, 12h, 90min, 30s)")
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The choices every judging function takes: thresholds, lookback and mode.
+
+    Examples
+    --------
+    >>> rules = Rules.of(None, "14d", "disc")
+    >>> rules.lookback_s, rules.mode.value, rules.policy.min_dwell_s
+    (1209600.0, 'disc', 600.0)
+    """
+
+    policy: Policy
+    lookback_s: float
+    mode: MatchMode
+
+    @classmethod
+    def of(cls, policy: Policy | None, lookback: object, mode: MatchMode | str) -> Rules:
+        """Read the three as a caller gives them (``None`` for the default policy)."""
+        return cls(
+            policy=Policy() if policy is None else policy,
+            lookback_s=parse_duration(lookback),
+            mode=MatchMode.parse(mode),
+        )
 
 
 @dataclass(frozen=True)
@@ -188,18 +211,19 @@ def judge(
         credible one); the others' ``p_inside`` is NaN, known to be below
         ``policy.credible_p`` by a rigorous bound, and so is the ``p_typical`` of
         their episodes. Verdicts, decisive episodes and their ``p_best`` are the
-        same either way; :func:`fencecheck.scan` uses ``verdicts``.
+        same either way; :func:`fencecheck.judging.scan` uses ``verdicts``.
     """
     if evidence not in ("all", "verdicts"):
         raise OptionError(f"evidence: {evidence!r} is not one of 'all', 'verdicts'")
-    policy = Policy() if policy is None else policy
-    span_ms = int(parse_duration(lookback) * 1000)
+    rules = Rules.of(policy, lookback, mode)
+    policy, mode = rules.policy, rules.mode
+    span_ms = int(rules.lookback_s * 1000)
     people = np.unique(pings.person)
     person_at = _judging_times(pings, people, at)
     x, y = index.frame.to_xy(pings.lon, pings.lat)
     lazy = evidence == "verdicts"
     hits = _within(
-        match(index, pings, mode=mode, xy=(x, y), evidence=not lazy),
+        match(pings, index, mode=mode, xy=(x, y), evidence=not lazy),
         _at_by_code(people, person_at),
         span_ms,
     )
@@ -293,8 +317,6 @@ def _needed_p_inside(
     policy: Policy,
 ) -> Hits:
     """``p_inside`` where the verdicts need it (see :func:`judge`'s ``evidence``)."""
-    from fencecheck.matching import p_inside_bound, p_inside_of
-
     accuracy = pings.accuracy_m[position]
     sure, bound = p_inside_bound(index, hits.fence, accuracy, hits.depth_m)
     p = np.full(len(hits), np.nan)
@@ -341,8 +363,6 @@ def _at_by_code(people: NDArray[np.int32], person_at: NDArray[np.int64]) -> NDAr
 
 def _within(hits: Hits, at_by_code: NDArray[np.int64], span_ms: int) -> Hits:
     """The hits in each person's lookback ``[at - span, at]``."""
-    from fencecheck.matching import HIT_COLUMNS
-
     at = at_by_code[hits.person]
     keep = (hits.t <= at) & (hits.t >= at - span_ms)
     if keep.all():
@@ -365,7 +385,7 @@ def _decisive_episodes(
     otherwise any episode. Ties go to the higher best ``p_inside``, then the
     earlier, then the fence first in the index.
     """
-    from fencecheck._episode_kernel import best_per_group
+    from fencecheck._compiled.episodes import best_per_group
 
     row = slot[episodes.person]
     eligible = np.where(
@@ -401,8 +421,6 @@ def _upstream_mistakes(
     is the reproduced hit with the best ``p_inside`` and how far the mistake
     moved it (milliseconds, or metres).
     """
-    from fencecheck.index import FenceIndex as _Index
-
     mine = np.isin(pings.person, people)
     subset = pings.take(mine)
     zone = resolve_zone(pings.tz)
@@ -424,7 +442,7 @@ def _upstream_mistakes(
 
         ``fence_of`` maps the positions of ``idx``'s fences to ``index``'s.
         """
-        hits = match(idx, shifted, mode=mode, xy=xy)
+        hits = match(shifted, idx, mode=mode, xy=xy)
         if fence_of is not None:
             hits = replace(hits, fence=fence_of[hits.fence])
         # The lookback is the person's, on our (right) times of the pings that hit.
@@ -484,7 +502,7 @@ def _upstream_mistakes(
             moved = shapely.transform(
                 fences.geometry, lambda c, f=convert: np.column_stack(f(c[:, 0], c[:, 1]))
             )
-            other = _Index(replace(fences, geometry=moved), index.frame)
+            other = FenceIndex(replace(fences, geometry=moved), index.frame)
             mx, my = convert(cx, cy)
             (ax, ay), (bx, by) = index.frame.to_xy(cx, cy), index.frame.to_xy(mx, my)
             shift = np.zeros(len(index.fences))

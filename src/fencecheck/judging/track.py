@@ -24,13 +24,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
-from fencecheck.episodes import ping_positions
-from fencecheck.pings import person_time_order
+from fencecheck.pings import person_time_order, ping_positions
 
 if TYPE_CHECKING:
     from fencecheck.index import FenceIndex
+    from fencecheck.judging.verdicts import Verdicts
     from fencecheck.pings import PingTable
-    from fencecheck.verdicts import Verdicts
 
 __all__ = ["Track", "tracks_of"]
 

@@ -6,7 +6,7 @@ to the same one, whatever pings lie between them, so a ping that flaps out acros
 the boundary, or a logger that goes quiet while the phone lies still, does not
 split a stay (DOMAIN.md, section 4). Everything is computed for all people at
 once from sorted columns (no loop per ping or per person); only the stay
-detector runs as a compiled loop (:mod:`fencecheck._episode_kernel`).
+detector runs as a compiled loop (:mod:`fencecheck._compiled.episodes`).
 
 Per episode:
 
@@ -51,16 +51,21 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fencecheck.errors import MissingDependencyError
-from fencecheck.pings import PersonRegistry, is_person_time_sorted, person_time_order
+from fencecheck.pings import (
+    PersonRegistry,
+    is_person_time_sorted,
+    person_time_order,
+    ping_positions,
+)
 from fencecheck.policy import Policy
 from fencecheck.times import OPEN_END
 
 if TYPE_CHECKING:
+    from fencecheck.hits import Hits
     from fencecheck.index import FenceIndex
-    from fencecheck.matching import Hits
     from fencecheck.pings import PingTable
 
-__all__ = ["EPISODE_COLUMNS", "Episodes", "find_episodes", "ping_positions"]
+__all__ = ["EPISODE_COLUMNS", "Episodes", "find_episodes"]
 
 EPISODE_COLUMNS = (
     "person",
@@ -243,7 +248,7 @@ def find_episodes(
     pos = position[order]
     depth = np.ascontiguousarray(hits.depth_m[order])
 
-    from fencecheck._episode_kernel import group_statistics, stopped_episodes
+    from fencecheck._compiled.episodes import group_statistics, stopped_episodes
 
     deepest, p_best, p_typical, inside_pings = group_statistics(
         first, last, depth, np.ascontiguousarray(hits.p_inside[order]), hits.inside[order]
@@ -305,39 +310,6 @@ def find_episodes(
         persons=hits.persons,
         policy=policy,
     )
-
-
-def ping_positions(hit_rows: NDArray[np.int64], ping_rows: NDArray[np.int64]) -> NDArray[np.int64]:
-    """Positions in a ping table (its ``row`` column) of hits' ping rows.
-
-    Raises
-    ------
-    ValueError
-        When a row is not in the table (the hits come from other pings).
-
-    Examples
-    --------
-    >>> ping_positions(np.array([7, 3]), np.array([3, 5, 7])).tolist()
-    [2, 0]
-    """
-    increasing = ping_rows.shape[0] > 0 and bool(np.all(ping_rows[1:] > ping_rows[:-1]))
-    if increasing and int(ping_rows[-1] - ping_rows[0]) == ping_rows.shape[0] - 1:
-        # Rows without gaps (a whole file, or a slice of one): positions by subtraction.
-        position = hit_rows - ping_rows[0]
-        if hit_rows.shape[0] and (position.min() < 0 or position.max() >= ping_rows.shape[0]):
-            raise ValueError(
-                "these hits do not come from these pings (a hit's ping row is missing)"
-            )
-        return np.asarray(position, dtype=np.int64)
-    sorter = None if increasing else np.argsort(ping_rows, kind="stable")
-    at = np.searchsorted(ping_rows, hit_rows, sorter=sorter)
-    at = np.minimum(at, max(ping_rows.shape[0] - 1, 0))
-    position = at if sorter is None else sorter[at]
-    if hit_rows.shape[0] and (
-        ping_rows.shape[0] == 0 or not np.array_equal(ping_rows[position], hit_rows)
-    ):
-        raise ValueError("these hits do not come from these pings (a hit's ping row is missing)")
-    return np.asarray(position, dtype=np.int64)
 
 
 def _episode_order(hits: Hits) -> tuple[NDArray[np.int64], bool]:
@@ -411,7 +383,7 @@ def _dwell_upper_bound(
     pings: PingTable, entry_pos: NDArray[np.int64], exit_pos: NDArray[np.int64]
 ) -> NDArray[np.float64]:
     """From the person's ping before the entry to their ping after the exit, seconds."""
-    from fencecheck._episode_kernel import dwell_upper_bounds
+    from fencecheck._compiled.episodes import dwell_upper_bounds
 
     if is_person_time_sorted(pings.person, pings.t):
         # Positions are ranks already.

@@ -1,0 +1,35 @@
+"""Readers and writers: files and data frames in, files out.
+
+- :func:`read_fences`, :func:`write_fences`: GeoJSON (RFC 7946) or a
+  GeoDataFrame, in any of the three datums (:mod:`fencecheck.io.fences`);
+- :func:`read_pings`, :func:`iter_pings`: CSV, Parquet or a DataFrame, every
+  value checked, chunk by chunk (:mod:`fencecheck.io.pings`);
+- :class:`HitsWriter`: hits to CSV or Parquet, chunk by chunk
+  (:mod:`fencecheck.io.hits`);
+- :class:`PersonPartitions`, :func:`sorted_batches`: a ping stream regrouped by
+  person into batches of whole people (:mod:`fencecheck.io.partition`).
+
+The file contract (columns, times, row numbers) is ``docs/contract.md``.
+
+Examples
+--------
+>>> import fencecheck.io as fio
+>>> len(fio.read_pings("data/samples/pings.csv"))
+400
+"""
+
+from fencecheck.io.fences import read_fences, write_fences
+from fencecheck.io.hits import HitsWriter
+from fencecheck.io.partition import PersonPartitions, sorted_batches
+from fencecheck.io.pings import DEFAULT_CHUNK_ROWS, iter_pings, read_pings
+
+__all__ = [
+    "DEFAULT_CHUNK_ROWS",
+    "HitsWriter",
+    "PersonPartitions",
+    "iter_pings",
+    "read_fences",
+    "read_pings",
+    "sorted_batches",
+    "write_fences",
+]

@@ -1,0 +1,167 @@
+"""Scan a ping file of any size: the tables of :func:`~fencecheck.judging.scan.scan`.
+
+:func:`scan_file` reads the file chunk by chunk. A file of at most
+``batch_rows`` pings is judged in memory. A larger one is first regrouped by
+person into temporary files (:class:`~fencecheck.io.partition.PersonPartitions`,
+64 buckets of numpy columns), then judged a batch of whole people at a time;
+with ``sorted_by_person=True`` a file already grouped by person is judged as it
+comes, with nothing written. Either way each person is judged on all of their
+pings at once, so the tables equal those of :func:`~fencecheck.scan` on the
+whole file read into memory (``tests/test_scan.py`` checks it).
+
+``fencecheck scan`` is this function with its options parsed from the command
+line.
+
+Examples
+--------
+>>> import fencecheck as fc
+>>> index = fc.FenceIndex.build(fc.read_fences("data/samples/fences.geojson"))
+>>> result = scan_file("data/samples/pings.csv", index, batch_rows=100)
+>>> result.reading.regrouped, result.reading.rows_read, len(result.people)
+(True, 400, 8)
+>>> whole = fc.scan(fc.read_pings("data/samples/pings.csv"), index)
+>>> list(result.people["verdict"]) == list(whole.people["verdict"])
+True
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from fencecheck.errors import OptionError
+from fencecheck.index import FenceIndex
+from fencecheck.io.partition import PersonPartitions, sorted_batches
+from fencecheck.io.pings import PingTally, iter_pings
+from fencecheck.judging.scan import DEFAULT_BATCH_PINGS, Scan, ScanPart, assemble, scan_part
+from fencecheck.judging.verdicts import DEFAULT_LOOKBACK_S, Rules
+from fencecheck.options import MatchMode
+from fencecheck.pings import PingTable
+from fencecheck.policy import Policy
+from fencecheck.times import resolve_zone, zone_name
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from fencecheck.io.pings import PingOptions
+
+__all__ = ["scan_file"]
+
+
+def scan_file(
+    pings: str | os.PathLike[str] | Iterable[PingTable],
+    index: FenceIndex,
+    *,
+    at: object = None,
+    lookback: object = DEFAULT_LOOKBACK_S,
+    policy: Policy | None = None,
+    mode: MatchMode | str = MatchMode.DISC,
+    batch_rows: int = DEFAULT_BATCH_PINGS,
+    sorted_by_person: bool = False,
+    progress: Callable[[str], None] | None = None,
+    **options: Unpack[PingOptions],
+) -> Scan:
+    """Judge everyone in a ping file too large for memory, and sum it up.
+
+    Parameters
+    ----------
+    pings : path, or iterable of PingTable
+        A CSV or Parquet file (read with :func:`~fencecheck.iter_pings` and
+        ``options``), or chunks already being read.
+    index : FenceIndex
+        The fences.
+    at, lookback, policy, mode
+        As for :func:`~fencecheck.scan`.
+    batch_rows : int
+        Pings judged at a time (a person is never split); a file of more pings
+        is regrouped by person first.
+    sorted_by_person : bool
+        The input comes grouped by person: judge it as it comes, without
+        regrouping.
+    progress : callable, optional
+        Called with a short line (``"1,000,000 rows read"``) as the work goes.
+    **options
+        How to read the file: :func:`~fencecheck.read_pings`'s keywords.
+
+    Returns
+    -------
+    Scan
+        The tables of :func:`~fencecheck.scan`, with ``reading`` saying what was
+        read, used and set aside.
+
+    Raises
+    ------
+    OptionError
+        For a ``batch_rows`` that is not a positive whole number.
+    """
+    if isinstance(batch_rows, bool) or not isinstance(batch_rows, int) or batch_rows < 1:
+        raise OptionError(f"batch_rows: {batch_rows!r} is not a positive whole number")
+    rules = Rules.of(policy, lookback, mode)
+    say = progress or (lambda line: None)
+    tally = PingTally()
+    zones: list[str] = []
+    parts: list[ScanPart] = []
+    judged = 0
+
+    def judge_batch(batch: PingTable) -> None:
+        nonlocal judged
+        parts.append(scan_part(batch, index, rules, at=at))
+        judged += len(batch)
+        say(f"{judged:,} of {tally.loaded:,} pings judged")
+
+    def counted(chunks: Iterable[PingTable]) -> Iterator[PingTable]:
+        for chunk in chunks:
+            tally.add(chunk)
+            zones.append(chunk.tz)
+            say(f"{tally.rows_read:,} rows read")
+            yield chunk
+
+    if isinstance(pings, (str, os.PathLike)):
+        chunks = counted(iter_pings(pings, **options))
+    else:
+        chunks = counted(pings)
+    regrouped = False
+    if sorted_by_person:
+        for batch in sorted_batches(chunks, batch_rows):
+            judge_batch(batch)
+    else:
+        regrouped = _judge_regrouped(chunks, batch_rows, tally, judge_batch)
+    tz = zones[0] if zones else zone_name(resolve_zone(options.get("tz")))
+    result = assemble(parts, index, rules, at=at, tz=tz)
+    return replace(result, reading=tally.reading(regrouped=regrouped))
+
+
+def _judge_regrouped(
+    chunks: Iterator[PingTable],
+    batch_rows: int,
+    tally: PingTally,
+    judge_batch: Callable[[PingTable], Any],
+) -> bool:
+    """Judge the chunks in batches of whole people; say whether they were spilled to disk.
+
+    Chunks are held in memory while they add up to at most ``batch_rows`` pings;
+    past that, everything goes to temporary files regrouped by person.
+    """
+    with tempfile.TemporaryDirectory(prefix="fencecheck-scan-") as folder:
+        held: list[PingTable] = []
+        spill: PersonPartitions | None = None
+        for chunk in chunks:
+            if spill is None and tally.loaded <= batch_rows:
+                held.append(chunk)
+                continue
+            if spill is None:
+                spill = PersonPartitions(folder, batch_rows)
+                for part in held:
+                    spill.add(part)
+                held = []
+            spill.add(chunk)
+        if spill is not None:
+            for batch in spill.batches():
+                judge_batch(batch)
+            return True
+    if held and tally.loaded:
+        judge_batch(PingTable.concat(held))
+    return False
