@@ -11,7 +11,7 @@ wall clock from start to a hits file on disk, so reading, parsing, projecting,
 matching and writing all count:
 
 - ``fencecheck``: ``fencecheck match --fences F --pings P.parquet --out H.parquet``
-  (point mode; every FORMATS.md column, evidence included);
+  (point mode; every docs/contract.md column, evidence included);
 - ``strtree``: pandas reads the file, pyproj projects, a shapely ``STRtree.query``
   with a predicate per margin, a numpy time filter, pandas writes ``(ping, fence)``;
 - ``geopandas``: ``read_parquet``, ``points_from_xy``, ``to_crs``, ``sjoin`` per

@@ -49,7 +49,7 @@ def iso_local(t: np.ndarray) -> np.ndarray:
 
 
 def write_csv(columns: dict[str, np.ndarray], path: Path, block: int = 500_000) -> None:
-    """Write the columns as a CSV file with FORMATS.md's header."""
+    """Write the columns as a CSV file with docs/contract.md's header."""
     n = columns["t"].shape[0]
     with path.open("w", encoding="utf-8", newline="") as handle:
         handle.write("person_id,t,lon,lat,accuracy_m,source\n")

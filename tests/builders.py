@@ -106,7 +106,7 @@ class Trail:
         return self.fix(at, accuracy, after_s, source="cell")
 
     def columns(self) -> dict[str, Any]:
-        """Columns in FORMATS.md's names (times as UTC epoch milliseconds)."""
+        """Columns in docs/contract.md's names (times as UTC epoch milliseconds)."""
         lon, lat = self.frame.to_lonlat(np.array(self.x), np.array(self.y))
         return {
             "person_id": np.array([self.person] * len(self.t), dtype=object),

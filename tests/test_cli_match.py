@@ -1,4 +1,4 @@
-"""The match command: the hits file FORMATS.md specifies, streaming, and bounded memory."""
+"""The match command: the hits file docs/contract.md specifies, streaming, and bounded memory."""
 
 from __future__ import annotations
 

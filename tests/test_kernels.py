@@ -249,7 +249,7 @@ def test_each_method_is_taken_where_it_should_be_and_is_accurate(method: str) ->
 
 
 def test_moments_method_covers_large_discs_over_small_fences() -> None:
-    # DOMAIN.md's example: a 1,500 m cell fix at the centre of a 100 m compound
+    # docs/domain.md's example: a 1,500 m cell fix at the centre of a 100 m compound
     compound = shapely.Point(0, 0).buffer(100.0, quad_segs=64)
     sigma = 1500.0 / 1.5096
     got, model = _mass(compound, [0.0, 150.0, 900.0], [0.0, 0.0, -400.0], [sigma] * 3)

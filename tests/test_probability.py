@@ -185,7 +185,7 @@ def test_mass_agrees_with_monte_carlo(
 
 
 def test_domain_example_cell_fix_at_the_centre_of_a_small_compound() -> None:
-    # DOMAIN.md: a 1,500 m cell fix at the centre of a 100 m compound has p_inside ~ 0.005,
+    # docs/domain.md: a 1,500 m cell fix at the centre of a 100 m compound has p_inside ~ 0.005,
     # not the 0.54 of the straight-edge formula. "100 m" is the compound's radius (the
     # depth of its centre): a disc of radius 100 m, here a 256-gon.
     sigma = sigma_from_accuracy(1500.0)

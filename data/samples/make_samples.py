@@ -10,7 +10,7 @@ and early May 2022, and eight fictional people, each with one story that fencech
 apart (see README.md next to this file). The names and shapes are invented; they are not real
 boundaries, and the people are not real people.
 
-Conventions, as in FORMATS.md:
+Conventions, as in docs/contract.md:
 - coordinates are WGS-84 longitude/latitude (fences to 7 decimals, pings to 6);
 - every time is written in ISO 8601 with an explicit +08:00 offset (Beijing time);
 - distances are laid out in metres in a local east/north frame and turned into degrees with

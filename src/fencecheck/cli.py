@@ -1,6 +1,6 @@
 """The ``fencecheck`` command line.
 
-Streams follow FORMATS.md: data goes to ``--out`` or stdout; summaries, progress
+Streams follow docs/contract.md: data goes to ``--out`` or stdout; summaries, progress
 and warnings go to stderr. Exit codes: 0 success (rows set aside under
 ``--on-error reject`` count as success), 1 a data error (one line naming the
 file, the row or feature, the field and the reason), 2 a usage error. Bad input
@@ -12,11 +12,11 @@ Subcommands
     Load a fence file and/or a ping file with all checks, print what was read,
     what was set aside and why, and write the rejected rows to a CSV file.
 ``match``
-    Write every (ping, fence) hit with its evidence (FORMATS.md's hits table),
+    Write every (ping, fence) hit with its evidence (docs/contract.md's hits table),
     streaming the ping file chunk by chunk; a one-line summary on stderr.
 ``explain``
     Judge each person's pop-up (or the ``--person`` named) and write a report
-    per person: plain text (zh or en) or JSON Lines (FORMATS.md).
+    per person: plain text (zh or en) or JSON Lines (docs/contract.md).
 ``scan``
     Judge everyone and write the ``people``, ``fences``, ``timeline`` and
     ``whatif`` tables into a folder; a summary table on stderr. A file larger
@@ -69,7 +69,7 @@ def _choices(enum_type: Any) -> list[str]:
 
 
 def add_input_options(parser: argparse.ArgumentParser, *, fences: bool, pings: bool) -> None:
-    """The input options every data subcommand shares (FORMATS.md)."""
+    """The input options every data subcommand shares (docs/contract.md)."""
     group = parser.add_argument_group("input")
     if fences:
         group.add_argument("--fences", metavar="F.geojson", help="fence file (RFC 7946 GeoJSON)")
@@ -169,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
         "match",
         help="find every (ping, fence) hit with its evidence",
         description="Match pings against fences and write every hit with its window, relation, "
-        "depth and p_inside (FORMATS.md), streaming the ping file chunk by chunk.",
+        "depth and p_inside (docs/contract.md), streaming the ping file chunk by chunk.",
     )
     add_input_options(matcher, fences=True, pings=True)
     rules = matcher.add_argument_group("matching")
@@ -261,7 +261,7 @@ def _add_explain_options(parser: argparse.ArgumentParser) -> None:
         default="text",
         choices=["text", "json"],
         dest="out_format",
-        help="text paragraphs, or JSON Lines (FORMATS.md)",
+        help="text paragraphs, or JSON Lines (docs/contract.md)",
     )
     group.add_argument(
         "--maps",

@@ -63,7 +63,7 @@ class DataError(FenceCheckError, ValueError):
     source : str, optional
         The file (or ``"DataFrame"``, ``"GeoDataFrame"``) the data came from.
     row : int, optional
-        The 0-based data row (see FORMATS.md: the header is not counted).
+        The 0-based data row (see docs/contract.md: the header is not counted).
     feature : str, optional
         The feature's ``id`` when it has one, else ``"#N"`` for the N-th feature.
     field : str, optional

@@ -47,12 +47,12 @@ from fencecheck.geojson import (
     polygonal_part,
     shorten,
 )
-from fencecheck.missing import is_missing
 from fencecheck.optional import require
 from fencecheck.options import InvalidPolicy, OnError
 from fencecheck.rejected import Rejected
 from fencecheck.tables import NO_TIME, utc_datetimes
 from fencecheck.times import OPEN_END, format_utc, parse_time, parse_times, resolve_zone, zone_name
+from fencecheck.values import is_missing, object_array
 
 __all__ = [
     "KNOWN_KINDS",
@@ -478,9 +478,9 @@ def _assemble(
     geometry = np.empty(n, dtype=object)
     geometry[:] = [item.geometry for item in items]
     return FenceSet(
-        ids=_objects([item.id for item in items]),
-        names=_objects([item.name for item in items]),
-        kinds=_objects([item.kind for item in items]),
+        ids=object_array([item.id for item in items]),
+        names=object_array([item.name for item in items]),
+        kinds=object_array([item.kind for item in items]),
         buffer_m=np.asarray([item.buffer_m for item in items], dtype=np.float64).reshape(-1),
         geometry=geometry,
         window_fence=np.asarray(window_fence, dtype=np.int64).reshape(-1),
@@ -494,12 +494,6 @@ def _assemble(
         datum=datum.value,
         tz=zone_name(zone),
     )
-
-
-def _objects(values: list[Any]) -> NDArray[np.object_]:
-    out = np.empty(len(values), dtype=object)
-    out[:] = values
-    return out
 
 
 def _raw_id(record: Mapping[str, Any]) -> str:

@@ -56,7 +56,7 @@ class Hits:
     Attributes
     ----------
     ping : ndarray of int64
-        The ping's row number in the input (FORMATS.md).
+        The ping's row number in the input (docs/contract.md).
     person : ndarray of int32
         Person code (``persons`` gives the id).
     t : ndarray of int64
@@ -114,7 +114,7 @@ class Hits:
         return ids
 
     def relation(self) -> NDArray[np.str_]:
-        """``inside`` or ``uncertain`` per hit (FORMATS.md)."""
+        """``inside`` or ``uncertain`` per hit (docs/contract.md)."""
         return np.where(self.inside, "inside", "uncertain")
 
     @classmethod
@@ -133,7 +133,7 @@ class Hits:
         )
 
     def to_pandas(self) -> Any:
-        """The hits as a DataFrame with FORMATS.md's columns (times tz-aware UTC)."""
+        """The hits as a DataFrame with docs/contract.md's columns (times tz-aware UTC)."""
         pd = require("pandas", "pandas", "Hits.to_pandas")
         end = np.where(self.window_end == OPEN_END, np.iinfo(np.int64).min, self.window_end)
         return pd.DataFrame(
@@ -151,7 +151,7 @@ class Hits:
         )
 
     def to_arrow(self) -> Any:
-        """The hits as a :class:`pyarrow.Table`: FORMATS.md's columns and types (open ends null)."""
+        """The hits as a :class:`pyarrow.Table`, columns and types as the contract says."""
         pa = require("pyarrow", "parquet", "Hits.to_arrow")
         stamp = pa.timestamp("ms", tz="UTC")
         open_end = self.window_end == OPEN_END

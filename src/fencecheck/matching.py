@@ -15,7 +15,7 @@ hits only (:mod:`fencecheck._compiled.mass`). There is no Python loop per ping o
 per hit; pings are taken in blocks to bound memory, and :func:`match_chunks`
 streams an input of any size.
 
-The rules are DOMAIN.md's, section 3 (see :mod:`fencecheck._compiled.rules`).
+The rules are docs/domain.md's, section 3 (see :mod:`fencecheck._compiled.rules`).
 ``p_inside`` is the Gaussian mass over the fence grown by its margin (a finely
 segmented buffer polygon), within 1e-6 of the exact formula of
 :mod:`fencecheck.probability`.

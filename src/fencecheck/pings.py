@@ -1,7 +1,7 @@
 """Pings: location records stored as numpy columns.
 
 A :class:`PingTable` holds, for every usable input row: its 0-based ``row``
-number in the input (FORMATS.md), the person as an int32 ``person`` code into
+number in the input (docs/contract.md), the person as an int32 ``person`` code into
 ``persons`` (the ids as text, ``"001"`` stays ``"001"``), the instant ``t`` in
 int64 UTC milliseconds, ``lon`` / ``lat`` in WGS-84 degrees, ``accuracy_m`` (the
 68 % radius, metres, float32), the ``source`` as a small code (0 gps, 1 wifi,
@@ -14,7 +14,7 @@ Rows that cannot be used are refused (``on_error="raise"``) or set aside in
 ``rows_read == len(table) + len(table.rejected)``.
 
 Default accuracy when a row gives none (:data:`DEFAULT_ACCURACY_M`): gps 20 m,
-wifi 60 m, cell 1,000 m — the middle of the ranges in DOMAIN.md for GPS and
+wifi 60 m, cell 1,000 m — the middle of the ranges in docs/domain.md for GPS and
 Wi-Fi, and a cautious value for a cell-tower fix. A file without a ``source``
 column is taken as ``default_source`` (gps unless said otherwise).
 
@@ -41,10 +41,10 @@ from numpy.typing import ArrayLike, NDArray
 
 from fencecheck.datums import Datum, to_wgs84
 from fencecheck.errors import MissingDependencyError, PingDataError
-from fencecheck.missing import missing_mask, missing_objects
 from fencecheck.options import EpochUnit, OnError, Source
 from fencecheck.rejected import Rejected
 from fencecheck.times import ParsedTimes, format_utc, parse_times, resolve_zone, zone_name
+from fencecheck.values import missing_mask, missing_objects, object_array
 
 __all__ = [
     "DEFAULT_ACCURACY_M",
@@ -172,7 +172,7 @@ class Labels:
         uniq, inverse = np.unique(text, return_inverse=True)
         codes = inverse.reshape(-1).astype(np.intp)
         codes[missing] = -1
-        return cls(codes, _objects(uniq))
+        return cls(codes, object_array(uniq))
 
     def __len__(self) -> int:
         return int(self.codes.shape[0])
@@ -181,7 +181,7 @@ class Labels:
         """Each row's value as text ('' where missing), for all rows or where ``mask``."""
         codes = self.codes if mask is None else self.codes[mask]
         values = np.append(self.values, "")  # code -1 picks the trailing ''
-        return _objects(values[codes])
+        return object_array(values[codes])
 
 
 @dataclass(frozen=True)
@@ -401,7 +401,7 @@ class _Problems:
         self.field[new] = field_name
         self.reason[new] = reasons if isinstance(reasons, str) else reasons[new]
         if values is not None:
-            self.value[new] = _objects(_raw_text(values[new]))
+            self.value[new] = object_array(_raw_text(values[new]))
 
 
 def person_time_order(person: NDArray[Any], t: NDArray[Any]) -> NDArray[np.int64]:
@@ -622,7 +622,7 @@ def build_pings(
     rejected = (
         Rejected(
             row[bad],
-            _objects(np.append(person_ids, "")[person.codes[bad]]),
+            object_array(np.append(person_ids, "")[person.codes[bad]]),
             problems.field[bad],
             problems.reason[bad],
             np.array(["" if v is None else v for v in problems.value[bad]], dtype=object),
@@ -676,12 +676,6 @@ def _as_1d(values: Any) -> NDArray[Any]:
         values = values.to_numpy()
     arr = np.asarray(values)
     return arr.reshape(-1)
-
-
-def _objects(values: NDArray[Any]) -> NDArray[np.object_]:
-    out = np.empty(values.shape[0], dtype=object)
-    out[:] = values.tolist()
-    return out
 
 
 def _text(values: NDArray[Any]) -> NDArray[np.str_]:

@@ -1,6 +1,6 @@
 """Every threshold of the explaining rules, in one documented, replaceable object.
 
-DOMAIN.md, section 4, fixes the rules; the numbers they use live here, with the
+docs/domain.md, section 4, fixes the rules; the numbers they use live here, with the
 defaults of the seed's May 2022 Beijing practice, so that none is buried in
 code. A :class:`Policy` is immutable; ``policy.replace(min_dwell_s=300)`` makes a
 variant (for a what-if, say).
@@ -40,7 +40,7 @@ class Policy:
         Two hits on the same fence and window at most this far apart (seconds)
         belong to one episode: loggers go quiet while a phone lies still, and a
         ping that flaps out across the boundary does not end a stay. Default
-        900 (15 minutes, DOMAIN.md).
+        900 (15 minutes, docs/domain.md).
     min_dwell_s : float
         The shortest stay (dwell lower bound, seconds) that counts as an
         exposure. Default 600 (10 minutes).
@@ -54,7 +54,7 @@ class Policy:
         ... for at least this long (seconds). Defaults 100 m and 600 s.
     max_speed_mps : float
         Beyond any person: a fix whose implied speeds (accuracy-aware,
-        DOMAIN.md) from and to its neighbours both exceed this, while the
+        docs/domain.md) from and to its neighbours both exceed this, while the
         neighbours agree with each other, is a location jump. Default 70 m/s
         (252 km/h, beyond any road vehicle; a passenger on a 350 km/h train is
         not flagged, because the neighbours' own speed is as high).

@@ -2,7 +2,7 @@
 
 Under ``on_error="reject"`` a reader never drops a row silently: what it cannot
 use goes here, so that rows read = rows loaded + rows rejected. A rejected row
-keeps its 0-based row number (FORMATS.md), the id it carried (person id for a
+keeps its 0-based row number (docs/contract.md), the id it carried (person id for a
 ping, fence id for a fence feature, ``""`` when it had none), the field at
 fault, the reason, and the offending value as text.
 

@@ -2,7 +2,7 @@
 
 A :class:`Table` is what :func:`fencecheck.judging.scan` returns for each of its
 results. Time columns hold UTC milliseconds (int64) with :data:`NO_TIME` for a
-missing one; they are written as FORMATS.md says: ISO 8601 UTC with ``Z`` in CSV
+missing one; they are written as docs/contract.md says: ISO 8601 UTC with ``Z`` in CSV
 (empty when missing) and ``timestamp[ms, tz=UTC]`` in Parquet (null when
 missing). Missing numbers are NaN (empty in CSV, null in Parquet).
 
@@ -122,7 +122,7 @@ class Table:
         return ["" if v is None else str(v) for v in values.tolist()]
 
     def to_arrow(self) -> Any:
-        """A :class:`pyarrow.Table` with FORMATS.md's types."""
+        """A :class:`pyarrow.Table` with docs/contract.md's types."""
         try:
             import pyarrow as pa
         except ImportError as exc:

@@ -623,7 +623,7 @@ def format_utc(ms: int) -> str: ...
 @overload
 def format_utc(ms: NDArray[np.int64]) -> NDArray[np.str_]: ...
 def format_utc(ms: int | NDArray[np.int64]) -> str | NDArray[np.str_]:
-    """Format UTC milliseconds as ISO 8601 with ``Z`` (FORMATS.md's output form).
+    """Format UTC milliseconds as ISO 8601 with ``Z`` (docs/contract.md's output form).
 
     Whole seconds are written without a fraction; :data:`OPEN_END` is written as
     an empty string.

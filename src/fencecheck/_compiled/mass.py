@@ -1,6 +1,6 @@
 """Compiled (numba) ``p_inside``: the Gaussian mass of a grown fence, from tables.
 
-The formula is :mod:`fencecheck.probability`'s (DOMAIN.md, section 3): with the
+The formula is :mod:`fencecheck.probability`'s (docs/domain.md, section 3): with the
 ping at the origin, the mass over a polygon is the signed sum over its edges of
 the triangle masses ``(θ_B − θ_A) / 2π − [T(h, s_B/h) − T(h, s_A/h)]``. The angle
 terms add up to the winding number ``w`` of the polygon around the ping (1 inside,

@@ -18,7 +18,7 @@ ping's time, and decides each (ping, fence) pair on the flat geometry of
   deferred all the same, so that no rounding difference can flip a decision.
 
 So a pair's answer is either GEOS's answer or handed back to GEOS. The rules are
-those of :mod:`fencecheck._compiled.rules` (DOMAIN.md, section 3).
+those of :mod:`fencecheck._compiled.rules` (docs/domain.md, section 3).
 
 Functions are compiled on first use and cached on disk (``cache=True``); they
 release the GIL (``nogil=True``) so that the caller runs them on several threads.

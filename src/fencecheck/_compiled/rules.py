@@ -6,7 +6,7 @@ certify (a ping on a boundary, or within 1e-9 m of a margin), and
 :func:`grown_polygons` makes the grown fences ``p_inside`` is computed over. No
 pandas, no I/O, no Python loop per pair.
 
-The rules (DOMAIN.md, section 3), with ``d`` the distance from the ping to the
+The rules (docs/domain.md, section 3), with ``d`` the distance from the ping to the
 fence polygon (without its margin) and ``b`` the margin ``buffer_m``:
 
 - point mode, ``covers``: hit when ``covers(polygon, ping) or d <= b``;

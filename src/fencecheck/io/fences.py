@@ -1,6 +1,6 @@
 """Reading fences from GeoJSON or a GeoDataFrame, and writing them back to GeoJSON.
 
-The file form is RFC 7946 GeoJSON as FORMATS.md describes it: a FeatureCollection
+The file form is RFC 7946 GeoJSON as docs/contract.md describes it: a FeatureCollection
 whose features carry ``id``, ``name``, ``kind``, ``start``/``end`` or
 ``windows: [[start, end], ...]`` and ``buffer_m`` in their properties. Every
 reader hands its features to :func:`fencecheck.fences.build_fences`, so the
@@ -38,9 +38,9 @@ import shapely.geometry
 from fencecheck.datums import Datum, from_wgs84
 from fencecheck.errors import FenceDataError
 from fencecheck.fences import NOT_A_FEATURE, FenceSet, build_fences
-from fencecheck.missing import is_missing
 from fencecheck.options import InvalidPolicy, OnError
 from fencecheck.times import OPEN_END, format_utc
+from fencecheck.values import is_missing
 
 __all__ = ["fences_to_geojson", "read_fences", "write_fences"]
 

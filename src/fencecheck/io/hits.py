@@ -1,4 +1,4 @@
-"""Writing hits tables: CSV or Parquet, chunk by chunk, as FORMATS.md specifies.
+"""Writing hits tables: CSV or Parquet, chunk by chunk, as docs/contract.md specifies.
 
 Columns: ``ping, person_id, t, fence_id, window_start, window_end, relation,
 depth_m, p_inside``. In CSV, times are ISO 8601 UTC with ``Z`` (an open window's
@@ -162,7 +162,7 @@ class HitsWriter:
 
 
 def hits_schema() -> Any:
-    """The Parquet / Arrow schema of a hits table (FORMATS.md's columns and types)."""
+    """The Parquet / Arrow schema of a hits table (docs/contract.md's columns and types)."""
     import pyarrow as pa
 
     stamp = pa.timestamp("ms", tz="UTC")

@@ -6,7 +6,7 @@ of any size can be streamed with bounded memory (:func:`iter_pings`), and the
 checks are the same whatever the source. The chunks of one input share a
 :class:`~fencecheck.pings.PersonRegistry`, so person codes agree across them.
 
-Row numbers follow FORMATS.md: 0-based data rows, the header not counted; in
+Row numbers follow docs/contract.md: 0-based data rows, the header not counted; in
 Parquet they run across row groups; for a DataFrame they are positions, not
 index labels. Blank lines in a CSV file are not rows.
 

@@ -4,7 +4,7 @@ For one person, hits on the same fence and window that follow each other form
 an episode; two hits at most ``policy.gap_s`` apart (default 15 minutes) belong
 to the same one, whatever pings lie between them, so a ping that flaps out across
 the boundary, or a logger that goes quiet while the phone lies still, does not
-split a stay (DOMAIN.md, section 4). Everything is computed for all people at
+split a stay (docs/domain.md, section 4). Everything is computed for all people at
 once from sorted columns (no loop per ping or per person); only the stay
 detector runs as a compiled loop (:mod:`fencecheck._compiled.episodes`).
 
@@ -20,7 +20,7 @@ Per episode:
   hit (``max_depth_m``, ``deepest_ping``), the best and the typical (median)
   ``p_inside``;
 - ``speed_mps``: the net speed, first hit to last, the distance shortened by
-  both fixes' accuracies (``max(0, d - acc1 - acc2) / dwell``, DOMAIN.md's
+  both fixes' accuracies (``max(0, d - acc1 - acc2) / dwell``, docs/domain.md's
   accuracy-aware speed), so that the jitter of a still phone adds nothing and
   a drive through reads as a drive whatever the fix rate; NaN for one ping;
 - ``stopped``: the stay detector found ``policy.stay_min_s`` within

@@ -5,7 +5,7 @@ verdict into an :class:`Explanation`: the verdict and its reasons with their
 numbers, the decisive episode, every episode in the lookback, for an
 unexplained pop-up the nearest misses in space and time, and advice from a
 replaceable table that defaults to the seed's May 2022 Beijing practice.
-``to_dict()`` has FORMATS.md's JSON fields (times ISO 8601 UTC with ``Z``);
+``to_dict()`` has docs/contract.md's JSON fields (times ISO 8601 UTC with ``Z``);
 ``to_text("zh" | "en")`` is a short paragraph with times in Beijing local time
 (or the pings' zone), distances in metres and durations in minutes.
 
@@ -116,7 +116,7 @@ class Explanation:
     """The person's pings over the lookback and their hits, for :meth:`plot` (not in JSON)."""
 
     def to_dict(self) -> dict[str, Any]:
-        """FORMATS.md's JSON fields (and a little more), JSON-ready."""
+        """docs/contract.md's JSON fields (and a little more), JSON-ready."""
         return {
             "person_id": self.person_id,
             "at": format_utc(self.at),

@@ -1,6 +1,6 @@
 """Location jumps: isolated fixes that no person could have reached and left.
 
-DOMAIN.md, section 4: the implied speed between two fixes is accuracy-aware,
+docs/domain.md, section 4: the implied speed between two fixes is accuracy-aware,
 ``max(0, d - acc1 - acc2) / dt`` (the two fixes may be that much closer than
 they look). A fix is a *location jump* when its implied speeds to the fix
 before it and to the fix after it are both above ``policy.max_speed_mps``

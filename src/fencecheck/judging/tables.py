@@ -3,7 +3,7 @@
 - :func:`explanation_table` and :func:`episode_table`: a list of
   :class:`~fencecheck.Explanation` as two :class:`~fencecheck.Table` objects (one
   row per person, one row per episode), with ``to_pandas``, ``to_csv`` and
-  ``to_parquet`` (times ``timestamp[ms, UTC]``, as FORMATS.md names them).
+  ``to_parquet`` (times ``timestamp[ms, UTC]``, as docs/contract.md names them).
 
 pandas, GeoPandas and pyarrow are imported only when a function needs them; a
 missing one raises :class:`~fencecheck.MissingDependencyError` naming the extra.

@@ -1,6 +1,6 @@
 """Verdicts: why a person got pop-up ③, judged for every person at once.
 
-DOMAIN.md, section 4, first match wins:
+docs/domain.md, section 4, first match wins:
 
 - ``exposed``: an episode with a credible hit (``p_inside >= policy.credible_p``
   and not a location jump) and a dwell (lower bound) of at least

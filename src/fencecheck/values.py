@@ -1,17 +1,19 @@
-"""What counts as a missing value, in one place: None, NaN, and pandas' NA / NaT.
+"""Plain values, defined once: which are missing, and arrays of Python objects.
 
-Readers of fences and pings both ask; an empty string is *not* missing here
-(each reader decides what an empty text means for its field).
+A missing value is None, NaN, or pandas' NA / NaT. Readers of fences and pings
+both ask; an empty string is *not* missing here (each reader decides what an
+empty text means for its field).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["is_missing", "missing_mask", "missing_objects"]
+__all__ = ["is_missing", "missing_mask", "missing_objects", "object_array"]
 
 
 def is_missing(value: object) -> bool:
@@ -58,3 +60,17 @@ def missing_objects(values: NDArray[np.object_]) -> NDArray[np.bool_]:
     except (TypeError, ValueError):  # pandas.NA refuses to be a bool; arrays as values
         missing = np.fromiter((is_missing(v) for v in values), dtype=bool, count=values.shape[0])
     return missing
+
+
+def object_array(values: Sequence[Any] | NDArray[Any]) -> NDArray[np.object_]:
+    """A 1-D object array of Python values (numpy scalars become Python ones).
+
+    Examples
+    --------
+    >>> object_array(np.array(["001", "P02"])).tolist(), type(object_array(np.array([1]))[0])
+    (['001', 'P02'], <class 'int'>)
+    """
+    items = values.tolist() if isinstance(values, np.ndarray) else list(values)
+    out = np.empty(len(items), dtype=object)
+    out[:] = items
+    return out
