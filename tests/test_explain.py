@@ -174,3 +174,33 @@ def test_no_pings_no_reports(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert main(["explain", "--fences", FENCES, "--pings", str(empty)]) == 0
     out, err = capsys.readouterr()
     assert out == "" and "0 people explained\n" in err
+
+
+def test_explain_reports_and_writes_the_rows_it_set_aside(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = (SAMPLES / "pings.csv").read_text(encoding="utf-8").splitlines()
+    bad = [*lines[:3], lines[3].replace(",40.", ",95.", 1), *lines[4:]]
+    pings = tmp_path / "pings.csv"
+    pings.write_text("\n".join(bad) + "\n", encoding="utf-8")
+    rejected = tmp_path / "set-aside.csv"
+    code = main(
+        [
+            "explain",
+            "--fences",
+            str(SAMPLES / "fences.geojson"),
+            "--pings",
+            str(pings),
+            "--on-error",
+            "reject",
+            "--rejected",
+            str(rejected),
+            "--format",
+            "json",
+        ]
+    )
+    assert code == 0
+    err = capsys.readouterr().err
+    assert "400 rows read, 399 pings used, 1 rejected" in err
+    assert "row 2 " in err and "lat" in err
+    assert rejected.read_text(encoding="utf-8").count("\n") == 2  # header and the one row

@@ -468,7 +468,20 @@ def _run_explain(args: argparse.Namespace, parser: argparse.ArgumentParser) -> i
         parser.error("explain needs --fences and --pings")
     fences = load_fences(args)
     pings = PingTable.concat(list(stream_pings(args)))
-    return _write_explanations(args, FenceIndex.build(fences), pings)
+    status = _write_explanations(args, FenceIndex.build(fences), pings)
+    # Nothing is lost: what was set aside is counted and written, as validate, match and scan do.
+    if len(fences.rejected):
+        path = rejected_path(args, args.fences)
+        _report_rejected(
+            fences.rejected, path.with_name(path.stem + ".fences" + path.suffix), "features"
+        )
+    if len(pings.rejected):
+        _say(
+            f"{pings.rows_read:,} rows read, {len(pings):,} pings used, "
+            f"{len(pings.rejected):,} rejected"
+        )
+        _report_rejected(pings.rejected, rejected_path(args, args.pings), "rows")
+    return status
 
 
 def _write_explanations(args: argparse.Namespace, index: FenceIndex, pings: PingTable) -> int:
