@@ -92,11 +92,7 @@ class FenceIndex(FenceShapes):
         frame: MetricFrame,
         geometry: NDArray[np.object_] | None = None,
     ) -> None:
-        """Index ``fences`` in ``frame``.
-
-        ``geometry`` gives the fences already in frame coordinates (planar test
-        data, such as GEOS's test cases); by default they are projected.
-        """
+        """Index ``fences`` in ``frame`` (``geometry`` as for :class:`FenceShapes`)."""
         super().__init__(fences, frame, geometry)
         boxes = self.window_boxes(np.arange(len(fences.window_start)))
         ids = np.arange(len(fences.window_start), dtype=np.int64)
