@@ -46,7 +46,8 @@ from fencecheck.fences import FenceSet
 from fencecheck.index import FenceIndex
 from fencecheck.io.fences import read_fences
 from fencecheck.io.hits import HitsWriter, hits_format
-from fencecheck.io.pings import DEFAULT_CHUNK_ROWS, PingTally, iter_pings, read_pings
+from fencecheck.io.pings import DEFAULT_CHUNK_ROWS, iter_pings, read_pings
+from fencecheck.io.tally import PingTally
 from fencecheck.judging.explain import explain
 from fencecheck.judging.scan import DEFAULT_BATCH_PINGS
 from fencecheck.judging.scan_file import scan_file

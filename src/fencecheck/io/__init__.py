@@ -7,7 +7,9 @@
 - :class:`HitsWriter`: hits to CSV or Parquet, chunk by chunk
   (:mod:`fencecheck.io.hits`);
 - :class:`PersonPartitions`, :func:`sorted_batches`: a ping stream regrouped by
-  person into batches of whole people (:mod:`fencecheck.io.partition`).
+  person into batches of whole people (:mod:`fencecheck.io.partition`);
+- :class:`PingTally`, :class:`Reading`: what a stream read, used and set aside
+  (:mod:`fencecheck.io.tally`).
 
 The file contract (columns, times, row numbers) is ``docs/contract.md``.
 
@@ -21,12 +23,16 @@ Examples
 from fencecheck.io.fences import read_fences, write_fences
 from fencecheck.io.hits import HitsWriter
 from fencecheck.io.partition import PersonPartitions, sorted_batches
-from fencecheck.io.pings import DEFAULT_CHUNK_ROWS, iter_pings, read_pings
+from fencecheck.io.pings import DEFAULT_CHUNK_ROWS, PingOptions, iter_pings, read_pings
+from fencecheck.io.tally import PingTally, Reading
 
 __all__ = [
     "DEFAULT_CHUNK_ROWS",
     "HitsWriter",
     "PersonPartitions",
+    "PingOptions",
+    "PingTally",
+    "Reading",
     "iter_pings",
     "read_fences",
     "read_pings",

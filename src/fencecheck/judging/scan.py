@@ -64,7 +64,7 @@ from numpy.typing import NDArray
 
 from fencecheck._compiled.groupby import any_by, pairs_of
 from fencecheck.errors import OptionError
-from fencecheck.io.pings import Reading
+from fencecheck.io.tally import Reading
 from fencecheck.judging.near import near_misses
 from fencecheck.judging.plot import plot_fence
 from fencecheck.judging.verdicts import DEFAULT_LOOKBACK_S, REASONS, Rules, judge

@@ -35,7 +35,8 @@ from typing import TYPE_CHECKING, Any
 from fencecheck.errors import OptionError
 from fencecheck.index import FenceIndex
 from fencecheck.io.partition import PersonPartitions, sorted_batches
-from fencecheck.io.pings import PingTally, iter_pings
+from fencecheck.io.pings import iter_pings
+from fencecheck.io.tally import PingTally
 from fencecheck.judging.scan import DEFAULT_BATCH_PINGS, Scan, ScanPart, assemble, scan_part
 from fencecheck.judging.verdicts import DEFAULT_LOOKBACK_S, Rules
 from fencecheck.options import MatchMode
