@@ -88,11 +88,19 @@ def test_flapping_at_the_boundary_does_not_split_a_stay() -> None:
     for k in range(40):
         trail.stay(at=(199.0 if k % 2 else 201.0, 0.0), minutes=0)
         trail.wait(1)
-    episodes, hits = episodes_of(trail)
+    index, pings = square_index(), pings_of(trail)
+    hits = index.match(pings)
     assert len(hits) == 20
-    assert len(episodes) == 1
-    assert episodes.pings[0] == 20
-    assert episodes.dwell_s[0] == 38 * 60
+    # every fix inside taken as credible: one episode, whatever the fixes outside between them
+    sure = fc.judging.find_episodes(hits, pings, index, credible=np.ones(20, dtype=bool))
+    assert len(sure) == 1
+    assert sure.pings[0] == 20 == sure.credible_pings[0]
+    assert sure.dwell_s[0] == 38 * 60
+    # 1 m inside with 10 m GPS fixes is not credible (p_inside about 0.56): no stay at all
+    assert hits.p_inside.max() < 0.9
+    episodes = fc.judging.find_episodes(hits, pings, index)
+    assert len(episodes) == 1 and episodes.credible_pings[0] == 0
+    assert episodes.dwell_s[0] == 0 == episodes.dwell_s_max[0]
 
 
 @pytest.mark.parametrize(("quiet_ms", "expected"), [(0, 1), (1, 2)])
@@ -122,8 +130,11 @@ def test_cell_fixes_cannot_make_a_stay() -> None:
     trail = Trail("P7", FRAME, START)
     for _ in range(30):
         trail.cell_fix(at=(0, 0), accuracy=800)
-    episodes, _ = episodes_of(trail, mode="disc")
-    assert len(episodes) == 1 and episodes.dwell_s[0] == 29 * 60
+    episodes, hits = episodes_of(trail, mode="disc")
+    # 800 m cell fixes over a 400 m compound: p_inside about 0.1, never credible
+    assert hits.p_inside.max() < 0.9
+    assert len(episodes) == 1 and episodes.pings[0] == 30
+    assert episodes.dwell_s[0] == 0 and episodes.credible_pings[0] == 0
     assert not episodes.stopped[0]
 
 
@@ -166,8 +177,12 @@ def test_no_hits_no_episodes() -> None:
     assert len(episodes) == 0 and episodes.of_hit.shape == (0,)
 
 
-def slow_episodes(hits: Hits, gap_ms: float) -> list[tuple[Any, ...]]:
-    """The obvious loop: per person and fence window, walk the hits in time order."""
+def slow_episodes(hits: Hits, gap_ms: float, credible_p: float = 0.9) -> list[tuple[Any, ...]]:
+    """The obvious loop: per person and fence window, walk the hits in time order.
+
+    Dwell on credible hits only (docs/domain.md): entry and exit are the first and last
+    credible hit, and an episode without one has its first and last hit and a dwell of 0.
+    """
     out = []
     columns = (hits.person.tolist(), hits.fence.tolist(), hits.window_start.tolist())
     keys = sorted(set(zip(*columns, strict=True)))
@@ -179,27 +194,52 @@ def slow_episodes(hits: Hits, gap_ms: float) -> list[tuple[Any, ...]]:
         run = [sel[0]]
         for k in sel[1:]:
             if hits.t[k] - hits.t[run[-1]] > gap_ms:
-                out.append(_summary(hits, run))
+                out.append(_summary(hits, run, credible_p))
                 run = [k]
             else:
                 run.append(k)
-        out.append(_summary(hits, run))
+        out.append(_summary(hits, run, credible_p))
     return sorted(out)
 
 
-def _summary(hits: Hits, run: list[int]) -> tuple[Any, ...]:
-    t = hits.t[run]
+def _summary(hits: Hits, run: list[int], credible_p: float) -> tuple[Any, ...]:
     p = hits.p_inside[run]
+    credible = [k for k in run if hits.p_inside[k] >= credible_p]
+    ends = credible or run
+    entry, exit_ = int(hits.t[ends[0]]), int(hits.t[ends[-1]])
     return (
         int(hits.person[run[0]]),
-        int(t.min()),
+        entry,
         int(hits.fence[run[0]]),
-        int(t.max()),
+        exit_,
         len(run),
         float(np.max(hits.depth_m[run])),
         float(p.max()),
         float(np.median(p)),
+        (exit_ - entry) / 1000.0 if credible else 0.0,
+        len(credible),
     )
+
+
+def slow_upper_bound(
+    pings: fc.PingTable,
+    credible_at: set[tuple[int, int]],
+    entry_row: int,
+    exit_row: int,
+    fence: int,
+) -> float | None:
+    """From the last ping before the entry not credibly inside the fence to the first after."""
+    mine = np.flatnonzero(pings.person == pings.person[entry_row])
+    mine = mine[np.lexsort((pings.row[mine], pings.t[mine]))]
+    rows = pings.row[mine].tolist()
+    before, after = rows.index(entry_row) - 1, rows.index(exit_row) + 1
+    while before >= 0 and (rows[before], fence) in credible_at:
+        before -= 1
+    while after < len(rows) and (rows[after], fence) in credible_at:
+        after += 1
+    if before < 0 or after >= len(rows):
+        return None
+    return float(pings.t[mine[after]] - pings.t[mine[before]]) / 1000.0
 
 
 @settings(max_examples=60, deadline=None)
@@ -251,14 +291,32 @@ def test_episodes_equal_the_slow_reference(data: list[tuple[Any, ...]], gap_min:
             float(episodes.max_depth_m[e]),
             float(episodes.p_best[e]),
             float(episodes.p_typical[e]),
+            float(episodes.dwell_s[e]),
+            int(episodes.credible_pings[e]),
         )
         for e in range(len(episodes))
     )
     assert got == slow_episodes(hits, gap_min * 60_000)
-    # every hit belongs to the episode that holds it
+    # every credible hit lies between its episode's entry and exit
     e = episodes.of_hit
-    assert ((episodes.entry[e] <= hits.t) & (hits.t <= episodes.exit[e])).all()
+    sure = hits.p_inside >= 0.9
+    assert ((episodes.entry[e] <= hits.t) & (hits.t <= episodes.exit[e]))[sure].all()
     assert (episodes.fence[e] == hits.fence).all() and (episodes.person[e] == hits.person).all()
+    credible_at = {(int(r), int(f)) for r, f in zip(hits.ping[sure], hits.fence[sure], strict=True)}
+    for k in range(len(episodes)):
+        expected = (
+            slow_upper_bound(
+                pings,
+                credible_at,
+                int(episodes.entry_ping[k]),
+                int(episodes.exit_ping[k]),
+                int(episodes.fence[k]),
+            )
+            if episodes.credible_pings[k]
+            else 0.0
+        )
+        got_max = float(episodes.dwell_s_max[k])
+        assert (np.isnan(got_max) and expected is None) or got_max == expected
     assert episodes.pings.sum() == n
     deepest = episodes.deepest_ping[e]
     assert (hits.depth_m[deepest] == episodes.max_depth_m[e]).all()
@@ -314,7 +372,7 @@ def test_episodes_of_time_sorted_hits_come_by_person_entry_fence(
 ) -> None:
     # Pings by person and time, as a phone log comes; hits in ping order, as match gives them.
     rows = sorted(data, key=lambda r: (r[0], r[1]))
-    n = len(rows)
+
     person = np.array([r[0] for r in rows], dtype=np.int32)
     t = 1_651_370_400_000 + np.array([r[1] for r in rows], dtype=np.int64) * 60_000
     hit_ping = [k for k, r in enumerate(rows) for _ in sorted(r[2])]
@@ -349,10 +407,15 @@ def test_episodes_of_time_sorted_hits_come_by_person_entry_fence(
         (k[0], k[1], k[2], x, c)
         for k, x, c in zip(keys, episodes.exit.tolist(), episodes.pings.tolist(), strict=True)
     ) == [s[:5] for s in slow_episodes(hits, gap_min * 60_000)]
-    # The dwell's upper bound: from the ping before the entry to the ping after the exit.
+    # The dwell's upper bound: out to the nearest pings not credibly inside the fence.
+    credible_at = {(int(r), int(f)) for r, f in zip(hits.ping, hits.fence, strict=True)}
     for e in range(len(episodes)):
-        before, after = int(episodes.entry_ping[e]) - 1, int(episodes.exit_ping[e]) + 1
-        same = before >= 0 and after < n and person[before] == person[after] == episodes.person[e]
-        expected = (t[after] - t[before]) / 1000.0 if same else None
+        expected = slow_upper_bound(
+            pings,
+            credible_at,
+            int(episodes.entry_ping[e]),
+            int(episodes.exit_ping[e]),
+            int(episodes.fence[e]),
+        )
         got = float(episodes.dwell_s_max[e])
         assert (np.isnan(got) and expected is None) or got == expected

@@ -210,3 +210,66 @@ def test_the_policy_is_honoured() -> None:
     assert verdict_of(trail).verdict.tolist() == ["exposed"]
     strict = Policy(min_dwell_s=30 * 60)
     assert verdict_of(trail, policy=strict).verdict.tolist() == ["passed_through"]
+
+
+def test_a_driver_with_one_good_fix_and_grazing_cell_fixes_passed_through() -> None:
+    """The seed's harm: one GPS fix inside and cell discs grazing the fence is no stay."""
+    trail = Trail("D1", FRAME, MORNING).fix(at=(-1800, 0))
+    for x in (-900.0, -600.0):
+        trail.cell_fix(at=(x, 0), accuracy=1000, after_s=300)
+    trail.fix(at=(60, 0), accuracy=10, after_s=180)  # 140 m inside the compound
+    for x in (700.0, 1000.0):
+        trail.cell_fix(at=(x, 0), accuracy=1100, after_s=300)
+    trail.fix(at=(2600, 0), after_s=300)
+    index = compound()
+    v = judge(pings_of(trail), index)
+    assert v.verdict.tolist() == ["passed_through"]
+    episode = int(v.decisive[0])
+    assert v.episodes.pings[episode] == 5 and v.episodes.credible_pings[episode] == 1
+    assert v.episodes.dwell_s[episode] == 0
+    # the upper bound stops at the cell fixes either side: 300 s before, 300 s after
+    assert v.episodes.dwell_s_max[episode] == 180 + 300
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    passage_min=st.integers(0, 9),
+    before=st.lists(
+        st.tuples(st.floats(0.5, 12), st.floats(250, 900), st.floats(700, 1500)), max_size=5
+    ),
+    after=st.lists(
+        st.tuples(st.floats(0.5, 12), st.floats(250, 900), st.floats(700, 1500)), max_size=5
+    ),
+)
+def test_non_credible_hits_around_a_passage_never_make_it_a_stay(
+    passage_min: int,
+    before: list[tuple[float, float, float]],
+    after: list[tuple[float, float, float]],
+) -> None:
+    """Cell fixes whose discs reach the fence, anywhere around a short passage: still a passage."""
+    index = compound()
+    trail = Trail("D2", FRAME, MORNING).fix(at=(-3000, 0))
+    for gap_min, x, accuracy in before:
+        trail.cell_fix(at=(-x, 0), accuracy=accuracy, after_s=gap_min * 60)
+    trail.fix(at=(-150, 0), after_s=60)
+    for _ in range(passage_min):
+        trail.fix(at=(-150 + 30 * (_ + 1), 0), after_s=60)
+    for gap_min, x, accuracy in after:
+        trail.cell_fix(at=(x, 0), accuracy=accuracy, after_s=gap_min * 60)
+    trail.fix(at=(3000, 0), after_s=600)
+    pings = pings_of(trail)
+    alone = judge(pings_of(_passage_only(passage_min)), index)
+    v = judge(pings, index)
+    assert alone.verdict.tolist() == ["passed_through"]
+    assert v.verdict.tolist() == ["passed_through"]
+    position = fc.pings.ping_positions(v.hits.ping, pings.row)
+    assert (pings.source[position][v.credible] == fc.options.Source.GPS.code).all()
+    assert v.episodes.dwell_s.max() == passage_min * 60
+
+
+def _passage_only(passage_min: int) -> Trail:
+    trail = Trail("D2", FRAME, MORNING).fix(at=(-3000, 0))
+    trail.fix(at=(-150, 0), after_s=60)
+    for k in range(passage_min):
+        trail.fix(at=(-150 + 30 * (k + 1), 0), after_s=60)
+    return trail.fix(at=(3000, 0), after_s=600)

@@ -128,18 +128,40 @@ def median_by_group(group: Any, values: Any, n: int) -> Any:
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
-def dwell_upper_bounds(person: Any, t: Any, entry: Any, exit_: Any) -> Any:
-    """Seconds from the ping before ``entry`` to the ping after ``exit_``, of the same person.
+def dwell_upper_bounds(
+    person: Any, t: Any, entry: Any, exit_: Any, fence: Any, credible_keys: Any, n_fences: int
+) -> Any:
+    """Seconds from the last ping before ``entry`` to the first after ``exit_`` not credibly inside.
 
     ``person`` and ``t`` are sorted by person, then time; ``entry`` and ``exit_``
-    are positions in them. NaN when the person has no ping before or after.
+    are positions in them (an episode's first and last credible ping) and
+    ``fence`` the episode's fence. A ping is credibly inside when
+    ``position * n_fences + fence`` is in the sorted ``credible_keys``; the
+    bound steps over such pings, and stops at the first ping that is not one.
+    NaN when the person has no such ping before or after.
     """
     n = person.shape[0]
+    m = credible_keys.shape[0]
     out = np.empty(entry.shape[0], dtype=np.float64)
     for e in range(entry.shape[0]):
-        before = entry[e] - 1
-        after = exit_[e] + 1
         who = person[entry[e]]
+        f = fence[e]
+        before = entry[e] - 1
+        while before >= 0 and person[before] == who:
+            key = before * n_fences + f
+            k = np.searchsorted(credible_keys, key)
+            if k < m and credible_keys[k] == key:
+                before -= 1
+            else:
+                break
+        after = exit_[e] + 1
+        while after < n and person[after] == who:
+            key = after * n_fences + f
+            k = np.searchsorted(credible_keys, key)
+            if k < m and credible_keys[k] == key:
+                after += 1
+            else:
+                break
         if before >= 0 and after < n and person[before] == who and person[after] == who:
             out[e] = (t[after] - t[before]) / 1000.0
         else:

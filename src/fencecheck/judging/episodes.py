@@ -8,15 +8,22 @@ split a stay (docs/domain.md, section 4). Everything is computed for all people 
 once from sorted columns (no loop per ping or per person); only the stay
 detector runs as a compiled loop (:mod:`fencecheck._compiled.episodes`).
 
+Dwell is measured on credible pings only (docs/domain.md, section 4): a hit
+is credible when its ``p_inside`` is at least ``policy.credible_p`` and it is
+not a location jump, and a hit that is not credible never lengthens a stay. A
+car on a ring road with one good GPS fix inside a fence and cell fixes whose
+discs graze it around that fix passed through, whatever the cell fixes say.
 Per episode:
 
-- ``entry`` / ``exit``: the first and last hit; ``dwell_s`` = exit - entry, the
-  lower bound the verdicts use;
-- ``dwell_s_max``, the upper bound: from the person's ping just before the entry
-  to their ping just after the exit (NaN when the data starts or ends inside).
-  When such a neighbour is itself a hit on the same fence (the gap to it is
-  longer than ``gap_s``), the bound stops there;
-- ``pings`` (hits), ``inside_pings`` (hits whose point rule holds), the deepest
+- ``entry`` / ``exit``: the first and last credible hit; ``dwell_s`` = exit -
+  entry, the lower bound the verdicts use. An episode without a credible hit
+  has its first and last hit as ``entry`` and ``exit``, and a dwell of 0 (both
+  bounds);
+- ``dwell_s_max``, the upper bound: from the person's last ping before the
+  entry that is not credibly inside the fence to their first such ping after
+  the exit (NaN when the data starts or ends inside);
+- ``pings`` (hits), ``credible_pings``, ``inside_pings`` (hits whose point rule
+  holds), the deepest
   hit (``max_depth_m``, ``deepest_ping``), the best and the typical (median)
   ``p_inside``;
 - ``speed_mps``: the net speed, first hit to last, the distance shortened by
@@ -79,6 +86,7 @@ EPISODE_COLUMNS = (
     "dwell_s",
     "dwell_s_max",
     "pings",
+    "credible_pings",
     "inside_pings",
     "max_depth_m",
     "deepest_ping",
@@ -103,13 +111,13 @@ class Episodes:
     window_start, window_end : ndarray of int64
         The fence window the episode lies in (``OPEN_END`` when open).
     entry, exit : ndarray of int64
-        First and last hit, UTC milliseconds.
+        First and last credible hit (without one, first and last hit), UTC milliseconds.
     entry_ping, exit_ping, deepest_ping : ndarray of int64
-        Row numbers of the first, last and deepest hit's ping.
+        Row numbers of the entry's, the exit's and the deepest hit's ping.
     dwell_s, dwell_s_max : ndarray of float64
-        Dwell lower bound and upper bound (NaN when open), seconds.
-    pings, inside_pings : ndarray of int64
-        Hits in the episode, and those whose point rule holds.
+        Dwell on credible pings: lower bound and upper bound (NaN when open), seconds.
+    pings, credible_pings, inside_pings : ndarray of int64
+        Hits in the episode, the credible ones, and those whose point rule holds.
     max_depth_m : ndarray of float64
         The deepest hit's ``depth_m``.
     p_best, p_typical : ndarray of float64
@@ -139,6 +147,7 @@ class Episodes:
     dwell_s: NDArray[np.float64]
     dwell_s_max: NDArray[np.float64]
     pings: NDArray[np.int64]
+    credible_pings: NDArray[np.int64]
     inside_pings: NDArray[np.int64]
     max_depth_m: NDArray[np.float64]
     deepest_ping: NDArray[np.int64]
@@ -201,6 +210,7 @@ def find_episodes(
     policy: Policy | None = None,
     *,
     xy: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None,
+    credible: NDArray[np.bool_] | None = None,
 ) -> Episodes:
     """Group hits into episodes, for every person at once.
 
@@ -214,9 +224,13 @@ def find_episodes(
     index : FenceIndex
         The index the hits came from (frame, fence ids and kinds).
     policy : Policy, optional
-        ``gap_s``, ``stay_radius_m`` and ``stay_min_s`` are used.
+        ``gap_s``, ``stay_radius_m``, ``stay_min_s`` and ``credible_p`` are used.
     xy : (ndarray, ndarray), optional
         All the pings already in the index's frame, when the caller has them.
+    credible : ndarray of bool, optional
+        Which hits are credible (in the order of ``hits``). By default those with
+        ``p_inside >= policy.credible_p``; :func:`~fencecheck.judging.judge` also
+        takes location jumps out.
 
     Raises
     ------
@@ -226,6 +240,10 @@ def find_episodes(
     policy = Policy() if policy is None else policy
     position = ping_positions(hits.ping, pings.row)
     n = len(hits)
+    if credible is None:
+        credible = np.asarray(hits.p_inside >= policy.credible_p, dtype=bool)
+    elif credible.shape != (n,):
+        raise ValueError(f"credible has {credible.shape[0]} values for {n} hits")
     order, time_sorted = _episode_order(hits)
     person = hits.person[order]
     fence = hits.fence[order]
@@ -253,7 +271,20 @@ def find_episodes(
     deepest, p_best, p_typical, inside_pings = group_statistics(
         first, last, depth, np.ascontiguousarray(hits.p_inside[order]), hits.inside[order]
     )
-    dwell = (t[last] - t[first]) / 1000.0
+    span = (t[last] - t[first]) / 1000.0
+    # Dwell on credible hits only: from the first to the last credible hit of each episode.
+    credible_sorted = np.asarray(credible, dtype=bool)[order]
+    hit_at = np.arange(n, dtype=np.int64)
+    if n:
+        first_c = np.minimum.reduceat(np.where(credible_sorted, hit_at, n), first)
+        last_c = np.maximum.reduceat(np.where(credible_sorted, hit_at, -1), first)
+        n_credible = np.add.reduceat(credible_sorted.astype(np.int64), first)
+    else:
+        first_c = last_c = n_credible = np.zeros(0, dtype=np.int64)
+    has_credible = n_credible > 0
+    entry_at = np.where(has_credible, first_c, first)
+    exit_at = np.where(has_credible, last_c, last)
+    dwell = np.where(has_credible, (t[exit_at] - t[entry_at]) / 1000.0, 0.0)
 
     if xy is None:
         x, y = index.frame.to_xy(pings.lon[pos], pings.lat[pos])
@@ -263,7 +294,7 @@ def find_episodes(
     # Net speed: first to last hit, shortened by both fixes' accuracies.
     net = np.hypot(x[last] - x[first], y[last] - y[first]) - accuracy[first] - accuracy[last]
     with np.errstate(divide="ignore", invalid="ignore"):
-        speed = np.where(dwell > 0, np.maximum(net, 0.0) / dwell, np.nan)
+        speed = np.where(span > 0, np.maximum(net, 0.0) / span, np.nan)
 
     stopped = stopped_episodes(
         first,
@@ -283,8 +314,10 @@ def find_episodes(
         final = _by_person_entry_fence(person[first], t[first], fence[first])
     rank = np.empty(final.shape[0], dtype=np.int64)
     rank[final] = np.arange(final.shape[0])
-    # Each episode's first, last and deepest hit, as rows of the hits table.
-    head, tail, deep = order[first[final]], order[last[final]], order[deepest[final]]
+    # Each episode's entry, exit and deepest hit, as rows of the hits table.
+    head, tail, deep = order[entry_at[final]], order[exit_at[final]], order[deepest[final]]
+    upper = _dwell_upper_bound(pings, position, credible, hits.fence, head, tail)
+    upper[~has_credible[final]] = 0.0
     return Episodes(
         person=hits.person[head],
         fence=hits.fence[head],
@@ -295,8 +328,9 @@ def find_episodes(
         entry_ping=hits.ping[head],
         exit_ping=hits.ping[tail],
         dwell_s=dwell[final],
-        dwell_s_max=_dwell_upper_bound(pings, position[head], position[tail]),
+        dwell_s_max=upper,
         pings=(last - first + 1)[final].astype(np.int64),
+        credible_pings=n_credible[final].astype(np.int64),
         inside_pings=inside_pings[final],
         max_depth_m=hits.depth_m[deep],
         deepest_ping=hits.ping[deep],
@@ -380,17 +414,35 @@ def _by_person_entry_fence(
 
 
 def _dwell_upper_bound(
-    pings: PingTable, entry_pos: NDArray[np.int64], exit_pos: NDArray[np.int64]
+    pings: PingTable,
+    position: NDArray[np.int64],
+    credible: NDArray[np.bool_],
+    fence: NDArray[np.int64],
+    head: NDArray[np.int64],
+    tail: NDArray[np.int64],
 ) -> NDArray[np.float64]:
-    """From the person's ping before the entry to their ping after the exit, seconds."""
+    """Per episode (entry hit ``head``, exit hit ``tail``), the dwell's upper bound in seconds.
+
+    From the person's last ping before the entry that is not credibly inside the
+    episode's fence to their first such ping after the exit. ``position`` is
+    each hit's position in ``pings``; ``credible`` and ``fence`` are per hit.
+    """
     from fencecheck._compiled.episodes import dwell_upper_bounds
 
     if is_person_time_sorted(pings.person, pings.t):
-        # Positions are ranks already.
-        return np.asarray(dwell_upper_bounds(pings.person, pings.t, entry_pos, exit_pos))
-    order = person_time_order(pings.person, pings.t)
-    rank = np.empty(order.shape[0], dtype=np.int64)
-    rank[order] = np.arange(order.shape[0])
+        person, t = pings.person, pings.t
+        rank = position  # positions are ranks already
+    else:
+        order = person_time_order(pings.person, pings.t)
+        by_position = np.empty(order.shape[0], dtype=np.int64)
+        by_position[order] = np.arange(order.shape[0])
+        person, t = pings.person[order], pings.t[order]
+        rank = by_position[position]
+    n_fences = int(fence.max(initial=-1)) + 1
+    keys = np.unique(rank[credible] * n_fences + fence[credible])
     return np.asarray(
-        dwell_upper_bounds(pings.person[order], pings.t[order], rank[entry_pos], rank[exit_pos])
+        dwell_upper_bounds(
+            person, t, rank[head], rank[tail], fence[head], keys.astype(np.int64), n_fences
+        ),
+        dtype=np.float64,
     )

@@ -237,8 +237,8 @@ def judge(
     credible = (hits.p_inside >= policy.credible_p) & ~jump
     grazing = ~credible & ~jump
 
-    episodes = find_episodes(hits, pings, index, policy, xy=(x, y))
-    holds_credible = any_by(episodes.of_hit, credible, len(episodes))
+    episodes = find_episodes(hits, pings, index, policy, xy=(x, y), credible=credible)
+    holds_credible = episodes.credible_pings > 0
     long_enough = episodes.dwell_s >= policy.min_dwell_s
 
     size = int(people.max()) + 1 if people.shape[0] else 0
