@@ -273,3 +273,68 @@ def _passage_only(passage_min: int) -> Trail:
     for k in range(passage_min):
         trail.fix(at=(-150 + 30 * (k + 1), 0), after_s=60)
     return trail.fix(at=(3000, 0), after_s=600)
+
+
+def _point_fences(positions: list[tuple[float, float]]) -> FenceIndex:
+    """Small venues (40 m margins) at these frame positions, active all of May 1st."""
+    records = []
+    for k, (x, y) in enumerate(positions):
+        lon, lat = FRAME.to_lonlat(np.array([x]), np.array([y]))
+        records.append(
+            {
+                "id": f"V{k}",
+                "kind": "risk_venue",
+                "geometry": shapely.Point(float(lon[0]), float(lat[0])),
+                "buffer_m": 40.0,
+                "windows": [["2022-05-01", "2022-05-02"]],
+            }
+        )
+    return FenceIndex(fc.FenceSet.from_records(records), FRAME)
+
+
+def _gcj_displacement() -> np.ndarray:
+    """Where a fence at the origin lands when its WGS-84 coordinates are read as GCJ-02's."""
+    lon, lat = FRAME.to_lonlat(np.array([0.0]), np.array([0.0]))
+    gx, gy = FRAME.to_xy(*fc.datums.wgs84_to_gcj02(lon, lat))
+    return np.array([float(gx[0]), float(gy[0])])
+
+
+@pytest.mark.parametrize(("directions", "specific"), [(1, True), (17, False)])
+def test_a_datum_mix_up_is_the_cause_only_when_it_is_specific(
+    directions: int, specific: bool
+) -> None:
+    """One venue where the mix-up puts it: specific. Venues all around: a chance alignment."""
+    d = _gcj_displacement()
+    assert 300 < np.hypot(*d) < 800
+    turns = [2 * np.pi * k / 17 for k in range(directions)]
+    positions = [
+        (-(np.cos(a) * d[0] - np.sin(a) * d[1]), -(np.sin(a) * d[0] + np.cos(a) * d[1]))
+        for a in turns
+    ]
+    trail = Trail("M", FRAME, MORNING).stay(at=(0, 0), minutes=30, accuracy=8)
+    v = verdict_of(trail, _point_fences(positions))
+    assert v.verdict.tolist() == ["false_trigger"] and v.reasons[0] == ("datum_shift",)
+    evidence = v.upstream[0]
+    assert evidence["how"] == "fences in GCJ-02 read as WGS-84"
+    assert evidence["alternatives"] == 16
+    assert evidence["alternatives_hit"] == directions - 1
+    assert evidence["specific"] is specific
+    assert abs(evidence["distance_m"] - np.hypot(*d)) < 45  # the fix really was that far off
+
+
+@pytest.mark.parametrize(("window", "specific"), [
+    (["2022-05-01T15:00:00+08:00", "2022-05-01T16:00:00+08:00"], True),
+    (["2022-05-01T10:00:00+08:00", "2022-05-03T00:00:00+08:00"], False),
+])  # fmt: skip
+def test_a_zone_slip_is_judged_against_what_the_window_allows(
+    window: list[str], specific: bool
+) -> None:
+    """A fix at 07:10 and a one-hour window from 15:00: only +8 h brings it in. A window
+    from 10:00 over two days: most later shifts would too, so the slip is only possible."""
+    trail = Trail("Z", FRAME, "2022-05-01T07:10:00+08:00").stay(at=(0, 0), minutes=20)
+    v = verdict_of(trail, compound(windows=[window]))
+    assert v.reasons[0] == ("timezone_shift",)
+    evidence = v.upstream[0]
+    assert evidence["shift"] == 8 * 3_600_000 and evidence["alternatives"] == 22
+    assert evidence["specific"] is specific
+    assert evidence["t"] - evidence["t_right"] == 8 * 3_600_000

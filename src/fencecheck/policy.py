@@ -63,6 +63,16 @@ class Policy:
         of the person's pings (default 3,000 m) ...
     near_misses : float
         ... the nearest this many of them (default 3).
+    mistake_share : float
+        An upstream mistake (zone slip, datum mix-up) is named as the cause only
+        when it is specific: at most this share of the same kind of error made
+        in ways the mistake could not (other whole-hour shifts, the displacement
+        turned into 16 other directions) reproduces a hit too. Default 0.25:
+        most alternatives must not hit, and we ask three quarters; else the
+        report says "possibly".
+    coverage_gap_s : float
+        A stretch of the lookback without a single ping at least this long
+        (seconds) is reported as missing data. Default 21,600 (6 hours).
     """
 
     gap_s: float = 900.0
@@ -73,6 +83,8 @@ class Policy:
     max_speed_mps: float = 70.0
     near_miss_radius_m: float = 3000.0
     near_misses: float = 3
+    mistake_share: float = 0.25
+    coverage_gap_s: float = 21_600.0
 
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):
@@ -82,8 +94,9 @@ class Policy:
             if not math.isfinite(value) or value < 0:
                 raise OptionError(f"{field.name}: {value!r} must be a finite number >= 0")
             object.__setattr__(self, field.name, float(value))
-        if self.credible_p > 1:
-            raise OptionError(f"credible_p: {self.credible_p!r} must be at most 1")
+        for name in ("credible_p", "mistake_share"):
+            if getattr(self, name) > 1:
+                raise OptionError(f"{name}: {getattr(self, name)!r} must be at most 1")
 
     def replace(self, **changes: Any) -> Policy:
         """A copy with some thresholds changed (checked like the originals)."""

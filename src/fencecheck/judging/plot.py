@@ -46,8 +46,9 @@ from numpy.typing import NDArray
 
 from fencecheck.errors import MissingDependencyError, OptionError
 from fencecheck.index import FenceIndex
+from fencecheck.judging.mistakes import DATUM_MISTAKES
 from fencecheck.judging.track import Track
-from fencecheck.judging.verdicts import DATUM_MISTAKES, judge
+from fencecheck.judging.verdicts import judge
 from fencecheck.options import Source
 from fencecheck.pings import PingTable, ping_positions
 from fencecheck.policy import Policy

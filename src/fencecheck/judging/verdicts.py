@@ -31,41 +31,29 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
 
 import numpy as np
-import shapely
 from numpy.typing import NDArray
 
 from fencecheck._compiled.groupby import any_by
-from fencecheck.datums import gcj02_to_wgs84, wgs84_to_gcj02
 from fencecheck.errors import OptionError
 from fencecheck.hits import HIT_COLUMNS, Hits
 from fencecheck.index import FenceIndex
 from fencecheck.judging.episodes import Episodes, find_episodes
 from fencecheck.judging.jumps import find_jumps
+from fencecheck.judging.mistakes import upstream_mistakes
 from fencecheck.matching import match, p_inside_bound, p_inside_of
 from fencecheck.options import MatchMode
 from fencecheck.pings import PersonRegistry, PingTable, ping_positions
 from fencecheck.policy import Policy
-from fencecheck.times import local_ms_to_utc, parse_time, resolve_zone
+from fencecheck.times import parse_time
 
 __all__ = ["REASONS", "VERDICTS", "Verdicts", "judge", "parse_duration"]
 
 VERDICTS = ("exposed", "passed_through", "false_trigger", "unexplained")
 REASONS = ("boundary_uncertainty", "location_jump", "timezone_shift", "datum_shift")
-DATUM_MISTAKES: tuple[tuple[str, str, Callable[..., Any]], ...] = (
-    ("fences in GCJ-02 read as WGS-84", "fences", wgs84_to_gcj02),
-    ("fences in WGS-84 read as GCJ-02", "fences", gcj02_to_wgs84),
-    ("pings in GCJ-02 read as WGS-84", "pings", wgs84_to_gcj02),
-    ("pings in WGS-84 read as GCJ-02", "pings", gcj02_to_wgs84),
-)
-"""The datum mistakes tried, in order: how it is said, what it moves, and the
-conversion that gives where the mistaken system saw our (right) WGS-84 data."""
 DEFAULT_LOOKBACK_S = 14 * 86_400
-_DATUM_REACH_M = 1500.0  # beyond the largest GCJ-02 offset in China (about 700 m), with room
 _UNITS = {"s": 1, "min": 60, "m": 60, "h": 3600, "d": 86_400}
 
 
@@ -277,8 +265,8 @@ def judge(
     upstream = np.full(people.shape[0], None, dtype=object)
     quiet = np.flatnonzero(~has_hit)
     if quiet.shape[0]:
-        found = _upstream_mistakes(
-            pings, index, people[quiet], person_at[quiet], span_ms, mode, (x, y)
+        found = upstream_mistakes(
+            pings, index, people[quiet], person_at[quiet], span_ms, mode, (x, y), policy
         )
         for k, mistake in zip(quiet.tolist(), found, strict=True):
             if mistake is not None:
@@ -399,151 +387,3 @@ def _decisive_episodes(
             episodes.fence, n_people,
         )
     )  # fmt: skip
-
-
-def _upstream_mistakes(
-    pings: PingTable,
-    index: FenceIndex,
-    people: NDArray[np.int32],
-    person_at: NDArray[np.int64],
-    span_ms: int,
-    mode: MatchMode | str,
-    xy: tuple[NDArray[np.float64], NDArray[np.float64]],
-) -> list[dict[str, Any] | None]:
-    """For people without a hit, the first upstream mistake that reproduces one.
-
-    Our data is taken as right; each mistake is applied to it, and it reproduces
-    a hit when the mistaken data has one in the person's lookback. Tried in
-    order: times seen later by the zone's offset (naive local time read as UTC),
-    then earlier (UTC read as local time); fences seen in the other datum
-    (GCJ-02 taken as WGS-84, the common mistake with a fence drawn on an Amap
-    or Tencent map, then the reverse); pings likewise. The evidence
-    is the reproduced hit with the best ``p_inside`` and how far the mistake
-    moved it (milliseconds, or metres).
-    """
-    mine = np.isin(pings.person, people)
-    subset = pings.take(mine)
-    zone = resolve_zone(pings.tz)
-    at_by_code = _at_by_code(people, person_at)
-    by_row = np.argsort(subset.row, kind="stable")
-    found: dict[int, dict[str, Any]] = {}
-
-    def record(
-        reason: str,
-        how: str,
-        shifted: PingTable,
-        idx: FenceIndex,
-        shift: NDArray[Any],
-        unit: str,
-        fence_of: NDArray[np.int64] | None = None,
-        xy: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None,
-    ) -> None:
-        """Keep, per person not yet explained, their best reproduced hit.
-
-        ``fence_of`` maps the positions of ``idx``'s fences to ``index``'s.
-        """
-        hits = match(shifted, idx, mode=mode, xy=xy)
-        if fence_of is not None:
-            hits = replace(hits, fence=fence_of[hits.fence])
-        # The lookback is the person's, on our (right) times of the pings that hit.
-        position = by_row[np.searchsorted(subset.row, hits.ping, sorter=by_row)]
-        when = subset.t[position]
-        at = at_by_code[hits.person]
-        keep = np.flatnonzero((when <= at) & (when >= at - span_ms))
-        order = keep[np.lexsort((hits.t[keep], -hits.p_inside[keep], hits.person[keep]))]
-        first = np.ones(order.shape[0], dtype=bool)
-        first[1:] = hits.person[order][1:] != hits.person[order][:-1]
-        codes, slot = np.unique(hits.person[keep], return_inverse=True)
-        soonest = np.full(codes.shape[0], np.iinfo(np.int64).max)
-        np.minimum.at(soonest, slot.reshape(-1), when[keep])
-        earliest = dict(zip(codes.tolist(), soonest.tolist(), strict=True))
-        for k in order[first].tolist():
-            code = int(hits.person[k])
-            if code in found:
-                continue
-            amount = shift[int(hits.fence[k])] if unit == "fence_m" else shift[position[k]]
-            found[code] = {
-                "reason": reason,
-                "how": how,
-                "shift": float(amount),
-                "unit": "ms" if unit == "ms" else "m",
-                "fence": int(hits.fence[k]),
-                "t": int(hits.t[k]),
-                "p_inside": float(hits.p_inside[k]),
-                "first_t": earliest[code],
-            }
-
-    # Our instants are right; a system that took naive local times for UTC saw them
-    # later by the zone's offset, one that took UTC for local time saw them earlier.
-    x0, y0 = xy[0][mine], xy[1][mine]
-    accuracy = subset.accuracy_m.astype(np.float64)
-    # A time slip moves no ping: only pings near a fence (at any time) can hit.
-    near_pings = _near_any_fence(index, x0, y0, accuracy)
-    if near_pings.any():
-        some = subset.take(near_pings)
-        xy = (x0[near_pings], y0[near_pings])
-        early = local_ms_to_utc(some.t, zone)
-        late = 2 * some.t - early
-        shift_late = np.zeros(len(subset), dtype=np.int64)
-        shift_late[near_pings] = late - some.t
-        record("timezone_shift", "local times read as UTC", replace(some, t=late), index,
-               shift_late, "ms", xy=xy)  # fmt: skip
-        record("timezone_shift", "UTC times read as local time", replace(some, t=early), index,
-               -shift_late, "ms", xy=xy)  # fmt: skip
-    # Only fences that a datum mix-up (at most ~1 km in China) could bring to a ping.
-    near = _fences_near(index, x0, y0, _DATUM_REACH_M + float(subset.accuracy_m.max(initial=0)))
-    if near.shape[0]:
-        fences = index.fences.take(near)
-        centre = shapely.centroid(fences.geometry)
-        cx, cy = shapely.get_x(centre), shapely.get_y(centre)
-        for how, what, convert in DATUM_MISTAKES:
-            if what != "fences":
-                continue
-            moved = shapely.transform(
-                fences.geometry, lambda c, f=convert: np.column_stack(f(c[:, 0], c[:, 1]))
-            )
-            other = FenceIndex(replace(fences, geometry=moved), index.frame)
-            mx, my = convert(cx, cy)
-            (ax, ay), (bx, by) = index.frame.to_xy(cx, cy), index.frame.to_xy(mx, my)
-            shift = np.zeros(len(index.fences))
-            shift[near] = np.hypot(bx - ax, by - ay)
-            record("datum_shift", how, subset, other, shift, "fence_m", near)
-    for how, what, convert in DATUM_MISTAKES:
-        if what != "pings":
-            continue
-        lon, lat = convert(subset.lon, subset.lat)
-        x1, y1 = index.frame.to_xy(lon, lat)
-        record("datum_shift", how, replace(subset, lon=lon, lat=lat), index,
-               np.hypot(x1 - x0, y1 - y0), "m", xy=(x1, y1))  # fmt: skip
-    return [found.get(int(code)) for code in people.tolist()]
-
-
-def _near_any_fence(
-    index: FenceIndex, x: NDArray[np.float64], y: NDArray[np.float64], reach: NDArray[np.float64]
-) -> NDArray[np.bool_]:
-    """Which points come near some live fence's grown box (within their reach), at any time."""
-    point, _ = index.point_candidates(x, y, reach)
-    near = np.zeros(x.shape[0], dtype=bool)
-    near[point] = True
-    return near
-
-
-def _fences_near(
-    index: FenceIndex, x: NDArray[np.float64], y: NDArray[np.float64], reach_m: float
-) -> NDArray[np.int64]:
-    """Live fences whose grown box comes within ``reach_m`` of a point, at any time."""
-    if x.shape[0] == 0:
-        return np.zeros(0, dtype=np.int64)
-    # one box per 250 m cell the points fall in: a still phone is one box, not thousands
-    fx = np.floor(x / 250.0).astype(np.int64)
-    fy = np.floor(y / 250.0).astype(np.int64)
-    key = np.unique((fx << 32) + (fy - fy.min()))  # one int64 per cell: a fast unique
-    cells = np.column_stack([key >> 32, (key & 0xFFFFFFFF) + fy.min()]).astype(np.float64)
-    lo = cells * 250.0 - reach_m
-    hi = (cells + 1) * 250.0 + reach_m
-    big = 1e13
-    mins = np.column_stack([lo, np.full(cells.shape[0], -big)])
-    maxs = np.column_stack([hi, np.full(cells.shape[0], big)])
-    _, windows = index.candidates(mins, maxs)
-    fences = np.unique(index.fences.window_fence[windows])
-    return np.asarray(fences[index.alive[fences]], dtype=np.int64)
