@@ -82,7 +82,7 @@ def test_reject_writes_the_rejected_rows_and_succeeds(
         capsys,
     )
     assert code == 0
-    assert "3 rows read, 1 pings of 1 people, 2 rejected" in err
+    assert "3 rows read, 1 ping of 1 person, 2 rejected" in err
     assert f"reasons written to {rejected}" in err
     with rejected.open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
@@ -165,4 +165,4 @@ def test_console_script_never_shows_a_traceback(tmp_path: Path) -> None:
         check=False,
     )
     assert ok.returncode == 0, ok.stderr
-    assert "1 pings of 1 people" in ok.stderr
+    assert "1 ping of 1 person" in ok.stderr

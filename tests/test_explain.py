@@ -94,9 +94,9 @@ def test_the_advice_table_can_be_replaced() -> None:
     index = fc.FenceIndex.build(fc.read_fences(FENCES))
     table = {key: {"zh": f"zh-{key}", "en": f"en-{key}"} for key in DEFAULT_ADVICE}
     [item] = explain(fc.read_pings(PINGS), index, person=["P02"], advice=table)
-    assert item.to_text("en").endswith("en-pledge_three_days_two_tests")
+    assert item.to_text("en").endswith("en-passage_one_test")
     assert advice_key("exposed", "risk_venue") == "pledge_three_days_two_tests"
-    assert advice_key("unexplained", None) == "ask_hotline"
+    assert advice_key("unexplained", None) == "contact_community"
     with pytest.raises(OptionError, match="lang"):
         item.to_text("fr")
     with pytest.raises(OptionError, match="has no pings"):

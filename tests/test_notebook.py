@@ -64,9 +64,9 @@ def test_notebook_runs_on_the_samples_and_real_data(monkeypatch: pytest.MonkeyPa
     text = _texts(notebook)
     assert "400 rows read, 400 pings of 8 people, 0 rejected" in text
     assert "P06: the pop-up was a false trigger." in text and "GCJ-02" in text
-    assert "仅为途经" in text  # P02, in Chinese: only a passage
+    assert "属途经" in text  # P02, in Chinese: a passage
     assert "real data: found" in text
-    assert "217653 rows read" in text
+    assert "217,653 rows read" in text
     assert _images(notebook) == 4  # P02, P06, one fence, and one real person's map
 
 
@@ -77,5 +77,5 @@ def test_notebook_skips_real_data_when_absent(
     notebook = _execute(tmp_path / "no-data", monkeypatch)
     text = _texts(notebook)
     assert "real data: not found" in text and "(skipped)" in text
-    assert "217653 rows read" not in text
+    assert "217,653 rows read" not in text
     assert _images(notebook) == 3  # P02, P06 and one fence

@@ -147,10 +147,10 @@ def test_take_concat_and_to_pandas() -> None:
 
 def test_summary_and_repr_name_counts_zone_and_datum() -> None:
     table = build_pings(columns(3, lat=["39.9", "95", "39.9"]), on_error="reject", tz="UTC")
-    assert "3 rows read, 2 pings of 1 people, 1 rejected" in table.summary()
+    assert "3 rows read, 2 pings of 1 person, 1 rejected" in table.summary()
     assert "naive times read in UTC" in table.summary()
     assert "datum wgs84" in table.summary()
-    assert repr(table) == "<PingTable: 2 pings of 1 people, 1 rejected, from <columns>>"
+    assert repr(table) == "<PingTable: 2 pings of 1 person, 1 rejected, from <columns>>"
 
 
 # -- checks ------------------------------------------------------------------------------------

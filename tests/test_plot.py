@@ -125,6 +125,11 @@ def test_explanation_map_draws_what_the_explanation_says(
         assert reason.replace("_", " ") in title
     if e.decisive is None:
         assert _gids(ax, "decisive") == [] and _gids(ax, "entry") == []
+    elif e.decisive.get("source") == "upstream":
+        # no hit in the data: the fix the mistake put in the fence is ringed, at its real time
+        assert len(_offsets(ax, "decisive")) == 1 and _gids(ax, "exit") == []
+        local = dt.datetime.fromisoformat(e.decisive["entry"].replace("Z", "+00:00"))
+        assert local.astimezone(BEIJING).strftime("%H:%M") in _one(ax, "entry").get_text()
     else:
         assert len(_offsets(ax, "decisive")) == e.decisive["pings"]
         for end in ("entry", "exit"):

@@ -186,9 +186,21 @@ def test_verdicts_and_decisive_episodes_equal_explain(city: Any) -> None:
             assert people["dwell_s"][k] == e.decisive["dwell_s"]
             assert people["pings"][k] == e.decisive["pings"]
             assert round(float(people["p_inside"][k]), 6) == e.decisive["p_inside"]
-            # the pop-up: the first hit in the lookback
-            first = min(parse_time(ep["entry"]) for ep in e.episodes)
-            assert int(people["popup"][k]) == first
+            # every column of the row describes the one decisive finding: its exit, its
+            # bounds, and the pop-up when it began (its first hit, credible or not)
+            assert fc.times.format_utc(int(people["exit"][k])) == e.decisive["exit"]
+            upper = people["dwell_s_max"][k]
+            assert (np.isnan(upper) and e.decisive["dwell_s_max"] is None) or (
+                upper == e.decisive["dwell_s_max"]
+            )
+            popup = int(people["popup"][k])
+            assert fc.times.format_utc(popup) == e.decisive["first_hit"]
+            assert popup <= parse_time(e.decisive["entry"])
+            if e.decisive.get("source") == "upstream":
+                assert e.reasons[0] in ("timezone_shift", "datum_shift")
+                assert e.decisive["entry"] == e.evidence[e.reasons[0]]["t_right"]
+            else:
+                assert e.decisive in e.episodes
         if expected == "not_flagged":
             near = e.near_misses[0]
             assert people["near_fence_id"][k] == near["fence_id"]

@@ -348,14 +348,14 @@ VENUE_WINDOW = ("2022-05-01T14:00:00+08:00", "2022-05-01T17:00:00+08:00")
 FENCES = [
     fence(
         "F-sealed-1",
-        "景和嘉园1号院 (sealed compound)",
+        "景和嘉园1号院",  # sealed compound
         "sealed",
         {"type": "Polygon", "coordinates": polygon_rings(SEALED_1_M)},
         window=("2022-04-29T18:00:00+08:00", "2022-05-07"),
     ),
     fence(
         "F-controlled-1",
-        "景和嘉园1号院周边 (controlled area around compound 1)",
+        "景和嘉园1号院周边",  # controlled area around compound 1
         "controlled",
         {
             "type": "Polygon",
@@ -365,14 +365,14 @@ FENCES = [
     ),
     fence(
         "F-precaution-1",
-        "景和东区 (precaution area, east block)",
+        "景和东区",  # precaution area, east block
         "precaution",
         {"type": "Polygon", "coordinates": polygon_rings(PRECAUTION_1_M)},
         window=("2022-04-30", "2022-05-07T00:00:00+08:00"),
     ),
     fence(
         "F-buildings-2",
-        "安泽园3号楼、7号楼 (two sealed buildings)",
+        "安泽园3号楼、7号楼",  # two sealed buildings
         "sealed",
         {
             "type": "MultiPolygon",
@@ -382,7 +382,7 @@ FENCES = [
     ),
     fence(
         "F-sealed-2",
-        "和乐苑5区 (sealed compound, fence drawn 30 m wider)",
+        "和乐苑5区",  # sealed compound, fence drawn 30 m wider
         "sealed",
         {"type": "Polygon", "coordinates": polygon_rings(SEALED_2_M)},
         window=("2022-05-02T08:00:00+08:00", "2022-05-09T08:00:00+08:00"),
@@ -390,7 +390,7 @@ FENCES = [
     ),
     fence(
         "F-venue-1",
-        "惠家超市 (risk venue: supermarket visited by a confirmed case)",
+        "惠家超市",  # risk venue: supermarket visited by a confirmed case
         "risk_venue",
         {"type": "Point", "coordinates": [round(c, 7) for c in at(*VENUE_M)]},
         window=VENUE_WINDOW,
@@ -398,7 +398,7 @@ FENCES = [
     ),
     fence(
         "F-risk-3",
-        "东晟大厦 (office building, risk area on two separate periods)",
+        "东晟大厦",  # office building, risk area on two separate periods
         "risk_area",
         {"type": "Polygon", "coordinates": polygon_rings(RISK_3_M)},
         windows=[

@@ -55,6 +55,7 @@ from fencecheck.options import Boundary, EpochUnit, InvalidPolicy, MatchMode, On
 from fencecheck.pings import PingTable
 from fencecheck.rejected import Rejected
 from fencecheck.times import DEFAULT_TZ, resolve_zone, zone_name
+from fencecheck.values import counted
 
 __all__ = ["build_parser", "main"]
 
@@ -220,6 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
         "people).",
     )
     demo.add_argument("--lang", default="en", choices=["zh", "en"], help="report language")
+    _add_display_tz(demo)
     demo.add_argument("--format", default="text", choices=["text", "json"], dest="out_format")
     demo.set_defaults(handler=_run_demo)
     return parser
@@ -234,6 +236,16 @@ def _add_judging_options(group: Any) -> None:
         default="disc",
         choices=_choices(MatchMode),
         help="how candidate hits are found (default: disc)",
+    )
+
+
+def _add_display_tz(group: Any) -> None:
+    group.add_argument(
+        "--display-tz",
+        default=DEFAULT_TZ,
+        metavar="ZONE",
+        help=f"zone the reports show times in, whatever --tz read the input in "
+        f"(default: {DEFAULT_TZ})",
     )
 
 
@@ -257,6 +269,7 @@ def _add_explain_options(parser: argparse.ArgumentParser) -> None:
     )
     _add_judging_options(group)
     group.add_argument("--lang", default="zh", choices=["zh", "en"], help="report language")
+    _add_display_tz(group)
     group.add_argument(
         "--format",
         default="text",
@@ -398,8 +411,10 @@ def _run_validate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
         kinds = ", ".join(f"{k} {v}" for k, v in sorted(by_kind.items()))
         read = len(fences) + len(fences.rejected)
         _say(
-            f"{args.fences}: {read} features read, {len(fences)} fences ({kinds}), "
-            f"{len(fences.window_start)} windows, {len(fences.rejected)} rejected, "
+            f"{args.fences}: {counted(read, 'feature', 'features')} read, "
+            f"{counted(len(fences), 'fence', 'fences')} ({kinds}), "
+            f"{counted(len(fences.window_start), 'window', 'windows')}, "
+            f"{len(fences.rejected)} rejected, "
             f"{len(fences.repaired)} repaired; datum {args.fence_datum} -> wgs84, "
             f"naive times in {zone_name(zone)}"
         )
@@ -449,8 +464,10 @@ def _run_match(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
         print(file=sys.stderr)
     rejected = Rejected.concat(tally.rejected)
     _say(
-        f"{tally.rows_read:,} pings read, {len(rejected):,} rejected, {writer.rows:,} hits, "
-        f"{len(people):,} people with a hit; {len(fences)} fences ({args.mode} mode, "
+        f"{counted(tally.rows_read, 'ping', 'pings')} read, {len(rejected):,} rejected, "
+        f"{counted(writer.rows, 'hit', 'hits')}, "
+        f"{counted(len(people), 'person', 'people')} with a hit; "
+        f"{counted(len(fences), 'fence', 'fences')} ({args.mode} mode, "
         f"{args.boundary}); naive times in {zone_name(zone)}; fence datum {args.fence_datum}, "
         f"ping datum {args.ping_datum}"
     )
@@ -478,7 +495,8 @@ def _run_explain(args: argparse.Namespace, parser: argparse.ArgumentParser) -> i
         )
     if len(pings.rejected):
         _say(
-            f"{pings.rows_read:,} rows read, {len(pings):,} pings used, "
+            f"{counted(pings.rows_read, 'row', 'rows')} read, "
+            f"{counted(len(pings), 'ping', 'pings')} used, "
             f"{len(pings.rejected):,} rejected"
         )
         _report_rejected(pings.rejected, rejected_path(args, args.pings), "rows")
@@ -497,21 +515,34 @@ def _write_explanations(args: argparse.Namespace, index: FenceIndex, pings: Ping
         lookback=getattr(args, "lookback", "14d"),
         mode=getattr(args, "mode", "disc"),
         track=maps is not None,
+        display_tz=resolve_zone_option(args.display_tz, "--display-tz"),
     )
     for item in explanations:
         if args.out_format == "json":
-            print(item.to_json())
+            print(item.to_json(args.lang))
         else:
             print(item.to_text(args.lang), end="\n\n")
     verdicts: dict[str, int] = {}
     for item in explanations:
         verdicts[item.verdict] = verdicts.get(item.verdict, 0) + 1
     summary = ", ".join(f"{name} {n}" for name, n in sorted(verdicts.items()))
-    _say(f"{len(explanations)} people explained" + (f": {summary}" if summary else ""))
+    _say(
+        counted(len(explanations), "person", "people")
+        + " explained"
+        + (f": {summary}" if summary else "")
+    )
     if maps is not None:
         written = _draw_maps(explanations, Path(maps))
-        _say(f"{written} maps drawn in {maps}")
+        _say(f"{counted(written, 'map', 'maps')} drawn in {maps}")
     return 0
+
+
+def resolve_zone_option(value: str, flag: str) -> str:
+    """A zone name from the command line, checked (an unknown zone is a usage error)."""
+    try:
+        return zone_name(resolve_zone(value))
+    except OptionError as exc:
+        raise OptionError(f"{flag}: {exc}") from None
 
 
 def _use_file_backend() -> None:
@@ -582,9 +613,11 @@ def _run_scan(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     assert reading is not None
     when = args.at or "each person's last ping"
     _say(
-        f"{reading.rows_read:,} rows read, {reading.pings_used:,} pings of "
-        f"{reading.people:,} people used, {len(reading.rejected):,} rejected; "
-        f"{len(fences)} fences ({args.mode} mode, lookback {args.lookback}, judged at {when}); "
+        f"{counted(reading.rows_read, 'row', 'rows')} read, "
+        f"{counted(reading.pings_used, 'ping', 'pings')} of "
+        f"{counted(reading.people, 'person', 'people')} used, {len(reading.rejected):,} rejected; "
+        f"{counted(len(fences), 'fence', 'fences')} ({args.mode} mode, lookback {args.lookback}, "
+        f"judged at {when}); "
         f"naive times in {zone_name(zone)}; fence datum {args.fence_datum}, "
         f"ping datum {args.ping_datum}"
         + ("; regrouped by person in temporary files" if reading.regrouped else "")

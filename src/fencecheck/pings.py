@@ -44,7 +44,7 @@ from fencecheck.errors import MissingDependencyError, PingDataError
 from fencecheck.options import EpochUnit, OnError, Source
 from fencecheck.rejected import Rejected
 from fencecheck.times import ParsedTimes, format_utc, parse_times, resolve_zone, zone_name
-from fencecheck.values import missing_mask, missing_objects, object_array
+from fencecheck.values import counted, missing_mask, missing_objects, object_array
 
 __all__ = [
     "DEFAULT_ACCURACY_M",
@@ -246,7 +246,8 @@ class PingTable:
 
     def __repr__(self) -> str:
         return (
-            f"<PingTable: {len(self)} pings of {np.unique(self.person).shape[0]} people, "
+            f"<PingTable: {counted(len(self), 'ping', 'pings')} of "
+            f"{counted(np.unique(self.person).shape[0], 'person', 'people')}, "
             f"{len(self.rejected)} rejected, from {self.origin}>"
         )
 
@@ -352,8 +353,9 @@ class PingTable:
         if len(self):
             span = f", {format_utc(int(self.t.min()))} .. {format_utc(int(self.t.max()))}"
         return (
-            f"{self.rows_read} rows read, {len(self)} pings of "
-            f"{np.unique(self.person).shape[0]} people, {len(self.rejected)} rejected"
+            f"{counted(self.rows_read, 'row', 'rows')} read, {counted(len(self), 'ping', 'pings')} "
+            f"of {counted(np.unique(self.person).shape[0], 'person', 'people')}, "
+            f"{len(self.rejected)} rejected"
             f"{span}; naive times read in {self.tz}, datum {self.datum}"
         )
 

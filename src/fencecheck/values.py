@@ -1,4 +1,4 @@
-"""Plain values, defined once: which are missing, and arrays of Python objects.
+"""Plain values, defined once: which are missing, arrays of Python objects, counts in words.
 
 A missing value is None, NaN, or pandas' NA / NaT. Readers of fences and pings
 both ask; an empty string is *not* missing here (each reader decides what an
@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["is_missing", "missing_mask", "missing_objects", "object_array"]
+__all__ = ["counted", "is_missing", "missing_mask", "missing_objects", "object_array"]
 
 
 def is_missing(value: object) -> bool:
@@ -74,3 +74,14 @@ def object_array(values: Sequence[Any] | NDArray[Any]) -> NDArray[np.object_]:
     out = np.empty(len(items), dtype=object)
     out[:] = items
     return out
+
+
+def counted(n: int, one: str, many: str) -> str:
+    """``n`` things with the right plural, thousands separated.
+
+    Examples
+    --------
+    >>> counted(1, "person", "people"), counted(1200, "row", "rows")
+    ('1 person', '1,200 rows')
+    """
+    return f"{n:,} {one if n == 1 else many}"

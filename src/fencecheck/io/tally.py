@@ -14,6 +14,7 @@ import numpy as np
 from fencecheck.pings import PingTable
 from fencecheck.rejected import Rejected
 from fencecheck.times import format_utc
+from fencecheck.values import counted
 
 __all__ = ["PingTally", "Reading"]
 
@@ -99,6 +100,8 @@ class PingTally:
         if self.t_min is not None and self.t_max is not None:
             span = f", {format_utc(self.t_min)} .. {format_utc(self.t_max)}"
         return (
-            f"{self.rows_read} rows read, {self.loaded} pings of {len(self.people)} people, "
+            f"{counted(self.rows_read, 'row', 'rows')} read, "
+            f"{counted(self.loaded, 'ping', 'pings')} of "
+            f"{counted(len(self.people), 'person', 'people')}, "
             f"{rejected} rejected{span}; datum {datum} -> wgs84, naive times in {zone}"
         )

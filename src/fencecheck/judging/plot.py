@@ -466,6 +466,8 @@ def plot_explanation(explanation: Explained, ax: Any = None, *, zoom: str = "fen
             label="decisive episode",
         )
         _label_entry_exit(ax, explanation, track, hx[decisive], hy[decisive])
+    elif explanation.decisive is not None and explanation.decisive.get("source") == "upstream":
+        _ring_mistaken_fix(ax, explanation, track, x, y)
     if track.hit_ping.shape[0]:
         boxes.append((hx.min(), hy.min(), hx.max(), hy.max()))
     if (zoom == "track" or not track.hit_ping.shape[0]) and x.shape[0]:
@@ -511,6 +513,48 @@ def _label_entry_exit(
         va="bottom",
         color="#444444",
         gid="zone",
+    )
+
+
+def _ring_mistake_label(explanation: Explained) -> str:
+    decisive = explanation.decisive
+    assert decisive is not None
+    days = explanation.lookback_s > 86_400
+    return (
+        f"fix {_clock(decisive['entry'], explanation.tz, days)} (the mistake put it in the fence)"
+    )
+
+
+def _ring_mistaken_fix(
+    ax: Any, explanation: Explained, track: Any, x: NDArray[Any], y: NDArray[Any]
+) -> None:
+    """Ring the fix an upstream mistake put in a fence, at its right time and place."""
+    decisive = explanation.decisive
+    assert decisive is not None
+    when = int(np.datetime64(decisive["entry"].rstrip("Z"), "ms").astype(np.int64))
+    k = np.flatnonzero(track.t == when)
+    if k.shape[0] == 0:
+        return
+    ax.scatter(
+        x[k[:1]],
+        y[k[:1]],
+        s=90,
+        facecolors="none",
+        edgecolors="black",
+        linewidths=1.2,
+        zorder=5,
+        gid="decisive",
+        label="the fix the mistake put in the fence",
+    )
+    ax.annotate(
+        _ring_mistake_label(explanation),
+        (x[k[0]], y[k[0]]),
+        xytext=(-12, 14),
+        textcoords="offset points",
+        fontsize=8,
+        ha="right",
+        arrowprops={"arrowstyle": "-", "color": "black", "lw": 0.6},
+        gid="entry",
     )
 
 

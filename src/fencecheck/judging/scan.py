@@ -10,10 +10,12 @@ four tables (:class:`~fencecheck.tables.Table`):
     says ``unexplained``), ``reasons`` (``;``-separated), the decisive fence
     (for an upstream mistake, the fence the mistaken data hits) with its
     ``kind``, ``entry``, ``exit``, ``dwell_s``, ``dwell_s_max``, ``pings`` and
-    best ``p_inside``; ``popup``, the time of the first hit that flags the person
-    (for an upstream mistake, the right time of the first ping whose mistaken
-    version hits); the mistake and its shift; and, for people not flagged, the
-    nearest miss (``near_fence_id``, ``near_m``, ``near_gap_s``).
+    best ``p_inside``; ``popup``, when that decisive finding began (the
+    episode's first hit, credible or not; for an upstream mistake, the right
+    time of the fix it put in the fence); the mistake and its shift; and, for
+    people not flagged, the nearest miss (``near_fence_id``, ``near_m``,
+    ``near_gap_s``). Every column of a row describes the one decisive finding
+    that ``explain`` reports (:meth:`~fencecheck.judging.verdicts.Verdicts.findings`).
 ``fences``
     One row per live fence: the ``people`` it triggered and what each of those
     triggers was, judged on that fence's hits alone with the verdict rules:
@@ -305,40 +307,25 @@ def scan_part(
     size = int(v.person.max(initial=-1)) + 1
     slot = np.full(size, -1, dtype=np.int64)
     slot[v.person] = np.arange(n)
-    hits, episodes = v.hits, v.episodes
-    hit_row = slot[hits.person]
+    episodes = v.episodes
     flagged = v.verdict != "unexplained"
     upstream = np.array([u is not None for u in v.upstream.tolist()], dtype=bool)
 
-    # The decisive episode, or the fence an upstream mistake hits.
-    d = v.decisive
-    has_d = d >= 0
-    de = np.where(has_d, d, 0)
-    fence = np.where(has_d, episodes.fence[de] if len(episodes) else -1, -1)
-    p_best = np.where(has_d, episodes.p_best[de] if len(episodes) else np.nan, np.nan)
-    popup = np.full(n, np.iinfo(np.int64).max)
-    np.minimum.at(popup, hit_row, hits.t)
+    # The decisive finding (an episode, or the fence an upstream mistake puts them in):
+    # the same one explain reports, every column of the row read from it.
+    found = v.findings()
+    fence = found.fence
+    popup = np.where(flagged, found.popup, NO_TIME)
     mistake = np.full(n, "", dtype=object)
     shift_s = np.full(n, np.nan)
     shift_m = np.full(n, np.nan)
     for k in np.flatnonzero(upstream).tolist():
         ev = v.upstream[k]
-        fence[k], p_best[k], popup[k], mistake[k] = (
-            ev["fence"],
-            ev["p_inside"],
-            ev["first_t"],
-            ev["how"],
-        )
+        mistake[k] = ev["how"]
         if ev["unit"] == "ms":
             shift_s[k] = ev["shift"] / 1000.0
         else:
             shift_m[k] = ev["shift"]
-    popup[~flagged] = NO_TIME
-
-    def of_decisive(values: NDArray[Any], missing: Any) -> NDArray[Any]:
-        if not len(episodes):
-            return np.full(n, missing, dtype=np.asarray(values).dtype)
-        return np.where(has_d, values[de], missing)
 
     # The nearest miss of people not flagged.
     quiet = np.flatnonzero(~flagged)
@@ -371,12 +358,12 @@ def scan_part(
             "reasons": np.array([";".join(r) for r in v.reasons.tolist()], dtype=object),
             "fence_id": label(fence, fence_ids),
             "kind": label(fence, kinds),
-            "entry": of_decisive(episodes.entry, NO_TIME),
-            "exit": of_decisive(episodes.exit, NO_TIME),
-            "dwell_s": of_decisive(episodes.dwell_s, np.nan),
-            "dwell_s_max": of_decisive(episodes.dwell_s_max, np.nan),
-            "pings": of_decisive(episodes.pings, 0),
-            "p_inside": p_best,
+            "entry": found.entry,
+            "exit": found.exit,
+            "dwell_s": found.dwell_s,
+            "dwell_s_max": found.dwell_s_max,
+            "pings": found.pings,
+            "p_inside": found.p_inside,
             "popup": popup,
             "mistake": mistake,
             "shift_s": shift_s,

@@ -45,7 +45,7 @@ _DECISIVE_FIELDS: dict[str, Any] = {
     "pings": np.int64, "max_depth_m": np.float64, "p_inside": np.float64,
 }  # fmt: skip
 _EPISODE_FIELDS: dict[str, Any] = {
-    "fence_id": object, "kind": object, **_DECISIVE_FIELDS, "p_typical": np.float64,
+    "fence_id": object, "name": object, "kind": object, **_DECISIVE_FIELDS, "p_typical": np.float64,
     "speed_mps": np.float64, "stopped": np.bool_, "credible_pings": np.int64,
     "jump_pings": np.int64,
 }  # fmt: skip
@@ -55,7 +55,7 @@ def explanation_table(explanations: Sequence[Explanation]) -> Table:
     """One row per explanation, the decisive episode and the nearest miss flattened.
 
     Columns: ``person_id``, ``at``, ``lookback_s``, ``verdict``, ``reasons``
-    (``;``-separated), ``advice``, the decisive episode's ``fence_id``, ``kind``,
+    (``;``-separated), ``advice``, the decisive finding's ``fence_id``, ``name``, ``kind``,
     ``entry``, ``exit``, ``dwell_s``, ``dwell_s_max``, ``pings``,
     ``max_depth_m`` and ``p_inside`` (empty without one), ``episodes`` (how
     many), the nearest miss's ``near_fence_id``, ``near_m`` and ``near_gap_s``,
@@ -75,6 +75,7 @@ def explanation_table(explanations: Sequence[Explanation]) -> Table:
         "reasons": column([";".join(e.reasons) for e in rows], object),
         "advice": column([e.advice_key for e in rows], object),
         "fence_id": column([_field(e.decisive, "fence_id", "") for e in rows], object),
+        "name": column([_field(e.decisive, "name", "") or "" for e in rows], object),
         "kind": column([_field(e.decisive, "kind", "") for e in rows], object),
     }
     for name, dtype in _DECISIVE_FIELDS.items():
@@ -101,7 +102,7 @@ def episode_table(explanations: Sequence[Explanation]) -> Table:
     """One row per episode of every explanation, with ``person_id`` and ``decisive``.
 
     Columns: ``person_id``, ``decisive`` (whether it is the person's decisive
-    episode), then the episode's JSON fields (``fence_id``, ``kind``, ``entry``,
+    episode), then the episode's JSON fields (``fence_id``, ``name``, ``kind``, ``entry``,
     ``exit``, ``dwell_s``, ``dwell_s_max``, ``pings``, ``max_depth_m``,
     ``p_inside``, ``p_typical``, ``speed_mps``, ``stopped``, ``credible_pings``,
     ``jump_pings``).

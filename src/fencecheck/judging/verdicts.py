@@ -32,6 +32,7 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -40,6 +41,7 @@ from fencecheck._compiled.groupby import any_by
 from fencecheck.errors import OptionError
 from fencecheck.hits import HIT_COLUMNS, Hits
 from fencecheck.index import FenceIndex
+from fencecheck.judging.coverage import Coverage, coverage
 from fencecheck.judging.episodes import Episodes, find_episodes
 from fencecheck.judging.jumps import find_jumps
 from fencecheck.judging.mistakes import upstream_mistakes
@@ -47,9 +49,10 @@ from fencecheck.matching import match, p_inside_bound, p_inside_of
 from fencecheck.options import MatchMode
 from fencecheck.pings import PersonRegistry, PingTable, ping_positions
 from fencecheck.policy import Policy
+from fencecheck.tables import NO_TIME
 from fencecheck.times import parse_time
 
-__all__ = ["REASONS", "VERDICTS", "Verdicts", "judge", "parse_duration"]
+__all__ = ["REASONS", "VERDICTS", "Findings", "Rules", "Verdicts", "judge", "parse_duration"]
 
 VERDICTS = ("exposed", "passed_through", "false_trigger", "unexplained")
 REASONS = ("boundary_uncertainty", "location_jump", "timezone_shift", "datum_shift")
@@ -123,14 +126,21 @@ class Verdicts:
         The decisive episode (a row of ``episodes``), or -1.
     grazing_p : ndarray of float64
         The best ``p_inside`` among non-credible, non-jump hits (NaN when none).
+    grazing_hit : ndarray of int64
+        That hit (a row of ``hits``), or -1.
     jump_speed_mps : ndarray of float64
         The implied speed into the fastest jump that hit a fence (NaN when none).
+    jump_hit : ndarray of int64
+        That hit (a row of ``hits``), or -1.
     upstream : ndarray of object
         For an upstream mistake, what reproduces a hit: a dict with ``reason``,
         ``how``, ``shift`` (milliseconds or metres), ``unit``, ``fence``
         (position), ``t`` and ``p_inside`` of the reproduced hit with the best
         ``p_inside``, and ``first_t``, the (right) time of the first ping whose
-        mistaken version hits; else None.
+        mistaken version hits; with the evidence of :func:`~fencecheck.judging.mistakes.
+        upstream_mistakes`; else None.
+    coverage : Coverage
+        What each person's data covers of their lookback.
     episodes : Episodes
         All episodes within each person's lookback.
     hits : Hits
@@ -148,8 +158,11 @@ class Verdicts:
     reasons: NDArray[np.object_]
     decisive: NDArray[np.int64]
     grazing_p: NDArray[np.float64]
+    grazing_hit: NDArray[np.int64]
     jump_speed_mps: NDArray[np.float64]
+    jump_hit: NDArray[np.int64]
     upstream: NDArray[np.object_]
+    coverage: Coverage
     episodes: Episodes
     hits: Hits
     credible: NDArray[np.bool_]
@@ -164,6 +177,93 @@ class Verdicts:
         """Each row's person id."""
         ids: NDArray[np.object_] = self.persons.ids()[self.person]
         return ids
+
+    def findings(self) -> Findings:
+        """Per person, the one decisive finding that ``explain`` and ``scan`` both report."""
+        return Findings.of(self)
+
+
+@dataclass(frozen=True)
+class Findings:
+    """Per person (a row of :class:`Verdicts`), the decisive finding, every column from it.
+
+    The finding is the decisive episode, or, for a pop-up only an upstream
+    mistake reproduces, the fence the mistake put the person in. ``explain``'s
+    ``decisive`` and a ``scan`` people row are both read from here, so they
+    always describe the same episode.
+
+    Attributes
+    ----------
+    source : ndarray of object
+        ``"episode"``, ``"upstream"``, or ``""`` (nothing decisive).
+    fence : ndarray of int64
+        The fence (a position in the index), or -1.
+    entry, exit : ndarray of int64
+        The episode's entry and exit (for a mistake, the right time of the fix
+        it put in the fence, both), or ``NO_TIME``.
+    popup : ndarray of int64
+        When the finding began: the episode's first hit, credible or not (for a
+        mistake, that fix's right time), or ``NO_TIME``.
+    dwell_s, dwell_s_max : ndarray of float64
+        The dwell bounds (0 and NaN for a mistake; NaN when nothing is decisive).
+    pings, credible_pings : ndarray of int64
+        The episode's hits and credible hits (1 and 0 for a mistake).
+    max_depth_m, p_inside : ndarray of float64
+        The deepest hit's depth and the best ``p_inside``.
+    """
+
+    source: NDArray[np.object_]
+    fence: NDArray[np.int64]
+    entry: NDArray[np.int64]
+    exit: NDArray[np.int64]
+    popup: NDArray[np.int64]
+    dwell_s: NDArray[np.float64]
+    dwell_s_max: NDArray[np.float64]
+    pings: NDArray[np.int64]
+    credible_pings: NDArray[np.int64]
+    max_depth_m: NDArray[np.float64]
+    p_inside: NDArray[np.float64]
+
+    @classmethod
+    def of(cls, v: Verdicts) -> Findings:
+        """Read the findings off verdicts."""
+        n, ep = len(v), v.episodes
+        d = v.decisive
+        has = d >= 0
+        e = np.where(has, d, 0)
+
+        def take(values: NDArray[Any], missing: Any, dtype: Any) -> NDArray[Any]:
+            out = np.full(n, missing, dtype=dtype)
+            if len(ep):
+                out[has] = values[e[has]]
+            return out
+
+        first_hit = np.full(len(ep), np.iinfo(np.int64).max)
+        np.minimum.at(first_hit, ep.of_hit, v.hits.t)
+        found = cls(
+            source=np.where(has, "episode", "").astype(object),
+            fence=take(ep.fence, -1, np.int64),
+            entry=take(ep.entry, NO_TIME, np.int64),
+            exit=take(ep.exit, NO_TIME, np.int64),
+            popup=take(first_hit, NO_TIME, np.int64),
+            dwell_s=take(ep.dwell_s, np.nan, np.float64),
+            dwell_s_max=take(ep.dwell_s_max, np.nan, np.float64),
+            pings=take(ep.pings, 0, np.int64),
+            credible_pings=take(ep.credible_pings, 0, np.int64),
+            max_depth_m=take(ep.max_depth_m, np.nan, np.float64),
+            p_inside=take(ep.p_best, np.nan, np.float64),
+        )
+        for k, mistake in enumerate(v.upstream.tolist()):
+            if mistake is None:
+                continue
+            found.source[k] = "upstream"
+            found.fence[k] = mistake["fence"]
+            found.entry[k] = found.exit[k] = found.popup[k] = mistake["t_right"]
+            found.dwell_s[k], found.dwell_s_max[k] = 0.0, np.nan
+            found.pings[k], found.credible_pings[k] = 1, 0
+            found.max_depth_m[k] = mistake["depth_m"]
+            found.p_inside[k] = mistake["p_inside"]
+        return found
 
 
 def judge(
@@ -242,10 +342,11 @@ def judge(
     by_jump = any_per_person(jump, hits.person)
     by_grazing = any_per_person(grazing, hits.person)
 
-    grazing_p = np.full(people.shape[0], np.nan)
-    np.fmax.at(grazing_p, slot[hits.person[grazing]], hits.p_inside[grazing])
-    jump_speed = np.full(people.shape[0], np.nan)
-    np.fmax.at(jump_speed, slot[hits.person[jump]], jumps.speed_before[position[jump]])
+    grazing_hit = _best_hit(slot[hits.person], grazing, hits.p_inside, people.shape[0])
+    grazing_p = _at_hit(hits.p_inside, grazing_hit)
+    speed_in = jumps.speed_before[position]
+    jump_hit = _best_hit(slot[hits.person], jump, speed_in, people.shape[0])
+    jump_speed = _at_hit(speed_in, jump_hit)
 
     verdict = np.full(people.shape[0], "unexplained", dtype=object)
     reasons = np.empty(people.shape[0], dtype=object)
@@ -284,8 +385,11 @@ def judge(
         reasons=reasons,
         decisive=decisive,
         grazing_p=grazing_p,
+        grazing_hit=grazing_hit,
         jump_speed_mps=jump_speed,
+        jump_hit=jump_hit,
         upstream=upstream,
+        coverage=coverage(pings, people, person_at, span_ms),
         episodes=episodes,
         hits=hits,
         credible=credible,
@@ -328,6 +432,31 @@ def _needed_p_inside(
     with_credible[hits.person[credible]] = True
     compute(np.isnan(p) & ~with_credible[hits.person])
     return replace(hits, p_inside=p)
+
+
+def _best_hit(
+    row: NDArray[np.int64], flags: NDArray[np.bool_], value: NDArray[np.float64], n: int
+) -> NDArray[np.int64]:
+    """Per row (person), the flagged hit with the largest value (NaN lowest, then first), or -1.
+
+    Examples
+    --------
+    >>> _best_hit(np.array([0, 0, 1]), np.array([True, True, False]),
+    ...           np.array([0.2, 0.5, 0.9]), 3).tolist()
+    [1, -1, -1]
+    """
+    best = np.full(n, -1, dtype=np.int64)
+    k = np.flatnonzero(flags)
+    if k.shape[0]:
+        order = k[np.lexsort((k, -np.nan_to_num(value[k], nan=-np.inf), row[k]))]
+        head = np.concatenate([[True], row[order][1:] != row[order][:-1]])
+        best[row[order[head]]] = order[head]
+    return best
+
+
+def _at_hit(values: NDArray[np.float64], hit: NDArray[np.int64]) -> NDArray[np.float64]:
+    """``values`` at each person's hit, NaN where there is none."""
+    return np.where(hit >= 0, values[np.maximum(hit, 0)] if values.shape[0] else np.nan, np.nan)
 
 
 def _judging_times(pings: PingTable, people: NDArray[np.int32], at: object) -> NDArray[np.int64]:
