@@ -49,6 +49,7 @@ import shapely
 from numpy.typing import NDArray
 
 from fencecheck.datums import gcj02_to_wgs84, wgs84_to_gcj02
+from fencecheck.fences import FenceSet
 from fencecheck.hits import Hits
 from fencecheck.index import FenceIndex
 from fencecheck.matching import match
@@ -102,13 +103,14 @@ class _Trial:
         idx: FenceIndex,
         fence_of: NDArray[np.int64] | None = None,
         xy: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None,
+        evidence: bool = True,
     ) -> tuple[Hits, NDArray[np.int64], NDArray[np.int64]]:
         """The mistaken data's hits in each person's lookback (on our right times).
 
         Returns the hits (fences as positions of the real index), each hit's
         position in ``subset``, and the rows of the hits kept.
         """
-        found = match(shifted, idx, mode=self.mode, xy=xy)
+        found = match(shifted, idx, mode=self.mode, xy=xy, evidence=evidence)
         if fence_of is not None:
             found = replace(found, fence=fence_of[found.fence])
         position = self.by_row[np.searchsorted(self.subset.row, found.ping, sorter=self.by_row)]
@@ -117,10 +119,47 @@ class _Trial:
         keep = np.flatnonzero((when <= at) & (when >= at - self.span_ms))
         return found, position, keep
 
-    def people_hit(self, *args: Any, **kwargs: Any) -> set[int]:
-        """The person codes the mistaken data gives a hit in their lookback."""
-        found, _, keep = self.hits(*args, **kwargs)
-        return set(np.unique(found.person[keep]).tolist())
+    def people_hit_each(
+        self,
+        variants: list[tuple[PingTable, tuple[NDArray[np.float64], NDArray[np.float64]]]],
+        idx: FenceIndex,
+    ) -> list[set[int]]:
+        """Per variant of the pings (each with its frame positions), the people it gives a hit.
+
+        All the variants are matched in one call: each copy's rows are offset by a
+        stride, which says afterwards which variant a hit came from.
+        """
+        stride = int(self.subset.row.max(initial=0)) + 1
+        joined = PingTable.concat(
+            [replace(p, row=p.row + k * stride) for k, (p, _) in enumerate(variants)]
+        )
+        xy = (
+            np.concatenate([v[1][0] for v in variants]),
+            np.concatenate([v[1][1] for v in variants]),
+        )
+        found = match(joined, idx, mode=self.mode, xy=xy, evidence=False)
+        which, row = np.divmod(found.ping, stride)
+        position = self.by_row[np.searchsorted(self.subset.row, row, sorter=self.by_row)]
+        when = self.subset.t[position]
+        at = self.at_by_code[found.person]
+        keep = (when <= at) & (when >= at - self.span_ms)
+        return [
+            set(np.unique(found.person[keep & (which == k)]).tolist()) for k in range(len(variants))
+        ]
+
+    def people_hit_by_fence_copy(
+        self,
+        pings: PingTable,
+        xy: tuple[NDArray[np.float64], NDArray[np.float64]],
+        idx: FenceIndex,
+        copies: int,
+    ) -> list[set[int]]:
+        """Per copy of the fences (``idx`` holds ``copies`` equal runs), the people hit."""
+        found, _, keep = self.hits(pings, idx, xy=xy, evidence=False)
+        per_copy = len(idx.fences) // copies
+        which = found.fence[keep] // per_copy
+        person = found.person[keep]
+        return [set(np.unique(person[which == k]).tolist()) for k in range(copies)]
 
 
 def upstream_mistakes(
@@ -222,10 +261,11 @@ def upstream_mistakes(
         def other_hours(codes: set[int]) -> list[set[int]]:
             slips = {round(abs(found[c]["shift"]) / _HOUR_MS) for c in codes}
             hours = [h for h in range(-12, 13) if h != 0 and abs(h) not in slips]
-            return [
-                trial.people_hit(replace(some, t=some.t + h * _HOUR_MS), index, xy=some_xy)
-                for h in hours
-            ]
+            mine = np.isin(some.person, list(codes))
+            theirs, xy = some.take(mine), (some_xy[0][mine], some_xy[1][mine])
+            return trial.people_hit_each(
+                [(replace(theirs, t=theirs.t + h * _HOUR_MS), xy) for h in hours], index
+            )
 
         tries.append(("timezone_shift", other_hours))
 
@@ -255,10 +295,16 @@ def upstream_mistakes(
             convert = next(f for h, w, f in DATUM_MISTAKES if h in hows and w == "fences")
             bx, by = index.frame.to_xy(*convert(cx, cy))
             d = np.column_stack([bx - ax, by - ay])
-            return [
-                trial.people_hit(subset, _translated(index, near, _turn(d, k)), near)
-                for k in range(1, DIRECTIONS + 1)
-            ]
+            # Only these people's pings that a fence moved this far, any way, could reach.
+            reach = accuracy + float(np.hypot(*d.T).max(initial=0.0)) + 1.0
+            mine = np.isin(subset.person, list(codes)) & _near_any_fence(
+                index, trial.x, trial.y, reach
+            )
+            turned = [_turn(d, k) for k in range(1, DIRECTIONS + 1)]
+            copies = _translated(index, near, turned)
+            return trial.people_hit_by_fence_copy(
+                subset.take(mine), (trial.x[mine], trial.y[mine]), copies, DIRECTIONS
+            )
 
         tries.append(("datum_shift:fences", fences_turned))
     for how, what, convert in DATUM_MISTAKES:
@@ -275,12 +321,15 @@ def upstream_mistakes(
         convert = next(f for h, w, f in DATUM_MISTAKES if h in hows and w == "pings")
         x1, y1 = index.frame.to_xy(*convert(subset.lon, subset.lat))
         d = np.column_stack([x1 - trial.x, y1 - trial.y])
-        out = []
+        # Only these people's pings that a move of this length, any way, could bring to a fence.
+        reach = accuracy + np.hypot(*d.T) + 1.0
+        mine = np.isin(subset.person, list(codes)) & _near_any_fence(index, trial.x, trial.y, reach)
+        some, x0, y0, d = subset.take(mine), trial.x[mine], trial.y[mine], d[mine]
+        variants = []
         for k in range(1, DIRECTIONS + 1):
             turned = _turn(d, k)
-            out.append(trial.people_hit(subset, index, xy=(trial.x + turned[:, 0],
-                                                           trial.y + turned[:, 1])))  # fmt: skip
-        return out
+            variants.append((some, (x0 + turned[:, 0], y0 + turned[:, 1])))
+        return trial.people_hit_each(variants, index)
 
     tries.append(("datum_shift:pings", pings_turned))
     _judge_specificity(found, tries, policy)
@@ -328,12 +377,18 @@ def _turn(d: NDArray[np.float64], k: int) -> NDArray[np.float64]:
     return np.column_stack([c * d[:, 0] - s * d[:, 1], s * d[:, 0] + c * d[:, 1]])
 
 
-def _translated(index: FenceIndex, near: NDArray[np.int64], d: NDArray[np.float64]) -> FenceIndex:
-    """An index of the ``near`` fences, each moved by its own displacement in the frame."""
+def _translated(
+    index: FenceIndex, near: NDArray[np.int64], moves: list[NDArray[np.float64]]
+) -> FenceIndex:
+    """One index with a copy of the ``near`` fences per move, each moved by its own displacement.
+
+    Copy ``k`` is fences ``k * len(near)`` on, in the index's frame.
+    """
     geometry = index.geometry[near]
     coords, which = shapely.get_coordinates(geometry, return_index=True)
-    moved = shapely.set_coordinates(geometry.copy(), coords + d[which])
-    return FenceIndex(index.fences.take(near), index.frame, geometry=moved)
+    copies = [shapely.set_coordinates(geometry.copy(), coords + d[which]) for d in moves]
+    fences = FenceSet.concat([index.fences.take(near)] * len(moves), unique_ids=False)
+    return FenceIndex(fences, index.frame, geometry=np.concatenate(copies))
 
 
 def compass(dx: float, dy: float) -> str:
