@@ -129,7 +129,9 @@ def test_explanation_map_draws_what_the_explanation_says(
         # no hit in the data: the fix the mistake put in the fence is ringed, at its real time
         assert len(_offsets(ax, "decisive")) == 1 and _gids(ax, "exit") == []
         local = dt.datetime.fromisoformat(e.decisive["entry"].replace("Z", "+00:00"))
-        assert local.astimezone(BEIJING).strftime("%H:%M") in _one(ax, "entry").get_text()
+        label = _one(ax, "entry").get_text()
+        assert label.startswith(f"fix {local.astimezone(BEIJING).strftime('%H:%M')}, ")
+        assert _one(ax, "zone").get_text() == "times in Beijing time"
     else:
         assert len(_offsets(ax, "decisive")) == e.decisive["pings"]
         for end in ("entry", "exit"):

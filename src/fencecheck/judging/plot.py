@@ -49,6 +49,7 @@ from fencecheck.index import FenceIndex
 from fencecheck.judging.mistakes import DATUM_MISTAKES
 from fencecheck.judging.track import Track
 from fencecheck.judging.verdicts import judge
+from fencecheck.judging.wording import duration_en
 from fencecheck.options import Source
 from fencecheck.pings import PingTable, ping_positions
 from fencecheck.policy import Policy
@@ -503,6 +504,11 @@ def _label_entry_exit(
             arrowprops={"arrowstyle": "-", "color": "black", "lw": 0.6},
             gid=name,
         )
+    _zone_note(ax, explanation)
+
+
+def _zone_note(ax: Any, explanation: Explained) -> None:
+    """Say in a corner which zone the map's times are in."""
     ax.text(
         0.99,
         0.01,
@@ -517,12 +523,19 @@ def _label_entry_exit(
 
 
 def _ring_mistake_label(explanation: Explained) -> str:
+    """``fix 07:04, read as 15:04`` (a zone slip) or ``fix 09:59, fence moved 545 m east``."""
     decisive = explanation.decisive
     assert decisive is not None
-    days = explanation.lookback_s > 86_400
-    return (
-        f"fix {_clock(decisive['entry'], explanation.tz, days)} (the mistake put it in the fence)"
-    )
+    clock = _clock(decisive["entry"], explanation.tz, False)
+    for reason in UPSTREAM_REASONS:
+        ev = explanation.evidence.get(reason)
+        if ev is None:
+            continue
+        if ev["unit"] == "ms":
+            return f"fix {clock}, read as {_clock(ev['t'], explanation.tz, False)}"
+        moved = "fence" if ev["how"].startswith("fences") else "fix"
+        return f"fix {clock}, {moved} moved {ev['shift']:.0f} m {ev.get('moved_to', '')}".rstrip()
+    return f"fix {clock}"
 
 
 def _ring_mistaken_fix(
@@ -549,13 +562,14 @@ def _ring_mistaken_fix(
     ax.annotate(
         _ring_mistake_label(explanation),
         (x[k[0]], y[k[0]]),
-        xytext=(-12, 14),
+        xytext=(12, 16),
         textcoords="offset points",
         fontsize=8,
-        ha="right",
+        ha="left",
         arrowprops={"arrowstyle": "-", "color": "black", "lw": 0.6},
         gid="entry",
     )
+    _zone_note(ax, explanation)
 
 
 def _draw_mistake(
@@ -612,10 +626,10 @@ def _title(explanation: Explained) -> str:
     reasons = ", ".join(r.replace("_", " ") for r in explanation.reasons)
     first = f"{explanation.person_id}: {words}" + (f" ({reasons})" if reasons else "")
     d = explanation.decisive
-    if d is not None:
+    if d is not None and d.get("source") != "upstream":
         second = (
             f"decisive: {d['fence_id']} ({d['kind']}), {_count(d['pings'], 'ping')}, "
-            f"{d['dwell_s'] / 60:.0f} min, best p_inside {d['p_inside']:.2f}"
+            f"{duration_en(d['dwell_s'])} on credible fixes, best p_inside {d['p_inside']:.2f}"
         )
         return f"{first}\n{second}"
     for reason in UPSTREAM_REASONS:
