@@ -269,8 +269,6 @@ class _Parts:
         self.first_hit = np.full(len(ep), np.iinfo(np.int64).max)
         np.minimum.at(self.first_hit, ep.of_hit, verdicts.hits.t)
         self.hit_position = ping_positions(verdicts.hits.ping, pings.row)
-        x, y = index.frame.to_xy(pings.lon, pings.lat)
-        self.xy = (x, y)
 
     def fence(self, position: int) -> dict[str, Any]:
         """A fence's id, name and kind."""

@@ -80,7 +80,6 @@ class _Trial:
     def __init__(
         self,
         pings: PingTable,
-        index: FenceIndex,
         people: NDArray[np.int32],
         person_at: NDArray[np.int64],
         span_ms: int,
@@ -88,7 +87,6 @@ class _Trial:
         xy: tuple[NDArray[np.float64], NDArray[np.float64]],
     ) -> None:
         mine = np.isin(pings.person, people)
-        self.index = index
         self.mode = mode
         self.span_ms = span_ms
         self.subset = pings.take(mine)
@@ -186,7 +184,7 @@ def upstream_mistakes(
     """
     if people.shape[0] == 0:
         return []
-    trial = _Trial(pings, index, people, person_at, span_ms, mode, xy)
+    trial = _Trial(pings, people, person_at, span_ms, mode, xy)
     subset = trial.subset
     found: dict[int, dict[str, Any]] = {}
     tries: list[tuple[str, Callable[[set[int]], list[set[int]]]]] = []
