@@ -8,7 +8,8 @@ needs for the whole job, with one argument order everywhere, ``(pings, index)``:
 - the tables: :class:`FenceSet`, :class:`PingTable`, :class:`Hits`;
 - match: :class:`FenceIndex`, :class:`MetricFrame`, :func:`match`;
 - judge: :func:`explain` (:class:`Explanation`), :func:`scan` and :func:`scan_file`
-  (:class:`Scan`), with every threshold in a :class:`Policy`;
+  (:class:`Scan`), with every threshold in a :class:`Policy`; :func:`companions`, the
+  spatiotemporal companion rule against confirmed cases;
 - :class:`Datum`, and the errors :class:`FenceCheckError` and :class:`DataError`.
 
 The building blocks live in documented rooms: :mod:`fencecheck.judging` (episodes,
@@ -43,7 +44,7 @@ from fencecheck.frame import MetricFrame
 from fencecheck.hits import Hits
 from fencecheck.index import FenceIndex
 from fencecheck.io import iter_pings, read_fences, read_pings, write_fences
-from fencecheck.judging import Explanation, Scan, explain, scan, scan_file
+from fencecheck.judging import Explanation, Scan, companions, explain, scan, scan_file
 from fencecheck.matching import match
 from fencecheck.pings import PingTable
 from fencecheck.policy import Policy
@@ -61,6 +62,7 @@ __all__ = [
     "Policy",
     "Scan",
     "__version__",
+    "companions",
     "explain",
     "iter_pings",
     "match",

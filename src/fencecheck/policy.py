@@ -73,6 +73,22 @@ class Policy:
     coverage_gap_s : float
         A stretch of the lookback without a single ping at least this long
         (seconds) is reported as missing data. Default 21,600 (6 hours).
+    slot_s : float
+        The companion rule (docs/domain.md, "Risk persons"): time is cut into
+        slots of this many seconds, aligned on the Unix epoch. Default 60.
+    hold_s : float
+        A track's position at a slot's end is known when its last ping is at
+        most this old (seconds); it is interpolated towards the next ping when
+        that one is at most this far after. Default 900.
+    cell_m : float
+        The grid's cells are squares of this side (metres). Default 800.
+    min_together_s : float
+        The grid rule fires, and credibly close time makes an exposure, from this
+        long together (seconds). Default 600 (10 minutes).
+    close_m : float
+        Two phones are close within this distance (metres); a slot is credibly
+        close when the probability that they really were (``p_close``) is at
+        least ``credible_p``. Default 100.
     """
 
     gap_s: float = 900.0
@@ -85,6 +101,11 @@ class Policy:
     near_misses: float = 3
     mistake_share: float = 0.25
     coverage_gap_s: float = 21_600.0
+    slot_s: float = 60.0
+    hold_s: float = 900.0
+    cell_m: float = 800.0
+    min_together_s: float = 600.0
+    close_m: float = 100.0
 
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):
@@ -97,6 +118,9 @@ class Policy:
         for name in ("credible_p", "mistake_share"):
             if getattr(self, name) > 1:
                 raise OptionError(f"{name}: {getattr(self, name)!r} must be at most 1")
+        for name in ("slot_s", "cell_m"):
+            if getattr(self, name) <= 0:
+                raise OptionError(f"{name}: {getattr(self, name)!r} must be more than 0")
 
     def replace(self, **changes: Any) -> Policy:
         """A copy with some thresholds changed (checked like the originals)."""

@@ -8,6 +8,8 @@ index) and adds one step of judging:
   dwell measured on credible pings;
 - :func:`near_misses` (:mod:`~fencecheck.judging.near`): the fences that came closest;
 - :func:`judge` (:mod:`~fencecheck.judging.verdicts`): every person's verdict as columns;
+- :func:`companions` (:mod:`~fencecheck.judging.companions`): the companion grid rule
+  against confirmed cases' phones, and whether the two were ever really close;
 - :func:`plot_explanation`, :func:`plot_fence` (:mod:`~fencecheck.judging.plot`): maps;
 - :class:`~fencecheck.Explanation` (:mod:`~fencecheck.judging.explain`): one report per person;
 - :class:`~fencecheck.Scan` (:mod:`~fencecheck.judging.scan`,
@@ -27,6 +29,7 @@ Examples
 ['exposed', 'false_trigger', 'passed_through', 'unexplained']
 """
 
+from fencecheck.judging.companions import Companions, companions
 from fencecheck.judging.episodes import Episodes, find_episodes
 from fencecheck.judging.explain import Explanation, explain
 from fencecheck.judging.jumps import Jumps, find_jumps
@@ -39,6 +42,7 @@ from fencecheck.judging.verdicts import Rules, Verdicts, judge
 
 __all__ = [
     "WHATIF_RULES",
+    "Companions",
     "Episodes",
     "Explanation",
     "Jumps",
@@ -46,6 +50,7 @@ __all__ = [
     "Rules",
     "Scan",
     "Verdicts",
+    "companions",
     "episode_table",
     "explain",
     "explanation_table",

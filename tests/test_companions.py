@@ -1,0 +1,276 @@
+"""The companion rule against a per-slot loop written as docs/domain.md words it."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.stats import rice
+
+import fencecheck as fc
+from fencecheck.errors import DataError, OptionError
+from fencecheck.frame import MetricFrame
+from fencecheck.judging.companions import PAIR_COLUMNS, companions, rice_cdf
+from fencecheck.pings import PingTable, build_pings
+from fencecheck.policy import Policy
+from fencecheck.tables import NO_TIME
+
+ORIGIN = (116.40, 39.90)
+FRAME = MetricFrame(*ORIGIN)
+T0 = 1_651_370_400_000  # 2022-05-01T02:00Z, a whole minute
+MINUTE = 60_000
+
+
+def _table(rows: list[tuple[str, int, float, float, float]], datum: str = "wgs84") -> PingTable:
+    """Pings from (id, t ms, x, y, accuracy) in the test frame (converted to ``datum``)."""
+    who, t, x, y, acc = (list(c) for c in zip(*rows, strict=True))
+    lon, lat = FRAME.to_lonlat(np.array(x, dtype=float), np.array(y, dtype=float))
+    if datum == "gcj02":
+        lon, lat = fc.datums.wgs84_to_gcj02(lon, lat)
+    return build_pings(
+        {
+            "person_id": np.array(who, dtype=object),
+            "t": np.array(t, dtype=np.int64),
+            "lon": lon,
+            "lat": lat,
+            "accuracy_m": np.array(acc, dtype=float),
+        },
+        epoch_unit="ms",
+        datum=datum,
+    )
+
+
+# -- the slow reference: one slot at a time, as docs/domain.md says ------------------------------
+
+
+def _tracks(
+    table: PingTable, frame: MetricFrame
+) -> dict[str, list[tuple[int, float, float, float]]]:
+    """Per owner, pings by time; of pings with equal t, only the last row counts."""
+    x, y = frame.to_xy(table.lon, table.lat)
+    out: dict[str, dict[int, tuple[int, float, float, float]]] = {}
+    for k in np.argsort(table.row, kind="stable").tolist():
+        who = str(table.person_ids()[k])
+        t = int(table.t[k])
+        out.setdefault(who, {})[t] = (t, float(x[k]), float(y[k]), float(table.accuracy_m[k]))
+    return {who: [pings[t] for t in sorted(pings)] for who, pings in out.items()}
+
+
+def _position(track: list[tuple[int, float, float, float]], e: int, hold: int) -> Any:
+    before = [p for p in track if p[0] < e]
+    if not before:
+        return None
+    a = before[-1]
+    if e - a[0] > hold:
+        return None
+    after = [p for p in track if p[0] > a[0]]
+    if after and after[0][0] - a[0] <= hold:
+        b = after[0]
+        f = (e - a[0]) / (b[0] - a[0])
+        return (a[1] + f * (b[1] - a[1]), a[2] + f * (b[2] - a[2]), a[3] + f * (b[3] - a[3]))
+    return a[1], a[2], a[3]
+
+
+def slow_companions(
+    pings: PingTable, cases: PingTable, origin: tuple[float, float], policy: Policy
+) -> dict[tuple[str, str], dict[str, Any]]:
+    frame = MetricFrame(*origin)
+    people, victims = _tracks(pings, frame), _tracks(cases, frame)
+    slot, hold, cell = round(policy.slot_s * 1000), round(policy.hold_s * 1000), policy.cell_m
+    times = [p[0] for track in [*people.values(), *victims.values()] for p in track]
+    first_e = (min(times) // slot + 1) * slot
+    last_e = max(times) + hold
+    out = {}
+    for who, mine in people.items():
+        for case, theirs in victims.items():
+            grid, close, credible, best_p = [0, 0, 0, 0], 0, 0, 0.0
+            min_d, first, last = math.inf, None, None
+            for e in range(first_e, last_e + 1, slot):
+                p, c = _position(mine, e, hold), _position(theirs, e, hold)
+                if p is None or c is None:
+                    continue
+                d = math.hypot(c[0] - p[0], c[1] - p[1])
+                min_d = min(min_d, d)
+                counted = False
+                for g, (ox, oy) in enumerate(
+                    [(0, 0), (cell / 2, 0), (0, cell / 2), (cell / 2, cell / 2)]
+                ):
+                    if math.floor((p[0] + ox) / cell) == math.floor(
+                        (c[0] + ox) / cell
+                    ) and math.floor((p[1] + oy) / cell) == math.floor((c[1] + oy) / cell):
+                        grid[g] += 1
+                        counted = counted or g == 0
+                if d <= policy.close_m:
+                    close += 1
+                    counted = True
+                    sigma = math.hypot(p[2] / 1.5096, c[2] / 1.5096)
+                    p_close = float(rice.cdf(policy.close_m / sigma, d / sigma))
+                    best_p = max(best_p, p_close)
+                    credible += p_close >= policy.credible_p
+                if counted:
+                    first = e - slot if first is None else first
+                    last = e
+            if grid[0] or close:
+                need = policy.min_together_s / policy.slot_s
+                fires = [g >= need for g in grid]
+                out[(who, case)] = {
+                    "grid_minutes": grid[0] * slot / 60_000,
+                    "close_minutes": close * slot / 60_000,
+                    "credible_minutes": credible * slot / 60_000,
+                    "min_distance_m": min_d,
+                    "first_together": first,
+                    "last_together": last,
+                    "grid_rule": fires[0],
+                    "grid_robust": all(f == fires[0] for f in fires),
+                    "max_p_close": best_p,
+                }
+    return out
+
+
+def _as_dict(result: fc.judging.companions.Companions) -> dict[tuple[str, str], dict[str, Any]]:
+    table = result.table
+    out = {}
+    for k in range(len(table)):
+        row = {name: table[name][k] for name in PAIR_COLUMNS}
+        out[(row.pop("person_id"), row.pop("case_id"))] = row
+    return out
+
+
+def assert_same(got: fc.judging.companions.Companions, expected: dict[Any, Any]) -> None:
+    mine = _as_dict(got)
+    assert set(mine) == set(expected)
+    for key, want in expected.items():
+        have = mine[key]
+        for name in (
+            "grid_minutes",
+            "close_minutes",
+            "credible_minutes",
+            "grid_rule",
+            "grid_robust",
+        ):
+            assert have[name] == want[name], (key, name, have[name], want[name])
+        assert have["first_together"] == want["first_together"], key
+        assert have["last_together"] == want["last_together"], key
+        assert math.isclose(have["min_distance_m"], want["min_distance_m"], abs_tol=1e-9), key
+        assert math.isclose(have["max_p_close"], want["max_p_close"], abs_tol=1e-12), key
+
+
+# -- property tests ------------------------------------------------------------------------------
+
+_ON_EDGES = st.sampled_from([0.0, 800.0, -800.0, 400.0, 1600.0, 799.999, 800.001])
+_COORD = st.one_of(st.floats(-1500, 2500, allow_nan=False), _ON_EDGES)
+_PING = st.tuples(
+    st.integers(0, 90),  # minute
+    st.sampled_from([0, 0, 1, 29_999, 30_000, 59_999]),  # ms into it: slot boundaries, ties
+    _COORD,
+    _COORD,
+    st.sampled_from([5.0, 20.0, 60.0, 900.0]),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    people=st.lists(st.lists(_PING, min_size=1, max_size=12), min_size=1, max_size=3),
+    cases=st.lists(st.lists(_PING, min_size=1, max_size=12), min_size=1, max_size=2),
+    hold_min=st.sampled_from([5, 15]),
+    datum=st.sampled_from(["wgs84", "gcj02"]),
+)
+def test_the_pair_table_equals_the_per_slot_loop(
+    people: list[list[tuple[int, int, float, float, float]]],
+    cases: list[list[tuple[int, int, float, float, float]]],
+    hold_min: int,
+    datum: str,
+) -> None:
+    def rows(tracks: list[Any], prefix: str) -> list[tuple[str, int, float, float, float]]:
+        return [
+            (f"{prefix}{k}", T0 + m * MINUTE + ms, x, y, acc)
+            for k, track in enumerate(tracks)
+            for m, ms, x, y, acc in track
+        ]
+
+    pings, case_pings = _table(rows(people, "P")), _table(rows(cases, "C"), datum)
+    policy = Policy(hold_s=hold_min * 60)
+    got = companions(pings, case_pings, grid_origin=ORIGIN, policy=policy)
+    assert got.grid_origin == ORIGIN
+    assert_same(got, slow_companions(pings, case_pings, ORIGIN, policy))
+
+
+def test_a_gap_longer_than_the_hold_is_not_bridged() -> None:
+    # the person's fixes 20 minutes apart: known for 15 minutes after each, held, not interpolated
+    person = _table([("P", T0, 0.0, 0.0, 10.0), ("P", T0 + 20 * MINUTE, 50.0, 0.0, 10.0)])
+    case = _table([("C", T0 + k * MINUTE, 10.0, 0.0, 10.0) for k in range(40)])
+    got = _as_dict(companions(person, case, grid_origin=ORIGIN))[("P", "C")]
+    assert got["grid_minutes"] == 15 + 15  # slots 1..15 after each fix
+    assert got["first_together"] == T0 and got["last_together"] == T0 + 35 * MINUTE
+    assert got["min_distance_m"] == pytest.approx(10.0, abs=1e-6)
+
+
+def test_same_cell_hundreds_of_metres_apart_fires_the_grid_rule_but_is_never_close() -> None:
+    person = _table([("P", T0 + k * MINUTE, 20.0, 20.0, 10.0) for k in range(30)])
+    case = _table([("C", T0 + k * MINUTE, 620.0, 700.0, 10.0) for k in range(30)])
+    [row] = _as_dict(companions(person, case, grid_origin=ORIGIN)).values()
+    assert row["grid_rule"] and row["grid_minutes"] >= 10
+    assert row["close_minutes"] == 0 and row["credible_minutes"] == 0
+    assert 900 < row["min_distance_m"] < 910
+    # moved by half a cell the two are in different cells: the rule is not robust
+    assert not row["grid_robust"]
+
+
+def test_close_across_a_cell_edge_is_close_without_a_grid_minute() -> None:
+    person = _table([("P", T0 + k * MINUTE, 795.0, 10.0, 5.0) for k in range(20)])
+    case = _table([("C", T0 + k * MINUTE, 805.0, 10.0, 5.0) for k in range(20)])
+    [row] = _as_dict(companions(person, case, grid_origin=ORIGIN)).values()
+    assert row["grid_minutes"] == 0 and not row["grid_rule"]
+    assert row["close_minutes"] == row["credible_minutes"] == 34
+
+
+def test_p_close_is_the_rice_cdf_and_agrees_with_monte_carlo() -> None:
+    rng = np.random.default_rng(7)
+    for d, sigma_p, sigma_c in [(0.0, 10.0, 10.0), (60.0, 30.0, 40.0), (150.0, 80.0, 20.0),
+                                (20.0, 600.0, 10.0)]:  # fmt: skip
+        n = 200_000
+        truth_p = rng.normal(0.0, sigma_p, (n, 2))
+        truth_c = rng.normal(0.0, sigma_c, (n, 2)) + np.array([d, 0.0])
+        monte_carlo = float(np.mean(np.hypot(*(truth_c - truth_p).T) <= 100.0))
+        sigma = math.hypot(sigma_p, sigma_c)
+        p = float(rice_cdf(np.array([100.0 / sigma]), np.array([d / sigma]))[0])
+        assert abs(p - monte_carlo) < 0.01, (d, sigma_p, sigma_c, p, monte_carlo)
+
+
+def test_a_case_id_that_is_a_person_id_is_refused() -> None:
+    person = _table([("X1", T0, 0.0, 0.0, 10.0)])
+    case = _table([("X1", T0, 0.0, 0.0, 10.0)])
+    with pytest.raises(DataError, match="case id 'X1' is also a person id"):
+        companions(person, case)
+
+
+@pytest.mark.parametrize("origin", ["116.4", "a,b", (116.4, 95.0), "116.4,39.9,1"])
+def test_a_grid_origin_that_is_not_a_lon_lat_pair_is_refused(origin: Any) -> None:
+    person = _table([("P", T0, 0.0, 0.0, 10.0)])
+    with pytest.raises(OptionError, match="grid origin"):
+        companions(person, person.take(np.zeros(0, dtype=np.int64)), grid_origin=origin)
+
+
+def test_no_cases_no_pairs_and_the_default_origin_is_the_cases_centre() -> None:
+    person = _table([("P", T0 + k * MINUTE, 0.0, 0.0, 10.0) for k in range(5)])
+    empty = companions(person, person.take(np.zeros(0, dtype=np.int64)))
+    assert len(empty) == 0 and empty.table.names == PAIR_COLUMNS
+    case = _table([("C", T0, -500.0, 0.0, 10.0), ("C", T0 + MINUTE, 500.0, 0.0, 10.0)])
+    result = companions(person, case)
+    lon, lat = FRAME.to_lonlat(np.array([0.0]), np.array([0.0]))
+    assert result.grid_origin == pytest.approx((float(lon[0]), float(lat[0])), abs=1e-5)
+    assert (result.table["first_together"] != NO_TIME).all()
+
+
+def test_a_gap_of_exactly_the_hold_is_interpolated() -> None:
+    # 15 minutes from x = 0 to x = 1,600 m: 106.7 m a slot, so in the case's cell for 7 slots;
+    # held at x = 0 instead, it would be 15
+    person = _table([("P", T0, 0.0, 10.0, 10.0), ("P", T0 + 15 * MINUTE, 1600.0, 10.0, 10.0)])
+    case = _table([("C", T0 + k * MINUTE, 10.0, 10.0, 10.0) for k in range(40)])
+    result = companions(person, case, grid_origin=ORIGIN)
+    assert _as_dict(result)[("P", "C")]["grid_minutes"] == 7
+    assert_same(result, slow_companions(person, case, ORIGIN, Policy()))
