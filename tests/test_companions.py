@@ -274,3 +274,53 @@ def test_a_gap_of_exactly_the_hold_is_interpolated() -> None:
     result = companions(person, case, grid_origin=ORIGIN)
     assert _as_dict(result)[("P", "C")]["grid_minutes"] == 7
     assert_same(result, slow_companions(person, case, ORIGIN, Policy()))
+
+
+def _csv(path: Any, table: PingTable) -> None:
+    lines = ["person_id,t,lon,lat,accuracy_m"]
+    for k in range(len(table)):
+        lines.append(
+            f"{table.person_ids()[k]},{fc.times.format_utc(int(table.t[k]))},"
+            f"{float(table.lon[k])!r},{float(table.lat[k])!r},{float(table.accuracy_m[k])!r}"
+        )
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_the_command_writes_the_library_pair_table(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from fencecheck.cli import main
+
+    person = _table(
+        [("P", T0 + k * MINUTE, 20.0, 20.0, 10.0) for k in range(30)]
+        + [("Q", T0 + k * MINUTE, 30.0, 25.0, 10.0) for k in range(30)]
+    )
+    case = _table([("C", T0 + k * MINUTE, 620.0, 700.0, 10.0) for k in range(30)]
+                  + [("D", T0 + k * MINUTE, 35.0, 20.0, 10.0) for k in range(12)])  # fmt: skip
+    _csv(tmp_path / "p.csv", person)
+    _csv(tmp_path / "c.csv", case)
+    out = tmp_path / "pairs.csv"
+    args = ["companions", "--pings", str(tmp_path / "p.csv"), "--cases", str(tmp_path / "c.csv")]
+    assert main([*args, "--grid-origin", "116.40,39.90", "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "4 pairs of 2 people with 2 cases; the grid rule fires for 4, of which 2 were" in err
+    assert "grid origin 116.400000,39.900000, cells of 800 m, slots of 60 s" in err
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == ",".join(PAIR_COLUMNS)
+    expected = companions(person, case, grid_origin=ORIGIN).table
+    assert [line.split(",")[:3] for line in lines[1:]] == [
+        [p, c, repr(float(g))]
+        for p, c, g in zip(
+            expected["person_id"], expected["case_id"], expected["grid_minutes"], strict=True
+        )
+    ]
+    assert {line.split(",")[8] for line in lines[1:]} == {"true"}
+    # the rule's numbers are options, durations spelled as --lookback takes them
+    assert main([*args, "--grid-origin", "116.40,39.90", "--min-together", "30min"]) == 0
+    assert "the grid rule fires for 2," in capsys.readouterr().err
+    assert main([*args, "--grid-origin", "116.40"]) == 2
+    assert "grid origin: '116.40' is not a lon,lat pair" in capsys.readouterr().err
+    assert main([*args, "--slot", "soon"]) == 2
+    with pytest.raises(SystemExit) as usage:
+        main(["companions", "--pings", str(tmp_path / "p.csv")])
+    assert usage.value.code == 2

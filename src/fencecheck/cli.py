@@ -48,11 +48,14 @@ from fencecheck.io.fences import read_fences
 from fencecheck.io.hits import HitsWriter, hits_format
 from fencecheck.io.pings import DEFAULT_CHUNK_ROWS, iter_pings, read_pings
 from fencecheck.io.tally import PingTally
+from fencecheck.judging.companions import companions, parse_grid_origin
 from fencecheck.judging.explain import explain
 from fencecheck.judging.scan import DEFAULT_BATCH_PINGS
 from fencecheck.judging.scan_file import scan_file
+from fencecheck.judging.verdicts import parse_duration
 from fencecheck.options import Boundary, EpochUnit, InvalidPolicy, MatchMode, OnError, Source
 from fencecheck.pings import PingTable
+from fencecheck.policy import Policy
 from fencecheck.rejected import Rejected
 from fencecheck.times import DEFAULT_TZ, resolve_zone, zone_name
 from fencecheck.values import counted
@@ -214,6 +217,28 @@ def build_parser() -> argparse.ArgumentParser:
     add_input_options(scanner, fences=True, pings=True)
     _add_scan_options(scanner)
     scanner.set_defaults(handler=_run_scan)
+    pairs = sub.add_parser(
+        "companions",
+        help="reproduce the 800 m grid companion rule against confirmed cases, with evidence",
+        description="Find every (person, case) pair that shared a grid cell or came within "
+        "--close-m, counting every slot of the two files, and write the pair table "
+        "(docs/contract.md): grid, close and credible minutes, the smallest distance, whether "
+        "the grid rule fires and whether it survives the grid moved by half a cell.",
+    )
+    add_input_options(pairs, fences=False, pings=True)
+    _add_case_options(pairs)
+    rule = pairs.add_argument_group("the rule (docs/domain.md, Risk persons)")
+    rule.add_argument("--cell-m", type=float, default=800.0, help="grid cell side, metres (800)")
+    rule.add_argument("--slot", default="60s", help="slot length (default: 60s)")
+    rule.add_argument("--hold", default="15min", help="how long a fix holds (default: 15min)")
+    rule.add_argument(
+        "--min-together", default="10min", help="time together that fires the rule (10min)"
+    )
+    rule.add_argument("--close-m", type=float, default=100.0, help="close within, metres (100)")
+    pairs.add_argument(
+        "--out", metavar="PAIRS.csv|PAIRS.parquet", help="the pair table (default: CSV on stdout)"
+    )
+    pairs.set_defaults(handler=_run_companions)
     demo = sub.add_parser(
         "demo",
         help="explain every person of the bundled samples",
@@ -236,6 +261,27 @@ def _add_judging_options(group: Any) -> None:
         default="disc",
         choices=_choices(MatchMode),
         help="how candidate hits are found (default: disc)",
+    )
+
+
+def _add_case_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("cases")
+    group.add_argument(
+        "--cases",
+        metavar="C.csv|C.parquet",
+        help="confirmed cases' pings, in the pings' format (person_id is the case id); the "
+        "ping options apply to it",
+    )
+    group.add_argument(
+        "--case-datum",
+        default="wgs84",
+        choices=_choices(Datum),
+        help="datum of the case coordinates (default: wgs84)",
+    )
+    group.add_argument(
+        "--grid-origin",
+        metavar="LON,LAT",
+        help="origin of the companion grid (default: the centre of the cases' pings)",
     )
 
 
@@ -371,11 +417,13 @@ def load_fences(args: argparse.Namespace) -> FenceSet:
     )
 
 
-def stream_pings(args: argparse.Namespace) -> Any:
-    """Iterate over ``--pings`` chunk by chunk with the command's options."""
+def stream_pings(
+    args: argparse.Namespace, path: str | None = None, datum: str | None = None
+) -> Any:
+    """Iterate over ``--pings`` (or another ping file) chunk by chunk with the command's options."""
     return iter_pings(
-        args.pings,
-        datum=args.ping_datum,
+        args.pings if path is None else path,
+        datum=args.ping_datum if datum is None else datum,
         tz=args.tz,
         epoch_unit=args.epoch_unit,
         on_error=args.on_error,
@@ -639,6 +687,43 @@ def _run_scan(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 def _progress_line(line: str) -> None:
     """Overwrite the progress line on stderr."""
     print(f"\r{PROG}: {line:<60}", end="", file=sys.stderr, flush=True)
+
+
+def _run_companions(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if not args.pings or not args.cases:
+        parser.error("companions needs --pings and --cases")
+    policy = Policy(
+        slot_s=parse_duration(args.slot),
+        hold_s=parse_duration(args.hold),
+        min_together_s=parse_duration(args.min_together),
+        cell_m=args.cell_m,
+        close_m=args.close_m,
+    )
+    origin = None if args.grid_origin is None else parse_grid_origin(args.grid_origin)
+    kind = hits_format(args.out)
+    pings = PingTable.concat(list(stream_pings(args)))
+    cases = PingTable.concat(list(stream_pings(args, args.cases, args.case_datum)))
+    found = companions(pings, cases, grid_origin=origin, policy=policy)
+    table = found.table
+    if args.out in (None, "-"):
+        table.to_csv(sys.stdout)
+    else:
+        table.write(args.out, kind)
+    fired = int(np.sum(table["grid_rule"])) if len(table) else 0
+    close = int(np.sum((table["credible_minutes"] > 0) & table["grid_rule"])) if len(table) else 0
+    lon, lat = found.grid_origin
+    _say(
+        f"{counted(len(table), 'pair', 'pairs')} of "
+        f"{counted(len(set(table['person_id'].tolist())), 'person', 'people')} with "
+        f"{counted(len(set(table['case_id'].tolist())), 'case', 'cases')}; the grid rule fires "
+        f"for {fired}, of which {close} were credibly close; grid origin {lon:.6f},{lat:.6f}, "
+        f"cells of {policy.cell_m:g} m, slots of {policy.slot_s:g} s"
+    )
+    for table_in, path in ((pings, args.pings), (cases, args.cases)):
+        if len(table_in.rejected):
+            out = None if args.out in (None, "-") else args.out
+            _report_rejected(table_in.rejected, rejected_path(args, path, out), "rows")
+    return 0
 
 
 def _run_demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
