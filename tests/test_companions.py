@@ -324,3 +324,138 @@ def test_the_command_writes_the_library_pair_table(
     with pytest.raises(SystemExit) as usage:
         main(["companions", "--pings", str(tmp_path / "p.csv")])
     assert usage.value.code == 2
+
+
+# -- verdicts: the most serious over fences and cases ---------------------------------------------
+
+
+def _far_fence_index() -> fc.FenceIndex:
+    import shapely
+
+    box = shapely.box(20_000, 20_000, 20_200, 20_200)
+    lonlat = shapely.transform(box, lambda c: np.column_stack(FRAME.to_lonlat(c[:, 0], c[:, 1])))
+    fences = fc.FenceSet.from_records(
+        [{"id": "FAR", "kind": "sealed", "geometry": lonlat, "windows": [["2022-04-01", None]]}]
+    )
+    return fc.FenceIndex(fences, FRAME)
+
+
+def _explain(person: PingTable, case: PingTable) -> fc.Explanation:
+    [e] = fc.explain(person, _far_fence_index(), cases=case, grid_origin=ORIGIN, track=False)
+    return e
+
+
+def _walk(who: str, points: list[tuple[float, float]], acc: float = 8.0) -> PingTable:
+    return _table([(who, T0 + k * MINUTE, x, y, acc) for k, (x, y) in enumerate(points)])
+
+
+def test_time_together_close_to_a_case_is_an_exposure_that_names_the_case() -> None:
+    e = _explain(_walk("P", [(30.0, 0.0)] * 25), _walk("C", [(0.0, 0.0)] * 25))
+    assert e.verdict == "exposed" and e.reasons == ()
+    d = e.decisive
+    assert d is not None and d["source"] == "case" and d["case_id"] == "C"
+    assert d["credible_minutes"] >= 10 and d["grid_rule"]
+    assert e.not_checked == () and [p["case_id"] for p in e.companions or []] == ["C"]
+    en = e.to_text("en")
+    assert f"credibly within 100 m of case C for {d['credible_minutes']:.0f} minutes" in en
+    assert "as close as 30 m" in en and "病例 C" in e.to_text("zh")
+    assert e.advice_key == "pledge_three_days_two_tests"
+
+
+def test_a_brief_close_contact_is_a_passage_and_never_told_to_stay_home() -> None:
+    path = [(30.0, 0.0)] * 3 + [(2000.0 + 100 * k, 0.0) for k in range(20)]
+    e = _explain(_walk("P", path), _walk("C", [(0.0, 0.0)] * 23))
+    assert e.verdict == "passed_through"
+    assert e.decisive is not None and 0 < e.decisive["credible_minutes"] < 10
+    assert e.advice_key == "passage_one_test"
+    assert "a brief contact" in e.to_text("en") and "短暂接触" in e.to_text("zh")
+
+
+def test_the_same_cell_far_apart_is_a_false_trigger_the_grid_is_coarse() -> None:
+    e = _explain(_walk("P", [(20.0, 20.0)] * 30), _walk("C", [(620.0, 700.0)] * 30))
+    assert e.verdict == "false_trigger" and e.reasons == ("grid_coarse",)
+    assert e.decisive is not None and e.decisive["credible_minutes"] == 0
+    en = e.to_text("en")
+    assert "shared a 800 m grid cell with case C" in en
+    assert "the two phones were never closer than 907 m" in en and "grid rule is coarse" in en
+    assert "网格规则过粗" in e.to_text("zh")
+    assert e.advice_key == "one_negative_test"
+
+
+def test_a_fence_exposure_outranks_a_coarse_grid_and_both_are_said() -> None:
+    import shapely
+
+    box = shapely.box(-100, -100, 100, 100)
+    lonlat = shapely.transform(box, lambda c: np.column_stack(FRAME.to_lonlat(c[:, 0], c[:, 1])))
+    index = fc.FenceIndex(
+        fc.FenceSet.from_records(
+            [{"id": "F1", "name": "小区", "kind": "sealed", "geometry": lonlat,
+              "windows": [["2022-04-01", None]]}]
+        ),
+        FRAME,
+    )  # fmt: skip
+    [e] = fc.explain(
+        _walk("P", [(20.0, 20.0)] * 30), index, cases=_walk("C", [(620.0, 700.0)] * 30),
+        grid_origin=ORIGIN, track=False,
+    )  # fmt: skip
+    assert e.verdict == "exposed" and e.decisive is not None and e.decisive["fence_id"] == "F1"
+    assert "Also: in the same 800 m cell as case C" in e.to_text("en")
+
+
+def test_without_a_companion_risk_persons_are_checked_all_the_same() -> None:
+    e = _explain(_walk("P", [(5000.0, 0.0)] * 10), _walk("C", [(0.0, 0.0)] * 10))
+    assert e.verdict == "unexplained" and e.companions == [] and e.not_checked == ()
+    assert "Not checked" not in e.to_text("en") and "未核查" not in e.to_text("zh")
+    [plain] = fc.explain(_walk("P", [(5000.0, 0.0)] * 10), _far_fence_index(), track=False)
+    assert plain.not_checked == ("risk_person",)
+
+
+def test_scan_names_the_deciding_case_as_explain_does() -> None:
+    person = _table(
+        [("P", T0 + k * MINUTE, 30.0, 0.0, 8.0) for k in range(25)]
+        + [("Q", T0 + k * MINUTE, 1620.0, 20.0, 8.0) for k in range(30)]
+        + [("R", T0 + k * MINUTE, 9000.0, 0.0, 8.0) for k in range(30)]
+    )
+    case = _table(
+        [("C", T0 + k * MINUTE, 0.0, 0.0, 8.0) for k in range(25)]
+        + [("D", T0 + k * MINUTE, 2220.0, 700.0, 8.0) for k in range(30)]
+    )
+    index = _far_fence_index()
+    result = fc.scan(person, index, cases=case, grid_origin=ORIGIN)
+    people = result.people
+    row = {pid: k for k, pid in enumerate(people["person_id"].tolist())}
+    for e in fc.explain(person, index, cases=case, grid_origin=ORIGIN, track=False):
+        if e.verdict == "unexplained":
+            assert e.person_id not in row or people["verdict"][row[e.person_id]] == "not_flagged"
+            continue
+        k = row[e.person_id]
+        assert people["verdict"][k] == e.verdict
+        assert people["reasons"][k] == ";".join(e.reasons)
+        assert e.decisive is not None and people["case_id"][k] == e.decisive["case_id"]
+    assert people["case_id"][row["P"]] == "C" and people["verdict"][row["P"]] == "exposed"
+    assert people["case_id"][row["Q"]] == "D" and people["reasons"][row["Q"]] == "grid_coarse"
+
+
+def test_explain_and_scan_take_cases_on_the_command_line_fences_optional(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from fencecheck.cli import main
+
+    _csv(tmp_path / "p.csv", _walk("P", [(20.0, 20.0)] * 30))
+    _csv(tmp_path / "c.csv", _walk("C", [(620.0, 700.0)] * 30))
+    args = ["--pings", str(tmp_path / "p.csv"), "--cases", str(tmp_path / "c.csv")]
+    assert main(["explain", *args, "--grid-origin", "116.4,39.9", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["verdict"] == "false_trigger" and doc["reasons"] == ["grid_coarse"]
+    assert doc["decisive"]["case_id"] == "C" and doc["decisive"]["grid_origin"] == [116.4, 39.9]
+    assert doc["not_checked"] == [] and len(doc["companions"]) == 1
+    assert main(["scan", *args, "--grid-origin", "116.4,39.9", "--out", str(tmp_path / "s")]) == 0
+    people = (tmp_path / "s" / "people.csv").read_text(encoding="utf-8").splitlines()
+    header = people[0].split(",")
+    row = dict(zip(header, people[1].split(","), strict=True))
+    assert (row["verdict"], row["reasons"], row["case_id"]) == ("false_trigger", "grid_coarse", "C")
+    with pytest.raises(SystemExit) as usage:
+        main(["explain", "--pings", str(tmp_path / "p.csv")])
+    assert usage.value.code == 2

@@ -43,6 +43,7 @@ from fencecheck._version import __version__
 from fencecheck.datums import Datum
 from fencecheck.errors import DataError, FenceCheckError, MissingDependencyError, OptionError
 from fencecheck.fences import FenceSet
+from fencecheck.frame import MetricFrame
 from fencecheck.index import FenceIndex
 from fencecheck.io.fences import read_fences
 from fencecheck.io.hits import HitsWriter, hits_format
@@ -206,6 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
         "why, or unexplained) and write a report per person.",
     )
     add_input_options(explainer, fences=True, pings=True)
+    _add_case_options(explainer)
     _add_explain_options(explainer)
     explainer.set_defaults(handler=_run_explain)
     scanner = sub.add_parser(
@@ -215,6 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
         "whatif tables into a folder, with a summary on stderr.",
     )
     add_input_options(scanner, fences=True, pings=True)
+    _add_case_options(scanner)
     _add_scan_options(scanner)
     scanner.set_defaults(handler=_run_scan)
     pairs = sub.add_parser(
@@ -530,28 +533,47 @@ def _run_match(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
 
 
 def _run_explain(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    if not args.fences or not args.pings:
-        parser.error("explain needs --fences and --pings")
-    fences = load_fences(args)
+    if not args.pings or not (args.fences or args.cases):
+        parser.error("explain needs --pings, and --fences or --cases (or both)")
+    cases = load_cases(args)
+    fences = load_fences(args) if args.fences else FenceSet.from_records([])
     pings = PingTable.concat(list(stream_pings(args)))
-    status = _write_explanations(args, FenceIndex.build(fences), pings)
+    status = _write_explanations(args, fence_index(fences, cases), pings, cases)
     # Nothing is lost: what was set aside is counted and written, as validate, match and scan do.
     if len(fences.rejected):
         path = rejected_path(args, args.fences)
         _report_rejected(
             fences.rejected, path.with_name(path.stem + ".fences" + path.suffix), "features"
         )
-    if len(pings.rejected):
-        _say(
-            f"{counted(pings.rows_read, 'row', 'rows')} read, "
-            f"{counted(len(pings), 'ping', 'pings')} used, "
-            f"{len(pings.rejected):,} rejected"
-        )
-        _report_rejected(pings.rejected, rejected_path(args, args.pings), "rows")
+    for table, path in ((pings, args.pings), (cases, args.cases)):
+        if table is not None and len(table.rejected):
+            _say(
+                f"{path}: {counted(table.rows_read, 'row', 'rows')} read, "
+                f"{counted(len(table), 'ping', 'pings')} used, {len(table.rejected):,} rejected"
+            )
+            _report_rejected(table.rejected, rejected_path(args, path), "rows")
     return status
 
 
-def _write_explanations(args: argparse.Namespace, index: FenceIndex, pings: PingTable) -> int:
+def load_cases(args: argparse.Namespace) -> PingTable | None:
+    """Read ``--cases`` (with the ping options and ``--case-datum``), if given."""
+    if not getattr(args, "cases", None):
+        return None
+    return PingTable.concat(list(stream_pings(args, args.cases, args.case_datum)))
+
+
+def fence_index(fences: FenceSet, cases: PingTable | None) -> FenceIndex:
+    """The fences' index; with no fence, an empty one in a frame centred on the cases."""
+    if len(fences) or cases is None or len(cases) == 0:
+        return FenceIndex.build(fences)
+    lon = float(cases.lon.min() + cases.lon.max()) / 2
+    lat = float(cases.lat.min() + cases.lat.max()) / 2
+    return FenceIndex(fences, MetricFrame(round(lon, 6), round(lat, 6)))
+
+
+def _write_explanations(
+    args: argparse.Namespace, index: FenceIndex, pings: PingTable, cases: PingTable | None = None
+) -> int:
     maps = getattr(args, "maps", None)
     if maps is not None:
         _use_file_backend()
@@ -564,6 +586,8 @@ def _write_explanations(args: argparse.Namespace, index: FenceIndex, pings: Ping
         mode=getattr(args, "mode", "disc"),
         track=maps is not None,
         display_tz=resolve_zone_option(args.display_tz, "--display-tz"),
+        cases=cases,
+        grid_origin=_grid_origin(args),
     )
     for item in explanations:
         if args.out_format == "json":
@@ -637,16 +661,19 @@ def map_file_name(person_id: str) -> str:
 
 
 def _run_scan(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    if not args.fences or not args.pings or not args.out:
-        parser.error("scan needs --fences, --pings and --out")
+    if not args.pings or not args.out or not (args.fences or args.cases):
+        parser.error("scan needs --pings, --out, and --fences or --cases (or both)")
     if args.batch_rows < 1:
         raise OptionError(f"--batch-rows: {args.batch_rows} is not a positive whole number")
     zone = resolve_zone(args.tz)
-    fences = load_fences(args)
+    cases = load_cases(args)
+    fences = load_fences(args) if args.fences else FenceSet.from_records([])
     progress = _progress_line if _shows_progress(args) else None
     result = scan_file(
         stream_pings(args),
-        FenceIndex.build(fences),
+        fence_index(fences, cases),
+        cases=cases,
+        grid_origin=_grid_origin(args),
         at=args.at,
         lookback=args.lookback,
         mode=args.mode,
@@ -687,6 +714,11 @@ def _run_scan(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 def _progress_line(line: str) -> None:
     """Overwrite the progress line on stderr."""
     print(f"\r{PROG}: {line:<60}", end="", file=sys.stderr, flush=True)
+
+
+def _grid_origin(args: argparse.Namespace) -> tuple[float, float] | None:
+    value = getattr(args, "grid_origin", None)
+    return None if value is None else parse_grid_origin(value)
 
 
 def _run_companions(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:

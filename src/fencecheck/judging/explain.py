@@ -142,6 +142,10 @@ class Explanation:
     """What the person's data covers of the lookback (pings, hours, the longest gap)."""
     min_dwell_s: float = 600.0
     credible_p: float = 0.9
+    companions: list[dict[str, Any]] | None = None
+    """With cases: the person's (person, case) pairs, most credible minutes first."""
+    close_m: float = 100.0
+    min_together_s: float = 600.0
     extra: dict[str, Any] = field(default_factory=dict)
     track: Track | None = field(default=None, repr=False, compare=False)
     """The person's pings over the lookback and their hits, for :meth:`plot` (not in JSON)."""
@@ -165,6 +169,7 @@ class Explanation:
             "episodes": self.episodes,
             "near_misses": self.near_misses,
             "coverage": self.coverage,
+            **({} if self.companions is None else {"companions": self.companions}),
             "not_checked": list(self.not_checked),
             "advice": {"key": self.advice_key, **dict(self.advice)},
             "display_tz": self.tz,
@@ -203,6 +208,8 @@ def explain(
     advice: Mapping[str, Mapping[str, str]] | None = None,
     track: bool = True,
     display_tz: str | None = None,
+    cases: PingTable | None = None,
+    grid_origin: tuple[float, float] | str | None = None,
 ) -> list[Explanation]:
     """Explain the pop-up of each person (all of them, or those named).
 
@@ -224,6 +231,13 @@ def explain(
     display_tz : str, optional
         The zone reports show times in (default Asia/Shanghai, whatever zone
         naive input was read in).
+    cases : PingTable, optional
+        Confirmed cases' pings: each person's companions are judged too
+        (docs/domain.md, "Risk persons"), the verdict is the most serious over
+        fences and cases, and risk persons are no longer "not checked".
+    grid_origin : (lon, lat) or "LON,LAT", optional
+        The companion grid's origin (default: the index's frame centre); every
+        report says which.
 
     Raises
     ------
@@ -242,7 +256,14 @@ def explain(
         pings = pings.take(np.isin(pings.person, codes))
     rules = Rules.of(policy, lookback, mode)
     verdicts = judge(
-        pings, index, at=at, lookback=rules.lookback_s, policy=rules.policy, mode=rules.mode
+        pings,
+        index,
+        at=at,
+        lookback=rules.lookback_s,
+        policy=rules.policy,
+        mode=rules.mode,
+        cases=cases,
+        grid_origin=grid_origin,
     )
     tracks: list[Track | None] = (
         list(tracks_of(verdicts, pings, index, int(rules.lookback_s * 1000)))
@@ -301,6 +322,38 @@ class _Parts:
             "jump_pings": int(self.jump_pings[e]),
         }
 
+    def pair(self, q: int) -> dict[str, Any]:
+        """One (person, case) pair of the companion table, as JSON."""
+        companions = self.verdicts.companions
+        assert companions is not None
+        table = companions.table
+        row: dict[str, Any] = {}
+        for name in table.names:
+            if name == "person_id":
+                continue
+            value = table[name][q]
+            if name in table.times:
+                row[name] = format_utc(int(value))
+            elif isinstance(value, (bool, np.bool_)):
+                row[name] = bool(value)
+            elif isinstance(value, (float, np.floating)):
+                row[name] = round(float(value), 6)
+            else:
+                row[name] = str(value)
+        row["grid_origin"] = list(companions.grid_origin)
+        row["cell_m"] = companions.policy.cell_m
+        return row
+
+    def pairs_of(self, code: int) -> list[dict[str, Any]]:
+        """The person's pairs, most credible minutes first."""
+        companions = self.verdicts.companions
+        if companions is None:
+            return []
+        mine = np.flatnonzero(companions.person_code == code)
+        credible = companions.table["credible_minutes"][mine]
+        grid = companions.table["grid_minutes"][mine]
+        return [self.pair(int(q)) for q in mine[np.lexsort((-grid, -credible))]]
+
     def hit(self, h: int) -> dict[str, Any]:
         """One hit's fence, time, fix and how far it lay from the fence."""
         hits = self.verdicts.hits
@@ -354,13 +407,15 @@ def _explanation(
             "alternatives_hit": upstream["alternatives_hit"],
             "specific": upstream["specific"],
         }
+    if "grid_coarse" in v.reasons[k] and v.case_pair is not None and v.case_pair[k] >= 0:
+        evidence["grid_coarse"] = parts.pair(int(v.case_pair[k]))
     evidence = {name: evidence[name] for name in v.reasons[k] if name in evidence}
     near = (
         _near_misses(parts.pings, index, code, int(v.at[k]), span_s, v.policy)
         if verdict == "unexplained"
         else []
     )
-    key = advice_key(verdict, decisive["kind"] if decisive else None)
+    key = advice_key(verdict, decisive.get("kind") if decisive else None)
     return Explanation(
         person_id=str(v.persons.ids()[code]),
         at=int(v.at[k]),
@@ -377,7 +432,11 @@ def _explanation(
         coverage=_coverage(v, k),
         min_dwell_s=v.policy.min_dwell_s,
         credible_p=v.policy.credible_p,
+        close_m=v.policy.close_m,
+        min_together_s=v.policy.min_together_s,
         track=track,
+        not_checked=() if v.companions is not None else NOT_CHECKED,
+        companions=None if v.companions is None else parts.pairs_of(code),
     )
 
 
@@ -386,6 +445,10 @@ def _decisive(parts: _Parts, k: int) -> dict[str, Any] | None:
     found = parts.findings
     if found.source[k] == "episode":
         return parts.episode(int(parts.verdicts.decisive[k]))
+    if found.source[k] == "case":
+        v = parts.verdicts
+        assert v.companions is not None and v.case_pair is not None
+        return {**parts.pair(int(v.case_pair[k])), "source": "case"}
     if found.source[k] != "upstream":
         return None
     upstream = parts.verdicts.upstream[k]

@@ -101,7 +101,7 @@ _HOUR_MS = 3_600_000
 _PEOPLE_TIMES = ("entry", "exit", "popup")
 _PEOPLE_COLUMNS: dict[str, Any] = {
     "person_id": object, "verdict": object, "reasons": object, "fence_id": object,
-    "kind": object, "entry": np.int64, "exit": np.int64, "dwell_s": np.float64,
+    "case_id": object, "kind": object, "entry": np.int64, "exit": np.int64, "dwell_s": np.float64,
     "dwell_s_max": np.float64, "pings": np.int64, "p_inside": np.float64, "popup": np.int64,
     "mistake": object, "shift_s": np.float64, "shift_m": np.float64, "near_fence_id": object,
     "near_m": np.float64, "near_gap_s": np.float64,
@@ -235,6 +235,8 @@ def scan(
     policy: Policy | None = None,
     mode: MatchMode | str = MatchMode.DISC,
     batch_pings: int = DEFAULT_BATCH_PINGS,
+    cases: PingTable | None = None,
+    grid_origin: tuple[float, float] | str | None = None,
 ) -> Scan:
     """Judge everyone in ``pings`` and sum it up (see the module docstring).
 
@@ -255,9 +257,15 @@ def scan(
     batch_pings : int
         People are judged a batch at a time, about this many pings per batch
         (a person is never split), which bounds the memory.
+    cases, grid_origin
+        Confirmed cases' pings and the companion grid's origin, as for
+        :func:`~fencecheck.judging.judge`: ``people`` then names the deciding case.
     """
     rules = Rules.of(policy, lookback, mode)
-    parts = [scan_part(batch, index, rules, at=at) for batch in person_batches(pings, batch_pings)]
+    parts = [
+        scan_part(batch, index, rules, at=at, cases=cases, grid_origin=grid_origin)
+        for batch in person_batches(pings, batch_pings)
+    ]
     result = assemble(parts, index, rules, at=at, tz=pings.tz)
     return replace(result, pings=pings)
 
@@ -291,6 +299,8 @@ def scan_part(
     rules: Rules,
     *,
     at: object = None,
+    cases: PingTable | None = None,
+    grid_origin: tuple[float, float] | str | None = None,
 ) -> ScanPart:
     """The scan of one batch of whole people (:func:`assemble` sums the parts)."""
     policy, mode_ = rules.policy, rules.mode
@@ -302,6 +312,8 @@ def scan_part(
         policy=policy,
         mode=mode_,
         evidence="verdicts",
+        cases=cases,
+        grid_origin=grid_origin,
     )
     n = len(v)
     size = int(v.person.max(initial=-1)) + 1
@@ -357,6 +369,7 @@ def scan_part(
             "verdict": np.where(flagged, v.verdict, "not_flagged").astype(object),
             "reasons": np.array([";".join(r) for r in v.reasons.tolist()], dtype=object),
             "fence_id": label(fence, fence_ids),
+            "case_id": _case_ids(v, found),
             "kind": label(fence, kinds),
             "entry": found.entry,
             "exit": found.exit,
@@ -393,6 +406,15 @@ def scan_part(
         dwell_fence=episodes.fence.astype(np.int64),
         dwell_s=episodes.dwell_s.astype(np.float64),
     )
+
+
+def _case_ids(v: Any, found: Any) -> NDArray[np.object_]:
+    """Per person, the id of the case that decides (``""`` where a fence or nothing does)."""
+    out = np.full(len(v), "", dtype=object)
+    if v.companions is not None:
+        deciding = np.flatnonzero(found.source == "case")
+        out[deciding] = v.companions.table["case_id"][v.case_pair[deciding]]
+    return out
 
 
 def _whatif_flags(

@@ -63,6 +63,8 @@ def scan_file(
     batch_rows: int = DEFAULT_BATCH_PINGS,
     sorted_by_person: bool = False,
     progress: Callable[[str], None] | None = None,
+    cases: PingTable | None = None,
+    grid_origin: tuple[float, float] | str | None = None,
     **options: Unpack[PingOptions],
 ) -> Scan:
     """Judge everyone in a ping file too large for memory, and sum it up.
@@ -84,6 +86,9 @@ def scan_file(
         regrouping.
     progress : callable, optional
         Called with a short line (``"1,000,000 rows read"``) as the work goes.
+    cases, grid_origin
+        Confirmed cases' pings (held in memory: they are few) and the companion
+        grid's origin, as for :func:`~fencecheck.scan`.
     **options
         How to read the file: :func:`~fencecheck.read_pings`'s keywords.
 
@@ -109,7 +114,7 @@ def scan_file(
 
     def judge_batch(batch: PingTable) -> None:
         nonlocal judged
-        parts.append(scan_part(batch, index, rules, at=at))
+        parts.append(scan_part(batch, index, rules, at=at, cases=cases, grid_origin=grid_origin))
         judged += len(batch)
         say(f"{judged:,} of {tally.loaded:,} pings judged")
 

@@ -41,6 +41,7 @@ from fencecheck._compiled.groupby import any_by
 from fencecheck.errors import OptionError
 from fencecheck.hits import HIT_COLUMNS, Hits
 from fencecheck.index import FenceIndex
+from fencecheck.judging.companions import Companions, companions
 from fencecheck.judging.coverage import Coverage, coverage
 from fencecheck.judging.episodes import Episodes, find_episodes
 from fencecheck.judging.jumps import find_jumps
@@ -55,7 +56,13 @@ from fencecheck.times import parse_time
 __all__ = ["REASONS", "VERDICTS", "Findings", "Rules", "Verdicts", "judge", "parse_duration"]
 
 VERDICTS = ("exposed", "passed_through", "false_trigger", "unexplained")
-REASONS = ("boundary_uncertainty", "location_jump", "timezone_shift", "datum_shift")
+REASONS = (
+    "boundary_uncertainty",
+    "location_jump",
+    "timezone_shift",
+    "datum_shift",
+    "grid_coarse",
+)
 DEFAULT_LOOKBACK_S = 14 * 86_400
 _UNITS = {"s": 1, "min": 60, "m": 60, "h": 3600, "d": 86_400}
 
@@ -150,6 +157,12 @@ class Verdicts:
         jump), and on an isolated location jump.
     policy : Policy
         The thresholds used.
+    companions : Companions, optional
+        With cases: every (person, case) pair over the person's lookback.
+    case_pair : ndarray of int64, optional
+        Per person, their most serious pair (a row of ``companions.table``), or -1.
+    case_decides : ndarray of bool, optional
+        Per person, whether a case, not a fence, gives the verdict.
     """
 
     person: NDArray[np.int32]
@@ -169,6 +182,9 @@ class Verdicts:
     jump: NDArray[np.bool_]
     persons: PersonRegistry
     policy: Policy
+    companions: Companions | None = None
+    case_pair: NDArray[np.int64] | None = None
+    case_decides: NDArray[np.bool_] | None = None
 
     def __len__(self) -> int:
         return int(self.person.shape[0])
@@ -195,7 +211,10 @@ class Findings:
     Attributes
     ----------
     source : ndarray of object
-        ``"episode"``, ``"upstream"``, or ``""`` (nothing decisive).
+        ``"episode"``, ``"upstream"``, ``"case"`` (a confirmed case's phone), or ``""``
+        (nothing decisive).
+    case : ndarray of int64
+        The deciding case (a code in the cases' registry), or -1.
     fence : ndarray of int64
         The fence (a position in the index), or -1.
     entry, exit : ndarray of int64
@@ -213,6 +232,7 @@ class Findings:
     """
 
     source: NDArray[np.object_]
+    case: NDArray[np.int64]
     fence: NDArray[np.int64]
     entry: NDArray[np.int64]
     exit: NDArray[np.int64]
@@ -242,6 +262,7 @@ class Findings:
         np.minimum.at(first_hit, ep.of_hit, v.hits.t)
         found = cls(
             source=np.where(has, "episode", "").astype(object),
+            case=np.full(n, -1, dtype=np.int64),
             fence=take(ep.fence, -1, np.int64),
             entry=take(ep.entry, NO_TIME, np.int64),
             exit=take(ep.exit, NO_TIME, np.int64),
@@ -263,6 +284,20 @@ class Findings:
             found.pings[k], found.credible_pings[k] = 1, 0
             found.max_depth_m[k] = mistake["depth_m"]
             found.p_inside[k] = mistake["p_inside"]
+        if v.companions is not None and v.case_decides is not None and v.case_pair is not None:
+            pairs = v.companions.table
+            for k in np.flatnonzero(v.case_decides).tolist():
+                q = int(v.case_pair[k])
+                found.source[k] = "case"
+                found.case[k] = v.companions.case_code[q]
+                found.fence[k] = -1
+                found.entry[k] = found.popup[k] = pairs["first_together"][q]
+                found.exit[k] = pairs["last_together"][q]
+                found.dwell_s[k] = float(pairs["credible_minutes"][q]) * 60.0
+                found.dwell_s_max[k] = np.nan
+                found.pings[k] = found.credible_pings[k] = 0
+                found.max_depth_m[k] = np.nan
+                found.p_inside[k] = pairs["max_p_close"][q]
         return found
 
 
@@ -275,6 +310,8 @@ def judge(
     policy: Policy | None = None,
     mode: MatchMode | str = MatchMode.DISC,
     evidence: str = "all",
+    cases: PingTable | None = None,
+    grid_origin: tuple[float, float] | str | None = None,
 ) -> Verdicts:
     """Judge every person in ``pings`` (see the module docstring for the rules).
 
@@ -300,6 +337,12 @@ def judge(
         ``policy.credible_p`` by a rigorous bound, and so is the ``p_typical`` of
         their episodes. Verdicts, decisive episodes and their ``p_best`` are the
         same either way; :func:`fencecheck.judging.scan` uses ``verdicts``.
+    cases : PingTable, optional
+        Confirmed cases' pings: each person's companions over their lookback
+        (:func:`~fencecheck.judging.companions.companions`) are judged too, and the
+        verdict is the most serious over fences and cases.
+    grid_origin : (lon, lat) or "LON,LAT", optional
+        The companion grid's origin; by default the index's frame centre.
     """
     if evidence not in ("all", "verdicts"):
         raise OptionError(f"evidence: {evidence!r} is not one of 'all', 'verdicts'")
@@ -378,6 +421,28 @@ def judge(
     decisive = _decisive_episodes(
         episodes, slot, people.shape[0], holds_credible, long_enough, exposed, passed
     )
+    found_pairs, case_pair, case_decides = None, np.full(people.shape[0], -1), None
+    if cases is not None:
+        lo = np.full(len(pings.persons), np.iinfo(np.int64).min // 4, dtype=np.int64)
+        hi = lo.copy()
+        lo[people], hi[people] = person_at - span_ms, person_at
+        origin = grid_origin if grid_origin is not None else (index.frame.lon0, index.frame.lat0)
+        found_pairs = companions(pings, cases, grid_origin=origin, policy=policy, windows=(lo, hi))
+        case_pair, case_rank = _decisive_pairs(found_pairs, slot, people.shape[0], policy)
+        fence_rank = np.select(
+            [verdict == "exposed", verdict == "passed_through", verdict == "false_trigger"],
+            [3, 2, 1],
+            0,
+        )
+        case_decides = case_rank > fence_rank
+        by_rank = np.array(["unexplained", "false_trigger", "passed_through", "exposed"])
+        verdict = np.where(case_decides, by_rank[case_rank], verdict).astype(object)
+        for k in np.flatnonzero(case_rank == 1).tolist():
+            if case_decides[k]:
+                reasons[k] = ("grid_coarse",)
+            elif fence_rank[k] == 1:
+                reasons[k] = (*reasons[k], "grid_coarse")
+        decisive[case_decides] = -1
     return Verdicts(
         person=people.astype(np.int32),
         at=person_at,
@@ -396,7 +461,43 @@ def judge(
         jump=jump,
         persons=pings.persons,
         policy=policy,
+        companions=found_pairs,
+        case_pair=case_pair,
+        case_decides=(
+            np.zeros(people.shape[0], dtype=bool) if case_decides is None else case_decides
+        ),
     )
+
+
+def _decisive_pairs(
+    pairs: Companions, slot: NDArray[np.int64], n: int, policy: Policy
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Per person, the pair that decides and its rank (3 exposed, 2 passage, 1 grid only, 0).
+
+    A pair is an exposure at ``policy.min_together_s`` or more of credibly close
+    time, a passage with less, and only the grid rule's when it fires without a
+    credibly close slot. Ties go to more credible minutes, then more grid minutes.
+    """
+    table = pairs.table
+    best = np.full(n, -1, dtype=np.int64)
+    rank = np.zeros(n, dtype=np.int64)
+    if len(table) == 0:
+        return best, rank
+    credible = np.asarray(table["credible_minutes"], dtype=np.float64)
+    need = policy.min_together_s / 60.0
+    pair_rank = np.select(
+        [credible >= need - 1e-9, credible > 0, np.asarray(table["grid_rule"], dtype=bool)],
+        [3, 2, 1],
+        0,
+    )
+    row = slot[pairs.person_code]
+    order = np.lexsort((-np.asarray(table["grid_minutes"]), -credible, -pair_rank, row))
+    head = np.ones(order.shape[0], dtype=bool)
+    head[1:] = row[order][1:] != row[order][:-1]
+    chosen = order[head & (pair_rank[order] > 0)]
+    best[row[chosen]] = chosen
+    rank[row[chosen]] = pair_rank[chosen]
+    return best, rank
 
 
 def _needed_p_inside(

@@ -133,7 +133,9 @@ def text_en(e: Any) -> str:
     zone = zone_label(e.tz, "en")
     d = e.decisive
     lines: list[str] = []
-    if e.verdict in ("exposed", "passed_through") and d is not None:
+    if d is not None and d.get("source") == "case":
+        lines.extend(_case_en(e, d, zone))
+    elif e.verdict in ("exposed", "passed_through") and d is not None:
         where = f"{fence_label(d)}, {kind_words(d['kind'], 'en')}"
         inside = (
             f"up to {d['max_depth_m']:.0f} m inside"
@@ -161,6 +163,7 @@ def text_en(e: Any) -> str:
     else:
         lines.append(_unexplained_en(e, zone))
     lines.extend(_others_en(e))
+    lines.extend(_other_pairs_en(e, zone))
     lines.extend(_coverage_en(e, zone))
     lines.append(f"Advice: {e.advice['en']}")
     return " ".join(line for line in lines if line)
@@ -194,7 +197,62 @@ def _false_en(e: Any, zone: str) -> list[str]:
         ev = e.evidence.get(reason)
         if ev:
             out.append(_mistake_en(e, ev, zone))
+    coarse = e.evidence.get("grid_coarse")
+    if coarse and (e.decisive is None or e.decisive.get("source") != "case"):
+        out.extend(_case_en(e, coarse, zone, lead=False))
     return out
+
+
+def _case_en(e: Any, pair: Mapping[str, Any], zone: str, lead: bool = True) -> list[str]:
+    """A companion finding in a worker's words (the grid rule, and how close they really were)."""
+    cell = f"{pair['cell_m']:.0f} m"
+    when = f"from {_clock(pair['first_together'], e.tz)} to {_clock(pair['last_together'], e.tz)}"
+    nearest = f"{pair['min_distance_m']:.0f} m"
+    credible = pair["credible_minutes"] * 60
+    who = e.person_id if lead else "They"
+    if credible > 0:
+        out = [
+            f"{who} was credibly within {e.close_m:.0f} m of case {pair['case_id']} for "
+            f"{duration_en(credible)}, {when} ({zone}), as close as {nearest} "
+            f"(p_close up to {pair['max_p_close']:.2f})."
+        ]
+        minimum = duration_en(e.min_together_s)
+        if e.verdict == "exposed" and credible >= e.min_together_s:
+            out.append(f"That is at least {minimum} together: the pop-up is justified.")
+        else:
+            out.append(
+                f"That is shorter than the {minimum} that make a companion: a brief contact, "
+                "a passage rather than time together."
+            )
+        return out
+    robust = (
+        "it fires on any grid moved by half a cell"
+        if pair["grid_robust"]
+        else "moved by half a cell, the grid would give another answer"
+    )
+    lead_words = f"{e.person_id}: the pop-up was a false trigger. " if lead else ""
+    return [
+        f"{lead_words}{who} shared a {cell} grid cell with case {pair['case_id']} for "
+        f"{duration_en(pair['grid_minutes'] * 60)}, {when} ({zone}), but the two phones were "
+        f"never closer than {nearest} and never credibly within {e.close_m:.0f} m: the grid "
+        "rule is coarse "
+        f"({robust})."
+    ]
+
+
+def _other_pairs_en(e: Any, zone: str) -> list[str]:
+    """The person's most serious pair when a fence, not a case, decided."""
+    if not e.companions or (e.decisive is not None and e.decisive.get("source") == "case"):
+        return []
+    if "grid_coarse" in e.evidence:
+        return []
+    pair = e.companions[0]
+    return [
+        f"Also: in the same {pair['cell_m']:.0f} m cell as case {pair['case_id']} for "
+        f"{duration_en(pair['grid_minutes'] * 60)}, never closer than "
+        f"{pair['min_distance_m']:.0f} m ({duration_en(pair['credible_minutes'] * 60)} "
+        "credibly close)."
+    ]
 
 
 def _mistake_en(e: Any, ev: Mapping[str, Any], zone: str) -> str:
@@ -245,7 +303,11 @@ def _unexplained_en(e: Any, zone: str) -> str:
         f"{e.person_id}: nothing in the data explains a pop-up: no fix was in an active fence, "
         "and no time-zone slip or datum mix-up reproduces one."
         + (f" Nearest: {near}." if near else "")
-        + " Not checked: association with a risk person (no case trajectories)."
+        + (
+            " Not checked: association with a risk person (no case trajectories)."
+            if "risk_person" in e.not_checked
+            else ""
+        )
     )
 
 
@@ -290,7 +352,9 @@ def text_zh(e: Any) -> str:
     zone = zone_label(e.tz, "zh")
     d = e.decisive
     lines: list[str] = []
-    if e.verdict in ("exposed", "passed_through") and d is not None:
+    if d is not None and d.get("source") == "case":
+        lines.extend(_case_zh(e, d, zone))
+    elif e.verdict in ("exposed", "passed_through") and d is not None:
         inside = (
             f"最深处距边界 {d['max_depth_m']:.0f} 米"
             if d["max_depth_m"] >= 0
@@ -314,6 +378,7 @@ def text_zh(e: Any) -> str:
     else:
         lines.append(_unexplained_zh(e, zone))
     lines.extend(_others_zh(e))
+    lines.extend(_other_pairs_zh(e))
     lines.extend(_coverage_zh(e, zone))
     lines.append(f"建议：{e.advice['zh']}")
     return "".join(line for line in lines if line)
@@ -344,7 +409,48 @@ def _false_zh(e: Any, zone: str) -> list[str]:
         ev = e.evidence.get(reason)
         if ev:
             out.append(_mistake_zh(e, ev, zone))
+    coarse = e.evidence.get("grid_coarse")
+    if coarse and (e.decisive is None or e.decisive.get("source") != "case"):
+        out.extend(_case_zh(e, coarse, zone, lead=False))
     return out
+
+
+def _case_zh(e: Any, pair: Mapping[str, Any], zone: str, lead: bool = True) -> list[str]:
+    """:func:`_case_en` in Chinese."""
+    when = f"{zone} {_clock(pair['first_together'], e.tz)} 至 {_clock(pair['last_together'], e.tz)}"
+    credible = pair["credible_minutes"] * 60
+    if credible > 0:
+        out = [
+            f"{e.person_id if lead else '其'}于{when}与病例 {pair['case_id']} 可信地相距 "
+            f"{e.close_m:.0f} 米以内共 {duration_zh(credible)}，"
+            f"最近 {pair['min_distance_m']:.0f} 米（相近概率最高 {pair['max_p_close']:.2f}）。"
+        ]
+        minimum = duration_zh(e.min_together_s)
+        if e.verdict == "exposed" and credible >= e.min_together_s:
+            out.append(f"共处达到 {minimum}，弹窗有依据。")
+        else:
+            out.append(f"短于构成时空伴随的 {minimum}，属短暂接触。")
+        return out
+    robust = "网格平移半格后结论不变" if pair["grid_robust"] else "网格平移半格后结论会改变"
+    lead_words = f"{e.person_id}：弹窗系误判。" if lead else ""
+    return [
+        f"{lead_words}于{when}与病例 {pair['case_id']} 同处一个 {pair['cell_m']:.0f} 米网格共 "
+        f"{duration_zh(pair['grid_minutes'] * 60)}，但最近也相距 {pair['min_distance_m']:.0f} 米，"
+        f"从未可信地相距 {e.close_m:.0f} 米以内：网格规则过粗（{robust}）。"
+    ]
+
+
+def _other_pairs_zh(e: Any) -> list[str]:
+    if not e.companions or (e.decisive is not None and e.decisive.get("source") == "case"):
+        return []
+    if "grid_coarse" in e.evidence:
+        return []
+    pair = e.companions[0]
+    return [
+        f"另：与病例 {pair['case_id']} 同处一个 {pair['cell_m']:.0f} 米网格共 "
+        f"{duration_zh(pair['grid_minutes'] * 60)}，最近相距 {pair['min_distance_m']:.0f} 米"
+        f"（可信相近 {duration_zh(pair['credible_minutes'] * 60)}）。"
+    ]
 
 
 def _mistake_zh(e: Any, ev: Mapping[str, Any], zone: str) -> str:
@@ -391,7 +497,7 @@ def _unexplained_zh(e: Any, zone: str) -> str:
     return (
         f"{e.person_id}：数据中找不到弹窗原因：没有定位落入生效围栏，时区或坐标系错误也无法复现。"
         + (f"最近的围栏：{near}。" if near else "")
-        + "未核查：与风险人员的关联（无病例轨迹）。"
+        + ("未核查：与风险人员的关联（无病例轨迹）。" if "risk_person" in e.not_checked else "")
     )
 
 
