@@ -88,7 +88,7 @@ def slow_companions(
     for who, mine in people.items():
         for case, theirs in victims.items():
             grid, close, credible, best_p = [0, 0, 0, 0], 0, 0, 0.0
-            min_d, first, last = math.inf, None, None
+            min_d, first, last, first_close, last_close = math.inf, None, None, None, None
             for e in range(first_e, last_e + 1, slot):
                 p, c = _position(mine, e, hold), _position(theirs, e, hold)
                 if p is None or c is None:
@@ -107,6 +107,8 @@ def slow_companions(
                 if d <= policy.close_m:
                     close += 1
                     counted = True
+                    first_close = e - slot if first_close is None else first_close
+                    last_close = e
                     sigma = math.hypot(p[2] / 1.5096, c[2] / 1.5096)
                     p_close = float(rice.cdf(policy.close_m / sigma, d / sigma))
                     best_p = max(best_p, p_close)
@@ -127,6 +129,8 @@ def slow_companions(
                     "grid_rule": fires[0],
                     "grid_robust": all(f == fires[0] for f in fires),
                     "max_p_close": best_p,
+                    "first_close": NO_TIME if first_close is None else first_close,
+                    "last_close": NO_TIME if last_close is None else last_close,
                 }
     return out
 
@@ -153,8 +157,8 @@ def assert_same(got: fc.judging.companions.Companions, expected: dict[Any, Any])
             "grid_robust",
         ):
             assert have[name] == want[name], (key, name, have[name], want[name])
-        assert have["first_together"] == want["first_together"], key
-        assert have["last_together"] == want["last_together"], key
+        for name in ("first_together", "last_together", "first_close", "last_close"):
+            assert have[name] == want[name], (key, name)
         assert math.isclose(have["min_distance_m"], want["min_distance_m"], abs_tol=1e-9), key
         assert math.isclose(have["max_p_close"], want["max_p_close"], abs_tol=1e-12), key
 
@@ -359,7 +363,7 @@ def test_time_together_close_to_a_case_is_an_exposure_that_names_the_case() -> N
     en = e.to_text("en")
     assert f"credibly within 100 m of case C for {d['credible_minutes']:.0f} minutes" in en
     assert "as close as 30 m" in en and "病例 C" in e.to_text("zh")
-    assert e.advice_key == "pledge_three_days_two_tests"
+    assert e.advice_key == "companion_three_days_two_tests"
 
 
 def test_a_brief_close_contact_is_a_passage_and_never_told_to_stay_home() -> None:
@@ -459,3 +463,20 @@ def test_explain_and_scan_take_cases_on_the_command_line_fences_optional(
     with pytest.raises(SystemExit) as usage:
         main(["explain", "--pings", str(tmp_path / "p.csv")])
     assert usage.value.code == 2
+
+
+def test_the_demo_has_a_case_for_each_companion_verdict(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import json
+
+    from fencecheck.cli import main
+
+    assert main(["demo", "--format", "json"]) == 0
+    docs = {d["person_id"]: d for d in map(json.loads, capsys.readouterr().out.splitlines())}
+    assert (docs["008"]["verdict"], docs["008"]["decisive"]["case_id"]) == ("exposed", "C01")
+    assert (docs["P04"]["verdict"], docs["P04"]["decisive"]["case_id"]) == ("passed_through", "C03")
+    assert docs["P04"]["reasons"] == [] and docs["P04"]["advice"]["key"] == "passage_one_test"
+    assert docs["P06"]["reasons"] == ["datum_shift", "grid_coarse"]
+    assert docs["P06"]["evidence"]["grid_coarse"]["case_id"] == "C02"
+    assert all(d["not_checked"] == [] for d in docs.values())

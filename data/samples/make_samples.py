@@ -575,6 +575,47 @@ def p008_neighbour_without_any_hit() -> list[Fix]:
     return fixes
 
 
+# ---------------------------------------------------------------------------------------------
+# Confirmed cases (cases.csv): phones that are moving fences, for the companion rule
+# ---------------------------------------------------------------------------------------------
+
+
+def c01_baker() -> list[Fix]:
+    """Works at the bakery on 2 May, 08:30-10:30: 008 buys bread beside her: exposed."""
+    return stay_at(
+        *at(1300, -800),
+        bj("2022-05-02 08:30"),
+        minutes=120,
+        every_s=120,
+        accuracy=(6, 12),
+        source="gps",
+        wander_m=3,
+    )
+
+
+def c02_office_worker() -> list[Fix]:
+    """Sits all morning 3 May in an office ~700 m from P06, in the same 800 m grid cell."""
+    return stay_at(
+        *at(60, 140),
+        bj("2022-05-03 08:45"),
+        minutes=200,
+        every_s=120,
+        accuracy=(8, 15),
+        source="gps",
+        wander_m=3,
+    )
+
+
+def c03_dog_walker() -> list[Fix]:
+    """Crosses the park on 3 May, 06:34-06:52, passing P04 at its loop once: passed_through."""
+    return walk_along(
+        [at(-1100, -1290), at(-600, -1290), at(-100, -1290)], bj("2022-05-03 06:34"), every_s=60
+    )
+
+
+CASES = {"C01": c01_baker, "C02": c02_office_worker, "C03": c03_dog_walker}
+
+
 PEOPLE = {
     "P01": p01_resident_of_sealed_compound,
     "P02": p02_driver_through_controlled_and_precaution,
@@ -628,12 +669,15 @@ def write_pings(path: Path, people: dict[str, list[Fix]]) -> int:
 
 
 def main() -> None:
-    """Rebuild fences.geojson and pings.csv next to this script."""
+    """Rebuild fences.geojson, pings.csv and cases.csv in the package's samples folder."""
     people = {pid: story() for pid, story in PEOPLE.items()}
     write_fences(OUT / "fences.geojson")
     n = write_pings(OUT / "pings.csv", people)
+    cases = {cid: story() for cid, story in CASES.items()}
+    m = write_pings(OUT / "cases.csv", cases)
     print(f"wrote {OUT / 'fences.geojson'} ({len(FENCES)} fences)")
     print(f"wrote {OUT / 'pings.csv'} ({n} pings)")
+    print(f"wrote {OUT / 'cases.csv'} ({m} pings of {len(cases)} confirmed cases)")
     for pid, fixes in people.items():
         first, last = min(f.t for f in fixes), max(f.t for f in fixes)
         print(f"  {pid}: {len(fixes):4d} pings, {iso(first)} .. {iso(last)}")

@@ -246,7 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
         "demo",
         help="explain every person of the bundled samples",
         description="Run explain on the bundled samples (seven invented fences, eight invented "
-        "people).",
+        "people, three invented confirmed cases).",
     )
     demo.add_argument("--lang", default="en", choices=["zh", "en"], help="report language")
     _add_display_tz(demo)
@@ -762,7 +762,8 @@ def _run_demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     del parser
     _say(f"explaining every person in the bundled samples, {samples.folder()} (invented data)")
     index = FenceIndex.build(read_fences(samples.path("fences.geojson")))
-    return _write_explanations(args, index, read_pings(samples.path("pings.csv")))
+    cases = read_pings(samples.path("cases.csv"))
+    return _write_explanations(args, index, read_pings(samples.path("pings.csv")), cases)
 
 
 def _report_rejected(rejected: Rejected, path: Path, what: str) -> None:

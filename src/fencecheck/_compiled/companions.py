@@ -192,9 +192,9 @@ def pair_statistics(
     start[o + 1])``); the cases' rows are their slot positions, sorted by slot end.
     Returns per pair the grid minutes' slots in the grid and in the grid moved by
     half a cell in x, in y and in both (``grid``, shape (n, 4)), the close slots,
-    the smallest distance, the first and last slot end counted in grid or close
-    slots, and, for every close slot, its pair, distance and combined sigma²
-    (for ``p_close``).
+    the smallest distance, the first slot's start and the last slot's end counted
+    in grid or close slots, the same for close slots alone, and, for every close
+    slot, its pair, distance and combined sigma² (for ``p_close``).
     """
     n_pairs = pair_person.shape[0]
     grid = np.zeros((n_pairs, 4), dtype=np.int64)
@@ -202,6 +202,8 @@ def pair_statistics(
     min_d = np.full(n_pairs, np.inf)
     first = np.full(n_pairs, -1, dtype=np.int64)
     last = np.full(n_pairs, -1, dtype=np.int64)
+    first_close = np.full(n_pairs, -1, dtype=np.int64)
+    last_close = np.full(n_pairs, -1, dtype=np.int64)
     close_pair = []
     close_d = []
     close_s2 = []
@@ -244,6 +246,9 @@ def pair_statistics(
                 if d <= close_m:
                     close[q] += 1
                     counted = True
+                    if first_close[q] < 0:
+                        first_close[q] = e - slot_ms
+                    last_close[q] = e
                     close_pair.append(q)
                     close_d.append(d)
                     sp = pa / 1.5096
@@ -260,6 +265,8 @@ def pair_statistics(
         min_d,
         first,
         last,
+        first_close,
+        last_close,
         np.array(close_pair, dtype=np.int64),
         np.array(close_d, dtype=np.float64),
         np.array(close_s2, dtype=np.float64),

@@ -74,8 +74,10 @@ PAIR_COLUMNS = (
     "grid_rule",
     "grid_robust",
     "max_p_close",
+    "first_close",
+    "last_close",
 )
-"""The pair table's columns (docs/contract.md), in order."""
+"""The pair table's columns (docs/contract.md's, then ``max_p_close`` and the close span)."""
 _SIGMA_PER_ACCURACY = 1.5096
 
 
@@ -205,7 +207,7 @@ def companions(
         case_start, e, cx, cy, cacc,
         slot_ms, hold_ms, float(policy.cell_m), float(policy.close_m),
     )  # fmt: skip
-    grid, close, min_d, first, last, close_pair, close_d, close_s2 = stats
+    grid, close, min_d, first, last, first_close, last_close, close_pair, close_d, close_s2 = stats
     sigma = np.sqrt(close_s2)
     p_close = rice_cdf(policy.close_m / sigma, close_d / sigma)
     credible = np.bincount(close_pair[p_close >= policy.credible_p], minlength=pair_person.shape[0])
@@ -226,6 +228,8 @@ def companions(
         "grid_rule": fires[:, 0],
         "grid_robust": (fires == fires[:, :1]).all(axis=1),
         "max_p_close": best_p,
+        "first_close": np.where(first_close >= 0, first_close, NO_TIME),
+        "last_close": np.where(last_close >= 0, last_close, NO_TIME),
     }
     return _result([rows], origin, policy, pings, cases)
 
@@ -332,6 +336,8 @@ def _result(
             "last_together": np.zeros(0, dtype=np.int64),
             "grid_rule": np.zeros(0, dtype=bool), "grid_robust": np.zeros(0, dtype=bool),
             "max_p_close": np.zeros(0),
+            "first_close": np.zeros(0, dtype=np.int64),
+            "last_close": np.zeros(0, dtype=np.int64),
         }  # fmt: skip
     columns = {
         "person_id": pings.persons.ids()[person].astype(object),
@@ -339,7 +345,8 @@ def _result(
         **rows,
     }
     table = Table(
-        {name: columns[name] for name in PAIR_COLUMNS}, times=("first_together", "last_together")
+        {name: columns[name] for name in PAIR_COLUMNS},
+        times=("first_together", "last_together", "first_close", "last_close"),
     )
     return Companions(
         table=table,

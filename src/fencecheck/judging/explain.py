@@ -72,6 +72,12 @@ DEFAULT_ADVICE: Mapping[str, Mapping[str, str]] = {
         "has verified the itinerary, one negative test result is enough to apply to have the "
         "pop-up lifted; there is no need to stay home.",
     },
+    "companion_three_days_two_tests": {
+        "zh": "经核实与确诊病例有时空伴随（可信地相距很近达到规定时长）：签署承诺书，"
+        "三天两检后可申请解除弹窗。",
+        "en": "Verified time close to a confirmed case (a spatiotemporal companion): sign the "
+        "pledge and take two tests in three days, then apply to have the pop-up lifted.",
+    },
     "one_negative_test": {
         "zh": "系围栏误判：持一次核酸阴性结果即可申请解除弹窗。",
         "en": "A fence mistake: one negative test result is enough to apply to have the pop-up "
@@ -101,7 +107,7 @@ NOT_CHECKED = ("risk_person",)
 """Association types fencecheck cannot check without case trajectories."""
 
 
-def advice_key(verdict: str, kind: str | None) -> str:
+def advice_key(verdict: str, kind: str | None, source: str | None = None) -> str:
     """The advice for a verdict and the decisive fence's kind.
 
     Examples
@@ -110,8 +116,12 @@ def advice_key(verdict: str, kind: str | None) -> str:
     ('home_observation', 'pledge_three_days_two_tests')
     >>> advice_key("passed_through", "sealed"), advice_key("unexplained", None)
     ('passage_one_test', 'contact_community')
+    >>> advice_key("exposed", None, "case")
+    'companion_three_days_two_tests'
     """
     if verdict == "exposed":
+        if source == "case":
+            return "companion_three_days_two_tests"
         return "home_observation" if kind in HIGH_RISK_KINDS else "pledge_three_days_two_tests"
     if verdict == "passed_through":
         return "passage_one_test"
@@ -415,7 +425,11 @@ def _explanation(
         if verdict == "unexplained"
         else []
     )
-    key = advice_key(verdict, decisive.get("kind") if decisive else None)
+    key = advice_key(
+        verdict,
+        decisive.get("kind") if decisive else None,
+        decisive.get("source") if decisive else None,
+    )
     return Explanation(
         person_id=str(v.persons.ids()[code]),
         at=int(v.at[k]),

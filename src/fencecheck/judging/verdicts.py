@@ -437,6 +437,8 @@ def judge(
         case_decides = case_rank > fence_rank
         by_rank = np.array(["unexplained", "false_trigger", "passed_through", "exposed"])
         verdict = np.where(case_decides, by_rank[case_rank], verdict).astype(object)
+        for k in np.flatnonzero(case_decides & (case_rank > 1)).tolist():
+            reasons[k] = ()  # a case's exposure or passage has no false-trigger reason
         for k in np.flatnonzero(case_rank == 1).tolist():
             if case_decides[k]:
                 reasons[k] = ("grid_coarse",)

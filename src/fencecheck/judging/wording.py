@@ -211,6 +211,7 @@ def _case_en(e: Any, pair: Mapping[str, Any], zone: str, lead: bool = True) -> l
     credible = pair["credible_minutes"] * 60
     who = e.person_id if lead else "They"
     if credible > 0:
+        when = f"between {_clock(pair['first_close'], e.tz)} and {_clock(pair['last_close'], e.tz)}"
         out = [
             f"{who} was credibly within {e.close_m:.0f} m of case {pair['case_id']} for "
             f"{duration_en(credible)}, {when} ({zone}), as close as {nearest} "
@@ -323,7 +324,8 @@ def _others_en(e: Any) -> list[str]:
     if not groups:
         return []
     words = {"stay": ("stay in", "stays in"), "passage": ("passage through", "passages through"),
-             "brush": ("brush with", "brushes with")}  # fmt: skip
+             "brush": ("brush with", "brushes with"),
+             "jump": ("location jump into", "location jumps into")}  # fmt: skip
     parts = [
         f"{count_en(n, *words[kind])} {label} on {', '.join(days)}"
         for (kind, label), (n, days) in groups
@@ -420,6 +422,7 @@ def _case_zh(e: Any, pair: Mapping[str, Any], zone: str, lead: bool = True) -> l
     when = f"{zone} {_clock(pair['first_together'], e.tz)} 至 {_clock(pair['last_together'], e.tz)}"
     credible = pair["credible_minutes"] * 60
     if credible > 0:
+        when = f"{zone} {_clock(pair['first_close'], e.tz)} 至 {_clock(pair['last_close'], e.tz)}"
         out = [
             f"{e.person_id if lead else '其'}于{when}与病例 {pair['case_id']} 可信地相距 "
             f"{e.close_m:.0f} 米以内共 {duration_zh(credible)}，"
@@ -512,7 +515,7 @@ def _others_zh(e: Any) -> list[str]:
     groups = _other_episodes(e)
     if not groups:
         return []
-    words = {"stay": "停留于", "passage": "途经", "brush": "擦边（不可信）"}
+    words = {"stay": "停留于", "passage": "途经", "brush": "擦边（不可信）", "jump": "定位跳入"}
     parts = [
         f"{', '.join(days)} {words[kind]} {label} 共 {n} 次" for (kind, label), (n, days) in groups
     ]
@@ -540,9 +543,11 @@ def _other_episodes(e: Any, limit: int = 3) -> list[tuple[tuple[str, str], tuple
     d = e.decisive
     groups: dict[tuple[str, str], tuple[int, list[str]]] = {}
     for ep in e.episodes:
-        if d is not None and ep["fence_id"] == d["fence_id"] and ep["entry"] == d["entry"]:
+        if d is not None and ep["fence_id"] == d.get("fence_id") and ep["entry"] == d["entry"]:
             continue
-        if ep["credible_pings"] == 0:
+        if ep["credible_pings"] == 0 and ep["jump_pings"] > 0:
+            kind = "jump"
+        elif ep["credible_pings"] == 0:
             kind = "brush"
         elif ep["dwell_s"] >= e.min_dwell_s:
             kind = "stay"
@@ -551,5 +556,7 @@ def _other_episodes(e: Any, limit: int = 3) -> list[tuple[tuple[str, str], tuple
         day = format_local(ep["entry"], e.tz, pattern="%m-%d", show_zone=False)
         n, days = groups.get((kind, fence_label(ep)), (0, []))
         groups[(kind, fence_label(ep))] = (n + 1, days if day in days else [*days, day])
-    ranked = sorted(groups.items(), key=lambda item: ("stay", "passage", "brush").index(item[0][0]))
+    ranked = sorted(
+        groups.items(), key=lambda item: ("stay", "passage", "brush", "jump").index(item[0][0])
+    )
     return ranked[:limit]

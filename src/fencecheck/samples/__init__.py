@@ -11,7 +11,7 @@ Examples
 >>> len(fc.read_fences(path("fences.geojson")))
 7
 >>> sorted(p.name for p in folder().iterdir() if p.suffix in (".csv", ".geojson"))
-['fences.geojson', 'pings.csv']
+['cases.csv', 'fences.geojson', 'pings.csv']
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from pathlib import Path
 
 __all__ = ["NAMES", "folder", "path"]
 
-NAMES = ("fences.geojson", "pings.csv")
-"""The sample files."""
+NAMES = ("fences.geojson", "pings.csv", "cases.csv")
+"""The sample files: fences, people's pings, and three confirmed cases' pings."""
 
 
 def folder() -> Path:
