@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import math
 from typing import Any
 
@@ -61,18 +62,26 @@ def _tracks(
 
 
 def _position(track: list[tuple[int, float, float, float]], e: int, hold: int) -> Any:
-    before = [p for p in track if p[0] < e]
-    if not before:
+    """The position at slot end e: the last ping before e, held or interpolated to the next."""
+    k = bisect.bisect_left([p[0] for p in track], e) if len(track) < 64 else _bisect(track, e)
+    if k == 0:
         return None
-    a = before[-1]
+    a = track[k - 1]  # the last ping with t < e
     if e - a[0] > hold:
         return None
-    after = [p for p in track if p[0] > a[0]]
-    if after and after[0][0] - a[0] <= hold:
-        b = after[0]
+    if k < len(track) and track[k][0] - a[0] <= hold:
+        b = track[k]
         f = (e - a[0]) / (b[0] - a[0])
         return (a[1] + f * (b[1] - a[1]), a[2] + f * (b[2] - a[2]), a[3] + f * (b[3] - a[3]))
     return a[1], a[2], a[3]
+
+
+_TIMES: dict[int, list[int]] = {}
+
+
+def _bisect(track: list[tuple[int, float, float, float]], e: int) -> int:
+    times = _TIMES.setdefault(id(track), [p[0] for p in track])
+    return bisect.bisect_left(times, e)
 
 
 def slow_companions(
@@ -480,3 +489,80 @@ def test_the_demo_has_a_case_for_each_companion_verdict(
     assert docs["P06"]["reasons"] == ["datum_shift", "grid_coarse"]
     assert docs["P06"]["evidence"]["grid_coarse"]["case_id"] == "C02"
     assert all(d["not_checked"] == [] for d in docs.values())
+
+
+def test_bad_case_rows_are_set_aside_and_counted_and_an_empty_case_file_finds_nothing(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from fencecheck.cli import main
+
+    _csv(tmp_path / "p.csv", _walk("P", [(30.0, 0.0)] * 20))
+    _csv(tmp_path / "c.csv", _walk("C", [(0.0, 0.0)] * 20))
+    lines = (tmp_path / "c.csv").read_text(encoding="utf-8").splitlines()
+    lines[3] = lines[3].replace(",39.", ",99.", 1)  # data row 2: latitude out of range
+    (tmp_path / "c.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    args = ["companions", "--pings", str(tmp_path / "p.csv"), "--cases", str(tmp_path / "c.csv")]
+    assert main([*args, "--out", str(tmp_path / "pairs.csv")]) == 1
+    assert "row 2" in capsys.readouterr().err
+    rejected = tmp_path / "bad.csv"
+    assert (
+        main([*args, "--on-error", "reject", "--rejected", str(rejected),
+              "--out", str(tmp_path / "pairs.csv")])
+        == 0
+    )  # fmt: skip
+    err = capsys.readouterr().err
+    assert "1 row set aside (lat 1)" in err
+    assert rejected.read_text(encoding="utf-8").count("\n") == 2
+    (tmp_path / "empty.csv").write_text("person_id,t,lon,lat,accuracy_m\n", encoding="utf-8")
+    empty = [
+        "companions",
+        "--pings",
+        str(tmp_path / "p.csv"),
+        "--cases",
+        str(tmp_path / "empty.csv"),
+    ]
+    assert main([*empty, "--out", str(tmp_path / "none.csv")]) == 0
+    assert (tmp_path / "none.csv").read_text(encoding="utf-8").splitlines() == [
+        ",".join(PAIR_COLUMNS)
+    ]
+    assert "0 pairs of 0 people with 0 cases" in capsys.readouterr().err
+
+
+def test_real_geolife_tracks_as_cases_equal_the_per_slot_loop() -> None:
+    """User 001's busiest real day as a case; user 005's busiest day moved onto the same date,
+    and user 001's own day three minutes later, as people."""
+    from support import shared_file
+
+    path = shared_file("geolife/geolife_sample_skmob_users001_005.csv")
+    real = fc.read_pings(path, columns={"user_id": "person_id"}, tz="UTC")
+    day_ms = 86_400_000
+
+    def busiest(user: str) -> Any:
+        mine = real.take(real.person_ids() == user)
+        days, counts = np.unique(mine.t // day_ms, return_counts=True)
+        return mine.take(mine.t // day_ms == days[np.argmax(counts)])
+
+    one, five = busiest("001"), busiest("005")
+    shift = (int(one.t[0]) // day_ms - int(five.t[0]) // day_ms) * day_ms
+
+    def as_table(part: Any, who: str, offset: int) -> PingTable:
+        return build_pings(
+            {"person_id": np.full(len(part), who, dtype=object), "t": part.t + offset,
+             "lon": part.lon, "lat": part.lat, "accuracy_m": part.accuracy_m},
+            epoch_unit="ms",
+        )  # fmt: skip
+
+    case = as_table(one, "C001", 0)
+    # user 005's day moved onto the date; user 001's own day walked three minutes late
+    people = build_pings(
+        {"person_id": np.array(["U005"] * len(five) + ["F001"] * len(one), dtype=object),
+         "t": np.concatenate([five.t + shift, one.t + 3 * MINUTE]),
+         "lon": np.concatenate([five.lon, one.lon]), "lat": np.concatenate([five.lat, one.lat]),
+         "accuracy_m": np.concatenate([five.accuracy_m, one.accuracy_m])},
+        epoch_unit="ms",
+    )  # fmt: skip
+    origin = (116.32, 39.98)
+    got = companions(people, case, grid_origin=origin)
+    expected = slow_companions(people, case, origin, Policy())
+    assert ("F001", "C001") in expected and expected[("F001", "C001")]["credible_minutes"] > 60
+    assert_same(got, expected)

@@ -769,7 +769,8 @@ def _run_demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 def _report_rejected(rejected: Rejected, path: Path, what: str) -> None:
     rejected.to_csv(path)
     counts = ", ".join(f"{field} {n}" for field, n in rejected.reasons_by_field().items())
-    _say(f"  {len(rejected)} {what} set aside ({counts}); reasons written to {path}")
+    one = {"rows": "row", "features": "feature"}[what]
+    _say(f"  {counted(len(rejected), one, what)} set aside ({counts}); reasons written to {path}")
     for row, ident, field, reason, _ in rejected.records()[:3]:
         label = f"row {row}" if what == "rows" else f"feature #{row}"
         _say(f"    {label} {ident}: {field}: {reason}")
