@@ -269,11 +269,11 @@ def pandas_companions(people: Any, cases: Any) -> Any:
         e = first[i] + SLOT_MS * (np.arange(i.shape[0]) - np.repeat(np.cumsum(n) - n, n))
         j = np.minimum(i + 1, t.shape[0] - 1)
         interp = (has_next & (t_next - t <= HOLD_MS))[i]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            f = (e - t[i]) / (t[j] - t[i])
         pos = pd.DataFrame({"who": who[i], "e": e})
-        for name, v in (("x", x), ("y", y), ("acc", acc)):
-            pos[name] = np.where(interp, v[i] + f * (v[j] - v[i]), v[i])
+        with np.errstate(divide="ignore", invalid="ignore"):  # f is unused where held
+            f = (e - t[i]) / (t[j] - t[i])
+            for name, v in (("x", x), ("y", y), ("acc", acc)):
+                pos[name] = np.where(interp, v[i] + f * (v[j] - v[i]), v[i])
         pos["cx"] = np.floor(pos["x"] / CELL_M).astype(np.int64)
         pos["cy"] = np.floor(pos["y"] / CELL_M).astype(np.int64)
         return pos, names
@@ -538,7 +538,7 @@ def main() -> None:
     print(
         f"{'method':16s} {'pings':>11s} {'people':>8s} {'median s':>9s} {'min s':>7s} "
         f"{'build s':>8s} {'peak MB':>8s} {'runs MB':>8s} {'held MB':>8s} {'pairs':>8s} "
-        f"{'grid>=10':>8s} {'close':>7s} {'cred>=10':>8s}"
+        f"{'grid>=10':>8s} {'close':>7s} {'cred>=10':>8s} {'flagged':>8s}"
     )
     for method, r in results.items():
         med = statistics.median(r["times"])
@@ -546,7 +546,7 @@ def main() -> None:
             f"{method:16s} {r['pings']:11,d} {r['people']:8,d} {med:9.3f} {min(r['times']):7.3f} "
             f"{r['build_s']:8.2f} {r['peak_mb']:8.0f} {r['runs_peak_mb']:8.0f} "
             f"{r['held_mb']:8.0f} {r['pairs']:8,d} {r['grid_rule']:8,d} {r['close']:7,d} "
-            f"{r['credible_10']:8,d}"
+            f"{r['credible_10']:8,d} {r['people_flagged']:8,d}"
         )
     if {"fencecheck", "pandas"} <= set(results):
         ours = statistics.median(results["fencecheck"]["times"])

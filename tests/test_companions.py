@@ -566,3 +566,43 @@ def test_real_geolife_tracks_as_cases_equal_the_per_slot_loop() -> None:
     expected = slow_companions(people, case, origin, Policy())
     assert ("F001", "C001") in expected and expected[("F001", "C001")]["credible_minutes"] > 60
     assert_same(got, expected)
+
+
+def test_scan_with_cases_adds_a_case_table_and_companion_what_ifs() -> None:
+    from fencecheck import samples
+    from fencecheck.judging.case_scan import COMPANION_RULES
+
+    index = fc.FenceIndex.build(fc.read_fences(samples.path("fences.geojson")))
+    pings = fc.read_pings(samples.path("pings.csv"))
+    cases = fc.read_pings(samples.path("cases.csv"))
+    result = fc.scan(pings, index, cases=cases)
+    assert result.tables[-1] == "cases" and result.cases is not None
+    table = {row: k for k, row in enumerate(result.cases["case_id"].tolist())}
+    assert result.cases["exposed"][table["C01"]] == 1 == result.cases["decisive_for"][table["C01"]]
+    assert result.cases["grid_coarse"][table["C02"]] == 1
+    assert result.cases["false_share"][table["C02"]] == 1.0
+    assert result.cases["passed_through"][table["C03"]] == 1
+    # each companion what-if row, recounted: flagged by a fence today, or by the varied grid rule
+    plain = {e.person_id: e.verdict for e in fc.explain(pings, index, track=False)}
+    last = {pid: int(pings.t[pings.person_ids() == pid].max()) for pid in plain}
+    lo = np.full(len(pings.persons), np.iinfo(np.int64).min // 4, dtype=np.int64)
+    hi = lo.copy()
+    for pid, at in last.items():
+        code = pings.persons.code(pid)
+        lo[code], hi[code] = at - 14 * 86_400_000, at
+    origin = (index.frame.lon0, index.frame.lat0)
+    variants = {
+        "grid_400m": Policy(cell_m=400.0),
+        "grid_200m": Policy(cell_m=200.0),
+        "together_30min": Policy(min_together_s=1800.0),
+        "companions_no_cell_fixes": Policy(),
+    }
+    whatif = {rule: k for k, rule in enumerate(result.whatif["rule"].tolist())}
+    for rule, _ in COMPANION_RULES:
+        theirs = cases if rule != "companions_no_cell_fixes" else cases.take(cases.source != 2)
+        mine = pings if rule != "companions_no_cell_fixes" else pings.take(pings.source != 2)
+        pairs = companions(mine, theirs, grid_origin=origin, policy=variants[rule],
+                           windows=(lo, hi))  # fmt: skip
+        fired = set(pairs.table["person_id"][pairs.table["grid_rule"]].tolist())
+        expected = {pid for pid, verdict in plain.items() if verdict != "unexplained"} | fired
+        assert result.whatif["flagged"][whatif[rule]] == len(expected), rule

@@ -67,6 +67,7 @@ from numpy.typing import NDArray
 from fencecheck._compiled.groupby import any_by, pairs_of
 from fencecheck.errors import OptionError
 from fencecheck.io.tally import Reading
+from fencecheck.judging.case_scan import COMPANION_RULES, case_pairs, case_table, companion_flags
 from fencecheck.judging.near import near_misses
 from fencecheck.judging.plot import plot_fence
 from fencecheck.judging.verdicts import DEFAULT_LOOKBACK_S, REASONS, Rules, judge
@@ -128,6 +129,8 @@ class ScanPart:
     pair_upstream: NDArray[np.bool_]
     dwell_fence: NDArray[np.int64]
     dwell_s: NDArray[np.float64]
+    cases: dict[str, NDArray[Any]] | None = None
+    """With cases: per pair that fired or came close, its case, outcome, and if it decides."""
 
 
 @dataclass(frozen=True)
@@ -146,6 +149,8 @@ class Scan:
     at: int | None
     tz: str = "Asia/Shanghai"
     tables: tuple[str, ...] = field(default=("people", "fences", "timeline", "whatif"))
+    cases: Table | None = None
+    """With cases: one row per case (:mod:`fencecheck.judging.case_scan`); in ``tables`` too."""
     index: FenceIndex | None = field(default=None, repr=False, compare=False)
     """The fences scanned (for :func:`fencecheck.judging.plot.plot_fence`)."""
     pings: PingTable | None = field(default=None, repr=False, compare=False)
@@ -390,6 +395,16 @@ def scan_part(
 
     flags = _whatif_flags(pings, index, v, slot, mode_)
     flags[upstream] = True
+    cases_found: dict[str, NDArray[Any]] | None = None
+    if cases is not None and v.companions is not None:
+        lo = np.full(len(pings.persons), np.iinfo(np.int64).min // 4, dtype=np.int64)
+        hi = lo.copy()
+        lo[v.person], hi[v.person] = v.at - int(rules.lookback_s * 1000), v.at
+        grid_today, grid_flags = companion_flags(pings, cases, v, slot, policy, (lo, hi))
+        fence_today = flags[:, 0].copy()  # any hit (or a reproduced mistake) flags today
+        flags |= grid_today[:, None]  # a fence rule leaves the companion rule as it is
+        flags = np.column_stack([flags, fence_today[:, None] | grid_flags])
+        cases_found = case_pairs(v)
     flags[~flagged] = False
     pair_person, pair_fence, pair_outcome, pair_reasons, pair_upstream = _fence_outcomes(
         v, upstream
@@ -405,6 +420,7 @@ def scan_part(
         pair_upstream=pair_upstream,
         dwell_fence=episodes.fence.astype(np.int64),
         dwell_s=episodes.dwell_s.astype(np.float64),
+        cases=cases_found,
     )
 
 
@@ -513,16 +529,19 @@ def assemble(
     }
     order = np.argsort(people_cols["person_id"].astype(str), kind="stable")
     people = Table({k: c[order] for k, c in people_cols.items()}, times=_PEOPLE_TIMES)
-    flags = _joined([p.flags for p in parts], np.zeros((0, len(WHATIF_RULES)), dtype=bool))[order]
+    with_cases = any(p.cases is not None for p in parts)
+    rule_list = WHATIF_RULES + (COMPANION_RULES if with_cases else ())
+    flags = _joined([p.flags for p in parts], np.zeros((0, len(rule_list)), dtype=bool))[order]
     fences = _fence_table(parts, index)
     timeline = _timeline(people)
-    whatif = _whatif_table(people, flags)
+    whatif = _whatif_table(people, flags, rule_list)
     flag_table = Table(
         {
             "person_id": people["person_id"],
-            **{rule: flags[:, r] for r, (rule, _) in enumerate(WHATIF_RULES)},
+            **{rule: flags[:, r] for r, (rule, _) in enumerate(rule_list)},
         }
     )
+    case_stats = case_table([p.cases for p in parts if p.cases is not None]) if with_cases else None
     try:
         when = None if at is None else parse_time(at, tz=tz)
     except ValueError as exc:
@@ -540,6 +559,8 @@ def assemble(
         at=when,
         tz=tz,
         index=index,
+        cases=case_stats,
+        tables=("people", "fences", "timeline", "whatif", *(("cases",) if with_cases else ())),
     )
 
 
@@ -648,14 +669,16 @@ def _timeline(people: Table) -> Table:
     return Table(columns, times=("hour",))
 
 
-def _whatif_table(people: Table, flags: NDArray[np.bool_]) -> Table:
+def _whatif_table(
+    people: Table, flags: NDArray[np.bool_], rule_list: tuple[tuple[str, str], ...] = WHATIF_RULES
+) -> Table:
     verdict = people["verdict"]
     today = {name: verdict == name for name in OUTCOMES}
-    rows = range(len(WHATIF_RULES))
+    rows = range(len(rule_list))
     return Table(
         {
-            "rule": np.array([rule for rule, _ in WHATIF_RULES], dtype=object),
-            "description": np.array([text for _, text in WHATIF_RULES], dtype=object),
+            "rule": np.array([rule for rule, _ in rule_list], dtype=object),
+            "description": np.array([text for _, text in rule_list], dtype=object),
             "flagged": np.array([int(flags[:, r].sum()) for r in rows]),
             "avoided_false_triggers": np.array(
                 [int((today["false_trigger"] & ~flags[:, r]).sum()) for r in rows]
