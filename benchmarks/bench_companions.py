@@ -451,9 +451,9 @@ def differences(ours: Any, theirs: Any, limit: int = 10) -> list[str]:
     )
     out = []
     lone = both[both["_merge"] != "both"]
-    for row in lone.head(limit).itertuples():
-        side = "fencecheck only" if row._merge == "left_only" else "pandas only"
-        out.append(f"{row.person_id} {row.case_id}: {side}")
+    for _, row in lone.head(limit).iterrows():
+        side = "fencecheck only" if row["_merge"] == "left_only" else "pandas only"
+        out.append(f"{row['person_id']} {row['case_id']}: {side}")
     paired = both[both["_merge"] == "both"]
     bad = pd.Series(False, index=paired.index)
     for name in COMPARED[2:]:

@@ -65,6 +65,7 @@ def test_notebook_runs_on_the_samples_and_real_data(monkeypatch: pytest.MonkeyPa
     assert "400 rows read, 400 pings of 8 people, 0 rejected" in text
     assert "P06: the pop-up was a false trigger." in text and "GCJ-02" in text
     assert "属途经" in text  # P02, in Chinese: a passage
+    assert "008 was credibly within 100 m of case C01" in text  # the companion rule
     assert "real data: found" in text
     assert "217,653 rows read" in text
     assert _images(notebook) == 4  # P02, P06, one fence, and one real person's map
