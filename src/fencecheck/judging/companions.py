@@ -47,6 +47,7 @@ Twenty fixes a minute apart, then the last one held for 15 minutes: 34 slots.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -174,26 +175,14 @@ def companions(
         lo, hi = np.full(n_people, -big, dtype=np.int64), np.full(n_people, big, dtype=np.int64)
     else:
         lo, hi = windows
-    c_owner, c_t, c_x, c_y, c_acc = _track(cases, frame)
     n_cases = len(cases.persons)
-    case = track_positions(
-        c_owner, c_t, c_x, c_y, c_acc,
-        np.full(n_cases, -big, dtype=np.int64), np.full(n_cases, big, dtype=np.int64),
-        slot_ms, hold_ms,
-    )  # fmt: skip
-    owner, e, cx, cy, cacc = case
+    prepared = _case_positions(cases, origin, slot_ms, hold_ms, float(policy.cell_m))
+    owner, e, cx, cy, cacc, e0, keys, by_key = prepared
     if e.shape[0] == 0 or t.shape[0] == 0:
         return _result([], origin, policy, pings, cases)
-    e0 = int(e.min())
-    if (int(e.max()) - e0) // slot_ms >= 1 << 20:
-        raise OptionError(
-            "cases: their pings span more than a million slots; select the risk period"
-        )
-    keys = _keys(e, cx, cy, e0, slot_ms, policy.cell_m)
-    by_key = np.argsort(keys, kind="stable")
     pair_person, pair_case = candidate_pairs(
         person, t, x, y, acc, lo, hi,
-        keys[by_key], owner[by_key], cx[by_key], cy[by_key], n_cases,
+        keys, owner[by_key], cx[by_key], cy[by_key], n_cases,
         e0, slot_ms, hold_ms, float(policy.cell_m), float(policy.close_m),
     )  # fmt: skip
     if pair_person.shape[0] == 0:
@@ -232,6 +221,45 @@ def companions(
         "last_close": np.where(last_close >= 0, last_close, NO_TIME),
     }
     return _result([rows], origin, policy, pings, cases)
+
+
+_CASE_CACHE: dict[tuple[int, tuple[float, float], int, int, float], tuple[Any, ...]] = {}
+
+
+def _case_positions(
+    cases: PingTable, origin: tuple[float, float], slot_ms: int, hold_ms: int, cell_m: float
+) -> tuple[Any, ...]:
+    """The cases' slot positions, their (slot, cell) keys sorted, made once per cases table.
+
+    Cases are few and judged against person after person (one ``explain`` at a
+    time, or batch after batch of a scan): their positions are kept, for the
+    same table object and the same rule, while that object lives.
+    """
+    key = (id(cases), origin, slot_ms, hold_ms, cell_m)
+    cached = _CASE_CACHE.get(key)
+    if cached is not None and cached[0]() is cases:
+        return cached[1:]
+    frame = MetricFrame(*origin)
+    big = np.iinfo(np.int64).max // 4
+    n_cases = len(cases.persons)
+    owner, t, x, y, acc = _track(cases, frame)
+    owner, e, cx, cy, cacc = track_positions(
+        owner, t, x, y, acc,
+        np.full(n_cases, -big, dtype=np.int64), np.full(n_cases, big, dtype=np.int64),
+        slot_ms, hold_ms,
+    )  # fmt: skip
+    e0 = int(e.min()) if e.shape[0] else 0
+    if e.shape[0] and (int(e.max()) - e0) // slot_ms >= 1 << 20:
+        raise OptionError(
+            "cases: their pings span more than a million slots; select the risk period"
+        )
+    keys = _keys(e, cx, cy, e0, slot_ms, cell_m)
+    by_key = np.argsort(keys, kind="stable")
+    prepared = (owner, e, cx, cy, cacc, e0, keys[by_key], by_key)
+    if len(_CASE_CACHE) > 8:
+        _CASE_CACHE.clear()
+    _CASE_CACHE[key] = (weakref.ref(cases), *prepared)
+    return prepared
 
 
 def rice_cdf(r: NDArray[np.float64], nu: NDArray[np.float64]) -> NDArray[np.float64]:
