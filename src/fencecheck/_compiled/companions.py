@@ -104,6 +104,7 @@ def candidate_pairs(
     lo: Any,
     hi: Any,
     case_keys: Any,
+    slot_start: Any,
     case_owner: Any,
     case_x: Any,
     case_y: Any,
@@ -118,13 +119,15 @@ def candidate_pairs(
 
     The persons' positions are made slot by slot from their pings (never stored);
     the cases' are looked up by ``case_keys``, the sorted ``(slot, cell)`` keys of
-    their positions (``case_owner``, ``case_x``, ``case_y`` in the same order).
+    their positions (``case_owner``, ``case_x``, ``case_y`` in the same order), whose
+    slot ``s`` (counted from ``e0``) holds rows ``[slot_start[s], slot_start[s + 1])``:
+    a slot without a case costs nothing, and a search runs over one slot's keys only.
     """
     n = t.shape[0]
     seen = np.full(n_cases, -1, dtype=np.int64)
     out_person = []
     out_case = []
-    m = case_keys.shape[0]
+    n_slots = slot_start.shape[0] - 1
     for i in range(n):
         p = person[i]
         has_next = i + 1 < n and person[i + 1] == p
@@ -132,9 +135,12 @@ def candidate_pairs(
         last = min(_last_slot(i, t, has_next, hold_ms), hi[p])
         e = first
         while e <= last:
-            if e < e0:
+            s = (e - e0) // slot_ms
+            if e < e0 or s >= n_slots or slot_start[s] == slot_start[s + 1]:
                 e += slot_ms
                 continue
+            lo_k = slot_start[s]
+            hi_k = slot_start[s + 1]
             px, py, _ = _at(i, e, t, x, y, acc, has_next, hold_ms)
             cx = int(math.floor(px / cell_m))  # noqa: RUF046 (numba)
             cy = int(math.floor(py / cell_m))  # noqa: RUF046 (numba)
@@ -151,8 +157,8 @@ def candidate_pairs(
                     if dy == 1 and cell_m - fy > close_m:
                         continue
                     key = _cell_key(e, cx + dx, cy + dy, e0, slot_ms)
-                    k = np.searchsorted(case_keys, key)
-                    while k < m and case_keys[k] == key:
+                    k = lo_k + np.searchsorted(case_keys[lo_k:hi_k], key)
+                    while k < hi_k and case_keys[k] == key:
                         c = case_owner[k]
                         if seen[c] != p:
                             same = dx == 0 and dy == 0

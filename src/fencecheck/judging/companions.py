@@ -155,7 +155,8 @@ def companions(
         For a grid origin that is not a lon/lat pair.
     """
     policy = Policy() if policy is None else policy
-    shared = set(pings.person_ids().tolist()) & set(cases.person_ids().tolist())
+    present = pings.persons.ids()[np.unique(pings.person)]
+    shared = set(present.tolist()) & set(cases.persons.ids()[np.unique(cases.person)].tolist())
     if shared:
         raise DataError(
             f"case id {sorted(shared)[0]!r} is also a person id in the pings; "
@@ -177,12 +178,12 @@ def companions(
         lo, hi = windows
     n_cases = len(cases.persons)
     prepared = _case_positions(cases, origin, slot_ms, hold_ms, float(policy.cell_m))
-    owner, e, cx, cy, cacc, e0, keys, by_key = prepared
+    owner, e, cx, cy, cacc, e0, keys, slot_start, by_key = prepared
     if e.shape[0] == 0 or t.shape[0] == 0:
         return _result([], origin, policy, pings, cases)
     pair_person, pair_case = candidate_pairs(
         person, t, x, y, acc, lo, hi,
-        keys, owner[by_key], cx[by_key], cy[by_key], n_cases,
+        keys, slot_start, owner[by_key], cx[by_key], cy[by_key], n_cases,
         e0, slot_ms, hold_ms, float(policy.cell_m), float(policy.close_m),
     )  # fmt: skip
     if pair_person.shape[0] == 0:
@@ -255,8 +256,13 @@ def _case_positions(
         )
     keys = _keys(e, cx, cy, e0, slot_ms, cell_m)
     by_key = np.argsort(keys, kind="stable")
-    prepared = (owner, e, cx, cy, cacc, e0, keys[by_key], by_key)
-    if len(_CASE_CACHE) > 8:
+    sorted_keys = keys[by_key]
+    n_slots = int(sorted_keys[-1] >> 42) + 1 if sorted_keys.shape[0] else 0
+    slot_start = np.searchsorted(sorted_keys >> 42, np.arange(n_slots + 1)).astype(np.int64)
+    prepared = (owner, e, cx, cy, cacc, e0, sorted_keys, slot_start, by_key)
+    for stale in [k for k, v in _CASE_CACHE.items() if v[0]() is None]:
+        del _CASE_CACHE[stale]  # their tables are gone: let their positions go too
+    if len(_CASE_CACHE) >= 8:
         _CASE_CACHE.clear()
     _CASE_CACHE[key] = (weakref.ref(cases), *prepared)
     return prepared
