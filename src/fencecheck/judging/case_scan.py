@@ -102,11 +102,13 @@ def companion_flags(
     v: Any,
     slot: NDArray[np.int64],
     policy: Policy,
-    windows: tuple[NDArray[np.int64], NDArray[np.int64]],
 ) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
-    """Per person (a row of ``v``): whether the grid rule fires today, and under each rule."""
+    """Per person (a row of ``v``): whether the grid rule fires today, and under each rule.
+
+    Each rule is judged over the same lookbacks as today's pairs (``v.companions.windows``).
+    """
     n = len(v)
-    origin = v.companions.grid_origin
+    origin, windows = v.companions.grid_origin, v.companions.windows
 
     def fires(found: Companions) -> NDArray[np.bool_]:
         out = np.zeros(n, dtype=bool)

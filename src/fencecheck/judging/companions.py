@@ -97,6 +97,8 @@ class Companions:
         The thresholds used.
     person_code, case_code : ndarray of int32
         Each row's person and case codes (in the pings' and the cases' registries).
+    windows : (ndarray, ndarray), optional
+        The slot ends counted per person code, when not every slot was.
     """
 
     table: Table
@@ -104,6 +106,7 @@ class Companions:
     policy: Policy
     person_code: NDArray[np.int32]
     case_code: NDArray[np.int32]
+    windows: tuple[NDArray[np.int64], NDArray[np.int64]] | None = None
 
     def __len__(self) -> int:
         return len(self.table)
@@ -180,14 +183,14 @@ def companions(
     prepared = _case_positions(cases, origin, slot_ms, hold_ms, float(policy.cell_m))
     owner, e, cx, cy, cacc, e0, keys, slot_start, by_key = prepared
     if e.shape[0] == 0 or t.shape[0] == 0:
-        return _result([], origin, policy, pings, cases)
+        return _result([], origin, policy, pings, cases, windows)
     pair_person, pair_case = candidate_pairs(
         person, t, x, y, acc, lo, hi,
         keys, slot_start, owner[by_key], cx[by_key], cy[by_key], n_cases,
         e0, slot_ms, hold_ms, float(policy.cell_m), float(policy.close_m),
     )  # fmt: skip
     if pair_person.shape[0] == 0:
-        return _result([], origin, policy, pings, cases)
+        return _result([], origin, policy, pings, cases, windows)
     order = np.lexsort((pair_case, pair_person))
     pair_person, pair_case = pair_person[order], pair_case[order]
     person_start = _starts(person, n_people)
@@ -221,7 +224,7 @@ def companions(
         "first_close": np.where(first_close >= 0, first_close, NO_TIME),
         "last_close": np.where(last_close >= 0, last_close, NO_TIME),
     }
-    return _result([rows], origin, policy, pings, cases)
+    return _result([rows], origin, policy, pings, cases, windows)
 
 
 _CASE_CACHE: dict[tuple[int, tuple[float, float], int, int, float], tuple[Any, ...]] = {}
@@ -357,6 +360,7 @@ def _result(
     policy: Policy,
     pings: PingTable,
     cases: PingTable,
+    windows: tuple[NDArray[np.int64], NDArray[np.int64]] | None = None,
 ) -> Companions:
     if parts:
         rows = parts[0]
@@ -388,4 +392,5 @@ def _result(
         policy=policy,
         person_code=person.astype(np.int32),
         case_code=case.astype(np.int32),
+        windows=windows,
     )

@@ -81,6 +81,7 @@ EPISODE_COLUMNS = (
     "window_end",
     "entry",
     "exit",
+    "first_hit",
     "entry_ping",
     "exit_ping",
     "dwell_s",
@@ -112,6 +113,8 @@ class Episodes:
         The fence window the episode lies in (``OPEN_END`` when open).
     entry, exit : ndarray of int64
         First and last credible hit (without one, first and last hit), UTC milliseconds.
+    first_hit : ndarray of int64
+        The episode's first hit, credible or not: when it began to flag the person.
     entry_ping, exit_ping, deepest_ping : ndarray of int64
         Row numbers of the entry's, the exit's and the deepest hit's ping.
     dwell_s, dwell_s_max : ndarray of float64
@@ -142,6 +145,7 @@ class Episodes:
     window_end: NDArray[np.int64]
     entry: NDArray[np.int64]
     exit: NDArray[np.int64]
+    first_hit: NDArray[np.int64]
     entry_ping: NDArray[np.int64]
     exit_ping: NDArray[np.int64]
     dwell_s: NDArray[np.float64]
@@ -195,7 +199,7 @@ class Episodes:
         frame = {name: getattr(self, name) for name in EPISODE_COLUMNS}
         frame["person"] = self.person_ids()
         frame["fence"] = self.fence_ids()
-        for name in ("window_start", "entry", "exit"):
+        for name in ("window_start", "entry", "exit", "first_hit"):
             frame[name] = pd.to_datetime(frame[name], unit="ms", utc=True)
         frame["window_end"] = pd.to_datetime(end, unit="ms", utc=True, errors="coerce")
         out = pd.DataFrame(frame).rename(columns={"person": "person_id", "fence": "fence_id"})
@@ -325,6 +329,7 @@ def find_episodes(
         window_end=hits.window_end[head],
         entry=hits.t[head],
         exit=hits.t[tail],
+        first_hit=t[first][final],
         entry_ping=hits.ping[head],
         exit_ping=hits.ping[tail],
         dwell_s=dwell[final],

@@ -297,8 +297,6 @@ class _Parts:
         self.findings: Findings = verdicts.findings()
         ep = verdicts.episodes
         self.jump_pings = np.bincount(ep.of_hit[verdicts.jump], minlength=len(ep))
-        self.first_hit = np.full(len(ep), np.iinfo(np.int64).max)
-        np.minimum.at(self.first_hit, ep.of_hit, verdicts.hits.t)
         self.hit_position = ping_positions(verdicts.hits.ping, pings.row)
 
     def fence(self, position: int) -> dict[str, Any]:
@@ -319,7 +317,7 @@ class _Parts:
             **self.fence(int(ep.fence[e])),
             "entry": format_utc(int(ep.entry[e])),
             "exit": format_utc(int(ep.exit[e])),
-            "first_hit": format_utc(int(self.first_hit[e])),
+            "first_hit": format_utc(int(ep.first_hit[e])),
             "dwell_s": float(ep.dwell_s[e]),
             "dwell_s_max": None if np.isnan(max_dwell) else max_dwell,
             "pings": int(ep.pings[e]),

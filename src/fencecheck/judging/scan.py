@@ -397,10 +397,7 @@ def scan_part(
     flags[upstream] = True
     cases_found: dict[str, NDArray[Any]] | None = None
     if cases is not None and v.companions is not None:
-        lo = np.full(len(pings.persons), np.iinfo(np.int64).min // 4, dtype=np.int64)
-        hi = lo.copy()
-        lo[v.person], hi[v.person] = v.at - int(rules.lookback_s * 1000), v.at
-        grid_today, grid_flags = companion_flags(pings, cases, v, slot, policy, (lo, hi))
+        grid_today, grid_flags = companion_flags(pings, cases, v, slot, policy)
         fence_today = flags[:, 0].copy()  # any hit (or a reproduced mistake) flags today
         flags |= grid_today[:, None]  # a fence rule leaves the companion rule as it is
         flags = np.column_stack([flags, fence_today[:, None] | grid_flags])

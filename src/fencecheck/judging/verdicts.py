@@ -258,15 +258,13 @@ class Findings:
                 out[has] = values[e[has]]
             return out
 
-        first_hit = np.full(len(ep), np.iinfo(np.int64).max)
-        np.minimum.at(first_hit, ep.of_hit, v.hits.t)
         found = cls(
             source=np.where(has, "episode", "").astype(object),
             case=np.full(n, -1, dtype=np.int64),
             fence=take(ep.fence, -1, np.int64),
             entry=take(ep.entry, NO_TIME, np.int64),
             exit=take(ep.exit, NO_TIME, np.int64),
-            popup=take(first_hit, NO_TIME, np.int64),
+            popup=take(ep.first_hit, NO_TIME, np.int64),
             dwell_s=take(ep.dwell_s, np.nan, np.float64),
             dwell_s_max=take(ep.dwell_s_max, np.nan, np.float64),
             pings=take(ep.pings, 0, np.int64),

@@ -133,7 +133,7 @@ def text_en(e: Any) -> str:
     zone = zone_label(e.tz, "en")
     d = e.decisive
     lines: list[str] = []
-    if d is not None and d.get("source") == "case":
+    if d is not None and _case_decides(e):
         lines.extend(_case_en(e, d, zone))
     elif e.verdict in ("exposed", "passed_through") and d is not None:
         where = f"{fence_label(d)}, {kind_words(d['kind'], 'en')}"
@@ -198,7 +198,7 @@ def _false_en(e: Any, zone: str) -> list[str]:
         if ev:
             out.append(_mistake_en(e, ev, zone))
     coarse = e.evidence.get("grid_coarse")
-    if coarse and (e.decisive is None or e.decisive.get("source") != "case"):
+    if coarse and not _case_decides(e):
         out.extend(_case_en(e, coarse, zone, lead=False))
     return out
 
@@ -241,13 +241,23 @@ def _case_en(e: Any, pair: Mapping[str, Any], zone: str, lead: bool = True) -> l
     ]
 
 
+def _case_decides(e: Any) -> bool:
+    return e.decisive is not None and e.decisive.get("source") == "case"
+
+
+def _other_pair(e: Any) -> Mapping[str, Any] | None:
+    """The person's most serious pair, when a fence decided and no reason already names it."""
+    if not e.companions or _case_decides(e) or "grid_coarse" in e.evidence:
+        return None
+    pair: Mapping[str, Any] = e.companions[0]
+    return pair
+
+
 def _other_pairs_en(e: Any, zone: str) -> list[str]:
     """The person's most serious pair when a fence, not a case, decided."""
-    if not e.companions or (e.decisive is not None and e.decisive.get("source") == "case"):
+    pair = _other_pair(e)
+    if pair is None:
         return []
-    if "grid_coarse" in e.evidence:
-        return []
-    pair = e.companions[0]
     return [
         f"Also: in the same {pair['cell_m']:.0f} m cell as case {pair['case_id']} for "
         f"{duration_en(pair['grid_minutes'] * 60)}, never closer than "
@@ -354,7 +364,7 @@ def text_zh(e: Any) -> str:
     zone = zone_label(e.tz, "zh")
     d = e.decisive
     lines: list[str] = []
-    if d is not None and d.get("source") == "case":
+    if d is not None and _case_decides(e):
         lines.extend(_case_zh(e, d, zone))
     elif e.verdict in ("exposed", "passed_through") and d is not None:
         inside = (
@@ -412,7 +422,7 @@ def _false_zh(e: Any, zone: str) -> list[str]:
         if ev:
             out.append(_mistake_zh(e, ev, zone))
     coarse = e.evidence.get("grid_coarse")
-    if coarse and (e.decisive is None or e.decisive.get("source") != "case"):
+    if coarse and not _case_decides(e):
         out.extend(_case_zh(e, coarse, zone, lead=False))
     return out
 
@@ -444,11 +454,9 @@ def _case_zh(e: Any, pair: Mapping[str, Any], zone: str, lead: bool = True) -> l
 
 
 def _other_pairs_zh(e: Any) -> list[str]:
-    if not e.companions or (e.decisive is not None and e.decisive.get("source") == "case"):
+    pair = _other_pair(e)
+    if pair is None:
         return []
-    if "grid_coarse" in e.evidence:
-        return []
-    pair = e.companions[0]
     return [
         f"另：与病例 {pair['case_id']} 同处一个 {pair['cell_m']:.0f} 米网格共 "
         f"{duration_zh(pair['grid_minutes'] * 60)}，最近相距 {pair['min_distance_m']:.0f} 米"
