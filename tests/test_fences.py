@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import itertools
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -530,7 +531,18 @@ def test_real_self_intersecting_district_is_refused_then_repaired() -> None:
         read_fences(doc, datum="gcj02")
     # SOURCES.md: Shunyi (110113) self-intersects at (116.603686, 40.05295) in GCJ-02
     assert info.value.feature == "110113"
-    assert "Self-intersection[116.603686 40.05295]" in str(info.value)
+    # The place is named by GeoJSON position, never by its coordinates (docs/privacy.md).
+    message = str(info.value)
+    assert "Self-intersection on the edge from coordinates[0][0][" in message
+    assert "116.60" not in message and "40.05" not in message
+    where = re.findall(r"coordinates\[0\]\[0\]\[(\d+)\]", message)
+    ring = doc["features"][[f["properties"]["id"] for f in doc["features"]].index("110113")]
+    ring = ring["geometry"]["coordinates"][0][0]
+    a, b = (np.array(ring[int(k)][:2]) for k in where)
+    # the named edge passes through the published point (116.603686, 40.05295)
+    point = np.array([116.603686, 40.05295])
+    t = np.clip(np.dot(point - a, b - a) / np.dot(b - a, b - a), 0, 1)
+    assert np.hypot(*(a + t * (b - a) - point)) < 1e-6
     fences = read_fences(copy.deepcopy(doc), datum="gcj02", invalid="repair")
     assert list(fences.repaired) == ["110113"]
     assert len(fences) == 16 and all(shapely.is_valid(fences.geometry))

@@ -332,7 +332,7 @@ def test_parquet_row_numbers_run_across_row_groups(tmp_path: Path) -> None:
     only[0], only[36], only[37], only[399] = (variant_rows()[i] for i in (0, 36, 37, 399))
     frame = pd.read_csv(write_csv(tmp_path / "q.csv", only), dtype={"person_id": str})
     pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path, row_group_size=37)
-    with pytest.raises(PingDataError, match=r"groups\.parquet: row 150: lat: lat 91\.5 is outside"):
+    with pytest.raises(PingDataError, match=r"groups\.parquet: row 150: lat: lat is outside"):
         read_pings(path, chunk_rows=64)
 
 
@@ -435,19 +435,19 @@ BAD_ROWS: dict[str, tuple[list[str], str, str, str]] = {
     "empty time": (_with(1, ""), "t", "missing time", ""),
     "time out of range": (_with(1, "1651363200000"), "t", "milliseconds?", "1651363200000"),
     "NaN lon": (_with(2, "NaN"), "lon", "missing lon", "NaN"),
-    "inf lon": (_with(2, "inf"), "lon", "lon inf is not finite", "inf"),
+    "inf lon": (_with(2, "inf"), "lon", "lon is not finite", "inf"),
     "empty lon": (_with(2, ""), "lon", "missing lon", ""),
-    "text lon": (_with(2, "116.4E"), "lon", "lon '116.4E' is not a number", "116.4E"),
+    "text lon": (_with(2, "116.4E"), "lon", "lon is not a number", "116.4E"),
     "NaN lat": (_with(3, "nan"), "lat", "missing lat", "nan"),
-    "inf lat": (_with(3, "-Infinity"), "lat", "lat -inf is not finite", "-Infinity"),
+    "inf lat": (_with(3, "-Infinity"), "lat", "lat is not finite", "-Infinity"),
     "empty lat": (_with(3, " "), "lat", "missing lat", " "),
-    "text lat": (_with(3, "39°54'"), "lat", 'lat "39°54\'" is not a number', "39°54'"),
-    "lat out of range": (_with(3, "-95"), "lat", "lat -95.0 is outside [-90, 90]", "-95"),
-    "lon out of range": (_with(2, "216.4"), "lon", "lon 216.4 is outside [-180, 180]", "216.4"),
+    "text lat": (_with(3, "39°54'"), "lat", "lat is not a number", "39°54'"),
+    "lat out of range": (_with(3, "-95"), "lat", "lat is outside [-90, 90]", "-95"),
+    "lon out of range": (_with(2, "216.4"), "lon", "lon is outside [-180, 180]", "216.4"),
     "swapped": (
         ["P01", GOOD[1], "39.9", "116.4", "12", "gps"],
         "lat",
-        "lat 116.4 is outside [-90, 90]; lon and lat look swapped",
+        "lat is outside [-90, 90]; lon and lat look swapped",
         "116.4",
     ),
     "negative accuracy": (
@@ -456,8 +456,8 @@ BAD_ROWS: dict[str, tuple[list[str], str, str, str]] = {
         "must be a finite number of metres >= 0",
         "-5",
     ),
-    "infinite accuracy": (_with(4, "inf"), "accuracy_m", "accuracy_m inf must be a finite", "inf"),
-    "text accuracy": (_with(4, "10m"), "accuracy_m", "accuracy_m '10m' is not a number", "10m"),
+    "infinite accuracy": (_with(4, "inf"), "accuracy_m", "accuracy_m must be a finite", "inf"),
+    "text accuracy": (_with(4, "10m"), "accuracy_m", "accuracy_m is not a number", "10m"),
     "unknown source": (_with(5, "GNSS"), "source", "'gnss' is not one of gps, wifi, cell", "GNSS"),
     "empty person_id": (_with(0, ""), "person_id", "missing person_id", ""),
     "blank person_id": (_with(0, "   "), "person_id", "missing person_id", "   "),
@@ -509,7 +509,7 @@ def test_bad_row_is_rejected_with_row_id_field_reason_value(case: str, tmp_path:
 
 def test_first_bad_row_raises_even_before_a_ragged_one(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "two.csv", [GOOD, _with(3, "95"), GOOD[:3], GOOD])
-    with pytest.raises(PingDataError, match=r"two\.csv: row 1: lat: lat 95\.0 is outside"):
+    with pytest.raises(PingDataError, match=r"two\.csv: row 1: lat: lat is outside"):
         read_pings(path)
     path = write_csv(tmp_path / "three.csv", [GOOD, GOOD[:3], _with(3, "95")])
     with pytest.raises(PingDataError, match=r"three\.csv: row 1 \(line 3\): row: has 3 fields"):

@@ -162,15 +162,15 @@ BAD_VALUES = [
     ("lon", float("nan"), "lon", "missing lon"),
     ("lon", "", "lon", "missing lon"),
     ("lon", None, "lon", "missing lon"),
-    ("lat", float("inf"), "lat", "lat inf is not finite"),
-    ("lon", "-inf", "lon", "lon -inf is not finite"),
-    ("lat", "north", "lat", "lat 'north' is not a number"),
-    ("lat", 95.0, "lat", "lat 95.0 is outside [-90, 90]"),
-    ("lon", -180.5, "lon", "lon -180.5 is outside [-180, 180]"),
-    ("accuracy_m", -1.0, "accuracy_m", "accuracy_m -1.0 must be a finite number of metres >= 0"),
+    ("lat", float("inf"), "lat", "lat is not finite"),
+    ("lon", "-inf", "lon", "lon is not finite"),
+    ("lat", "north", "lat", "lat is not a number"),
+    ("lat", 95.0, "lat", "lat is outside [-90, 90]"),
+    ("lon", -180.5, "lon", "lon is outside [-180, 180]"),
+    ("accuracy_m", -1.0, "accuracy_m", "accuracy_m must be a finite number of metres >= 0"),
     ("accuracy_m", float("inf"), "accuracy_m", "must be a finite number"),
-    ("accuracy_m", "far", "accuracy_m", "accuracy_m 'far' is not a number"),
-    ("accuracy_m", "1e39", "accuracy_m", "accuracy_m 1e+39 is too large"),
+    ("accuracy_m", "far", "accuracy_m", "accuracy_m is not a number"),
+    ("accuracy_m", "1e39", "accuracy_m", "accuracy_m is too large"),
     ("source", "bike", "source", "source 'bike' is not one of gps, wifi, cell"),
     ("person_id", "", "person_id", "missing person_id"),
     ("person_id", None, "person_id", "missing person_id"),
@@ -209,7 +209,7 @@ def test_swapped_lon_lat_is_named() -> None:
     table = build_pings(cols, on_error="reject")
     [(row, _, field, reason, raw)] = table.rejected.records()
     assert (row, field, raw) == (1, "lat", "116.4")
-    assert reason == "lat 116.4 is outside [-90, 90]; lon and lat look swapped"
+    assert reason == "lat is outside [-90, 90]; lon and lat look swapped"
     # out of range but not swappable: no claim of a swap
     table = build_pings(columns(1, lon=[116.4], lat=[95.0]), on_error="reject")
     assert "swapped" not in table.rejected.reason[0]

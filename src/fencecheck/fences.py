@@ -46,6 +46,7 @@ from fencecheck.geojson import (
     geometry_from_geojson,
     polygonal_part,
     shorten,
+    validity_reason,
 )
 from fencecheck.optional import require
 from fencecheck.options import InvalidPolicy, OnError
@@ -419,9 +420,10 @@ def build_fences(
         except Refusal as problem:
             refuse(index, fid, problem)
 
-    # Validity is judged in the file's own coordinates, so that the location GEOS
-    # names can be found in the file; then geometry moves to WGS-84 in one pass, and
-    # is judged again in case the conversion itself made a polygon invalid.
+    # Validity is judged in the file's own coordinates, then geometry moves to WGS-84
+    # in one pass and is judged again, in case the conversion itself made a polygon
+    # invalid. GEOS's reason names the fault's place by GeoJSON position, never by its
+    # coordinates (geojson.validity_reason; docs/privacy.md).
     repaired: dict[str, str] = {}
     usable = _valid_only(checked, invalid_, repaired, refuse, "")
     if datum_ is not Datum.WGS84 and usable:
@@ -706,7 +708,7 @@ def _valid_only(
         if not bad:
             kept.append(item)
             continue
-        why = shapely.is_valid_reason(item.geometry) + when
+        why = validity_reason(item.geometry) + when
         if invalid is InvalidPolicy.RAISE:
             refuse(
                 item.feature,

@@ -2,19 +2,33 @@
 
 A fence reader hands each feature's ``geometry`` here; a problem is a
 :class:`Refusal` naming the field, the reason and the value, which the reader
-turns into an error or a rejected row.
+turns into an error or a rejected row. A reason says *where* in the feature a
+problem is as a GeoJSON path (``coordinates[0][3]``), never by its coordinates
+(docs/privacy.md); :func:`validity_reason` does the same for GEOS's account of
+an invalid polygon.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 import shapely
 from numpy.typing import NDArray
 
-__all__ = ["Refusal", "check_coordinates", "geometry_from_geojson", "polygonal_part", "shorten"]
+__all__ = [
+    "Refusal",
+    "check_coordinates",
+    "geometry_from_geojson",
+    "polygonal_part",
+    "shorten",
+    "validity_reason",
+]
+
+# GEOS puts the location of a fault in brackets: "Self-intersection[116.39 39.91]".
+_GEOS_LOCATION = re.compile(r"\s*\[([^\]]*)\]")
 
 
 class Refusal(Exception):
@@ -96,7 +110,7 @@ def _position(value: object, where: str) -> tuple[float, float]:
             "geometry", f"malformed geometry: {where} must be [lon, lat] numbers", shorten(value)
         )
     lon, lat = float(items[0]), float(items[1])
-    _check_lonlat(np.array([lon]), np.array([lat]), where)
+    _check_lonlat(np.array([lon]), np.array([lat]), lambda k: f"the position at {where}")
     return lon, lat
 
 
@@ -113,7 +127,7 @@ def _ring(value: object, where: str) -> NDArray[np.float64]:
             "geometry", f"malformed geometry: {where} must be a list of [lon, lat]", shorten(value)
         )
     arr = arr[:, :2]
-    _check_lonlat(arr[:, 0], arr[:, 1], where)
+    _check_lonlat(arr[:, 0], arr[:, 1], lambda k: f"the position at {where}[{k}]")
     if arr.shape[0] < 4:
         raise Refusal(
             "geometry",
@@ -122,8 +136,8 @@ def _ring(value: object, where: str) -> NDArray[np.float64]:
     if not np.array_equal(arr[0], arr[-1]):
         raise Refusal(
             "geometry",
-            f"{where}: ring is not closed (first position {arr[0].tolist()} "
-            f"differs from last {arr[-1].tolist()})",
+            f"{where}: ring is not closed (its first position, {where}[0], differs from its "
+            f"last, {where}[{arr.shape[0] - 1}])",
         )
     return arr
 
@@ -137,10 +151,17 @@ def _polygon(value: object, where: str) -> Any:
     return shapely.Polygon(shell, holes)
 
 
-def _check_lonlat(lon: NDArray[np.float64], lat: NDArray[np.float64], where: str) -> None:
+def _check_lonlat(
+    lon: NDArray[np.float64], lat: NDArray[np.float64], label: Callable[[int], str]
+) -> None:
+    """Refuse the first position that is not a finite WGS-84 [lon, lat], named by ``label(k)``.
+
+    The message names the position (``label(k)``), never its coordinates.
+    """
     finite = np.isfinite(lon) & np.isfinite(lat)
     if not finite.all():
-        raise Refusal("geometry", f"{where}: coordinates are not finite numbers")
+        k = int(np.flatnonzero(~finite)[0])
+        raise Refusal("geometry", f"{label(k)} has a coordinate that is not finite")
     bad_lon = np.abs(lon) > 180
     bad_lat = np.abs(lat) > 90
     if bad_lon.any() or bad_lat.any():
@@ -150,8 +171,7 @@ def _check_lonlat(lon: NDArray[np.float64], lat: NDArray[np.float64], where: str
             hint = "; lon and lat look swapped (GeoJSON positions are [lon, lat])"
         raise Refusal(
             "geometry",
-            f"{where}: position [{lon[k]!r}, {lat[k]!r}] is outside lon [-180, 180] / "
-            f"lat [-90, 90]{hint}",
+            f"{label(k)} is outside lon [-180, 180] / lat [-90, 90]{hint}",
         )
 
 
@@ -159,7 +179,67 @@ def check_coordinates(geom: Any) -> None:
     """Refuse a shapely geometry whose positions are not finite WGS-84 lon/lat."""
     coords = shapely.get_coordinates(geom)
     if coords.shape[0]:
-        _check_lonlat(coords[:, 0], coords[:, 1], "geometry")
+        n = coords.shape[0]
+        _check_lonlat(coords[:, 0], coords[:, 1], lambda k: f"position {k} of {n}")
+
+
+def validity_reason(geom: Any) -> str:
+    """Why GEOS finds a polygon invalid, in its words, placed by position and never by coordinates.
+
+    GEOS says where the fault is in coordinates (``"Self-intersection[116.39
+    39.91]"``); those are left out, and the edge nearest to that point is named
+    by its GeoJSON positions instead, so that the fault can still be found in the file.
+
+    Examples
+    --------
+    >>> bowtie = shapely.Polygon([(116.40, 39.90), (116.41, 39.91), (116.41, 39.90),
+    ...                           (116.40, 39.91)])
+    >>> shapely.is_valid_reason(bowtie)
+    'Self-intersection[116.405 39.905]'
+    >>> validity_reason(bowtie)
+    'Self-intersection on the edge from coordinates[0][0] to coordinates[0][1]'
+    >>> validity_reason(shapely.box(0, 0, 1, 1))
+    'Valid Geometry'
+    """
+    text = str(shapely.is_valid_reason(geom))
+    words = _GEOS_LOCATION.sub("", text).strip()
+    found = _GEOS_LOCATION.search(text)
+    if found is None:
+        return words
+    try:
+        x, y = (float(v) for v in found.group(1).split()[:2])
+    except ValueError:  # no two numbers (GEOS may write "nan")
+        return words
+    edge = _nearest_edge(geom, x, y)
+    return words if edge is None else f"{words} on the edge from {edge[0]} to {edge[1]}"
+
+
+def _nearest_edge(geom: Any, x: float, y: float) -> tuple[str, str] | None:
+    """The GeoJSON positions that start and end the ring edge nearest to (x, y), if finite."""
+    if not (np.isfinite(x) and np.isfinite(y)):
+        return None
+    if geom.geom_type == "Polygon":
+        parts = [("coordinates", geom)]
+    elif geom.geom_type == "MultiPolygon":
+        parts = [(f"coordinates[{k}]", part) for k, part in enumerate(geom.geoms)]
+    else:
+        return None
+    best: tuple[float, str, str] | None = None
+    for prefix, polygon in parts:
+        for r, ring in enumerate([polygon.exterior, *polygon.interiors]):
+            xy = np.asarray(ring.coords, dtype=np.float64)
+            if xy.shape[0] < 2:
+                continue
+            a, b = xy[:-1, :2], xy[1:, :2]
+            d = b - a
+            length2 = np.einsum("ij,ij->i", d, d)
+            p = np.array([x, y]) - a
+            s = np.clip(np.einsum("ij,ij->i", p, d) / np.where(length2 > 0, length2, 1.0), 0, 1)
+            gap = np.hypot(*(p - s[:, None] * d).T)
+            k = int(np.argmin(gap))
+            if best is None or gap[k] < best[0]:
+                best = (float(gap[k]), f"{prefix}[{r}][{k}]", f"{prefix}[{r}][{k + 1}]")
+    return None if best is None else (best[1], best[2])
 
 
 def polygonal_part(geom: Any) -> Any:

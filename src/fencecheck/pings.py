@@ -11,7 +11,9 @@ ping, so 10 M pings take about 420 MB.
 
 Rows that cannot be used are refused (``on_error="raise"``) or set aside in
 ``rejected`` with their reasons (``on_error="reject"``); always
-``rows_read == len(table) + len(table.rejected)``.
+``rows_read == len(table) + len(table.rejected)``. A reason names the field at
+fault, never the value of a coordinate or an accuracy (docs/privacy.md): the
+raw text is only in the rejected table's ``value`` column.
 
 Default accuracy when a row gives none (:data:`DEFAULT_ACCURACY_M`): gps 20 m,
 wifi 60 m, cell 1,000 m — the middle of the ranges in docs/domain.md for GPS and
@@ -550,16 +552,11 @@ def build_pings(
     lat_out = ~lat_bad & (np.abs(lat) > 90)
     lon_out = ~lon_bad & (np.abs(lon) > 180)
     swapped = lat_out & ~lon_bad & (np.abs(lon) <= 90) & (np.abs(lat) <= 180)
-    problems.add(
-        swapped,
-        "lat",
-        _format_each("lat {} is outside [-90, 90]; lon and lat look swapped", lat, swapped),
-        lat_raw,
-    )
-    problems.add(lat_out, "lat", _format_each("lat {} is outside [-90, 90]", lat, lat_out), lat_raw)
-    problems.add(
-        lon_out, "lon", _format_each("lon {} is outside [-180, 180]", lon, lon_out), lon_raw
-    )
+    # Reasons name the field, never a coordinate's value (docs/privacy.md): the value is
+    # only in the rejected table's value column.
+    problems.add(swapped, "lat", "lat is outside [-90, 90]; lon and lat look swapped", lat_raw)
+    problems.add(lat_out, "lat", "lat is outside [-90, 90]", lat_raw)
+    problems.add(lon_out, "lon", "lon is outside [-180, 180]", lon_raw)
 
     if "source" in columns and columns["source"] is not None:
         labels = Labels.of(columns["source"])
@@ -586,26 +583,15 @@ def build_pings(
     defaults = np.array([DEFAULT_ACCURACY_M[s] for s in Source], dtype=np.float64)[source]
     if "accuracy_m" in columns and columns["accuracy_m"] is not None:
         acc, acc_missing, acc_unreadable, acc_raw = _numbers(columns["accuracy_m"])
-        problems.add(
-            acc_unreadable,
-            "accuracy_m",
-            _format_each("accuracy_m {} is not a number", acc_raw, acc_unreadable),
-            acc_raw,
-        )
+        problems.add(acc_unreadable, "accuracy_m", "accuracy_m is not a number", acc_raw)
         wrong = ~acc_missing & ~acc_unreadable & ((acc < 0) | ~np.isfinite(acc))
         problems.add(
-            wrong,
-            "accuracy_m",
-            _format_each("accuracy_m {} must be a finite number of metres >= 0", acc, wrong),
-            acc_raw,
+            wrong, "accuracy_m", "accuracy_m must be a finite number of metres >= 0", acc_raw
         )
         # Stored as float32: a larger value would silently become infinite.
         huge = ~acc_missing & ~acc_unreadable & ~wrong & (acc > _ACCURACY_MAX)
         problems.add(
-            huge,
-            "accuracy_m",
-            _format_each("accuracy_m {} is too large (more than 3.4e38 metres)", acc, huge),
-            acc_raw,
+            huge, "accuracy_m", "accuracy_m is too large (more than 3.4e38 metres)", acc_raw
         )
         filled = acc_missing
         accuracy = np.where(filled, defaults, acc)
@@ -752,12 +738,15 @@ def _parse_floats_bisect(
 def _coordinate(
     values: Any, name: str, problems: _Problems
 ) -> tuple[NDArray[np.float64], NDArray[np.bool_], NDArray[Any]]:
-    """Read lon or lat, noting missing, unreadable and infinite values as problems."""
+    """Read lon or lat, noting missing, unreadable and infinite values as problems.
+
+    The reasons name the field, not the value: a coordinate is never put in a message.
+    """
     num, missing, unreadable, raw = _numbers(values)
     problems.add(missing, name, f"missing {name}", raw)
-    problems.add(unreadable, name, _format_each(name + " {} is not a number", raw, unreadable), raw)
+    problems.add(unreadable, name, f"{name} is not a number", raw)
     infinite = np.isinf(num)
-    problems.add(infinite, name, _format_each(name + " {} is not finite", num, infinite), raw)
+    problems.add(infinite, name, f"{name} is not finite", raw)
     return num, missing | unreadable | infinite, raw
 
 

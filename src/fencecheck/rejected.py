@@ -4,11 +4,14 @@ Under ``on_error="reject"`` a reader never drops a row silently: what it cannot
 use goes here, so that rows read = rows loaded + rows rejected. A rejected row
 keeps its 0-based row number (docs/contract.md), the id it carried (person id for a
 ping, fence id for a fence feature, ``""`` when it had none), the field at
-fault, the reason, and the offending value as text.
+fault, the reason, and the offending value as text. The reason never repeats a
+coordinate; the ``value`` column is raw input, and so is the person id: a
+rejected file is for whoever holds the input, and is never pseudonymized
+(docs/privacy.md).
 
 Examples
 --------
->>> r = Rejected.from_records([(3, "P01", "lat", "latitude 95.0 is outside [-90, 90]", "95.0")])
+>>> r = Rejected.from_records([(3, "P01", "lat", "lat is outside [-90, 90]", "95.0")])
 >>> len(r), r.row.tolist(), r.field.tolist()
 (1, [3], ['lat'])
 """

@@ -38,6 +38,7 @@ import shapely.geometry
 from fencecheck.datums import Datum, from_wgs84
 from fencecheck.errors import FenceDataError
 from fencecheck.fences import NOT_A_FEATURE, FenceSet, build_fences
+from fencecheck.geojson import shorten
 from fencecheck.options import InvalidPolicy, OnError
 from fencecheck.times import OPEN_END, format_utc
 from fencecheck.values import is_missing
@@ -178,7 +179,7 @@ def _check_crs(document: Mapping[str, Any], name: str) -> None:
 def _geojson_records(features: list[Any]) -> Iterator[Any]:
     for feature in features:
         if not isinstance(feature, Mapping) or feature.get("type") != "Feature":
-            yield {NOT_A_FEATURE: f"not a GeoJSON Feature: {repr(feature)[:60]}"}
+            yield {NOT_A_FEATURE: _not_a_feature(feature)}
             continue
         props = feature.get("properties")
         record: dict[str, Any] = dict(props) if isinstance(props, Mapping) else {}
@@ -186,6 +187,24 @@ def _geojson_records(features: list[Any]) -> Iterator[Any]:
             record["id"] = feature.get("id")
         record["geometry"] = feature.get("geometry")
         yield record
+
+
+def _not_a_feature(value: object) -> str:
+    """Why a feature is refused, naming what it is, never its content (it may hold coordinates).
+
+    Examples
+    --------
+    >>> _not_a_feature([116.3912345, 39.9]), _not_a_feature({"type": "Point"})
+    ('not a GeoJSON Feature (a JSON array)', "not a GeoJSON Feature (its type is 'Point')")
+    """
+    if isinstance(value, Mapping):
+        kind = value.get("type")
+        if isinstance(kind, str):
+            return f"not a GeoJSON Feature (its type is {shorten(kind, 40)!r})"
+        return "not a GeoJSON Feature (a JSON object without a type)"
+    json_types = {list: "array", str: "string", bool: "boolean", int: "number", float: "number"}
+    json_type = "null" if value is None else json_types.get(type(value), type(value).__name__)
+    return f"not a GeoJSON Feature (a JSON {json_type})"
 
 
 def _is_geodataframe(obj: Any) -> bool:

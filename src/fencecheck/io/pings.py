@@ -20,7 +20,7 @@ Examples
 ...                 "002,2022-05-01 08:05,116.41,95.0,,cell\n")
 >>> table = read_pings(path, on_error="reject")
 >>> table.person_ids().tolist(), table.rejected.records()
-(['001'], [(1, '002', 'lat', 'lat 95.0 is outside [-90, 90]', '95.0')])
+(['001'], [(1, '002', 'lat', 'lat is outside [-90, 90]', '95.0')])
 """
 
 from __future__ import annotations
@@ -228,13 +228,32 @@ def _resolve_columns(names: list[str], rename: Mapping[str, str], origin: str) -
             found[key] = position
     missing = [c for c in REQUIRED_COLUMNS if c not in found]
     if missing:
+        # A file without a header has data in its first line: never echo it (docs/privacy.md).
+        if any(_is_number(name) for name in names):
+            seen = "a first line that looks like data, not a header"
+        else:
+            seen = ", ".join(map(str, names)) or "no header"
         raise PingDataError(
-            f"missing required column(s) {', '.join(missing)}; "
-            f"found {', '.join(map(str, names)) or 'no header'} "
+            f"missing required column(s) {', '.join(missing)}; found {seen} "
             "(rename columns with columns={'your name': 'lon', ...} or --column)",
             source=origin,
         )
     return found
+
+
+def _is_number(name: object) -> bool:
+    """Whether a column name reads as a number (then it is data, not a name).
+
+    Examples
+    --------
+    >>> _is_number(" 116.39"), _is_number("lon"), _is_number(2)
+    (True, False, True)
+    """
+    try:
+        float(str(name))
+    except ValueError:
+        return False
+    return True
 
 
 # -- CSV ----------------------------------------------------------------------------------

@@ -2,9 +2,10 @@
 
 :func:`scan_file` reads the file chunk by chunk. A file of at most
 ``batch_rows`` pings is judged in memory. A larger one is first regrouped by
-person into temporary files (:class:`~fencecheck.io.partition.PersonPartitions`,
-64 buckets of numpy columns), then judged a batch of whole people at a time;
-with ``sorted_by_person=True`` a file already grouped by person is judged as it
+person into temporary files (:func:`~fencecheck.io.partition.regroup`: 64 buckets
+of numpy columns in a folder only the user can read, removed however the scan
+ends, Ctrl-C included), then judged a batch of whole people at a time; with
+``sorted_by_person=True`` a file already grouped by person is judged as it
 comes, with nothing written. Either way each person is judged on all of their
 pings at once, so the tables equal those of :func:`~fencecheck.scan` on the
 whole file read into memory (``tests/test_scan.py`` checks it).
@@ -26,15 +27,15 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import os
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from fencecheck.errors import OptionError
 from fencecheck.index import FenceIndex
-from fencecheck.io.partition import PersonPartitions, sorted_batches
+from fencecheck.io.partition import regroup, sorted_batches
 from fencecheck.io.pings import iter_pings
 from fencecheck.io.tally import PingTally
 from fencecheck.judging.scan import DEFAULT_BATCH_PINGS, Scan, ScanPart, assemble, scan_part
@@ -129,45 +130,13 @@ def scan_file(
         chunks = counted(iter_pings(pings, **options))
     else:
         chunks = counted(pings)
-    regrouped = False
-    if sorted_by_person:
-        for batch in sorted_batches(chunks, batch_rows):
+    # Closed however the work ends, so that a regrouping's temporary folder goes at once.
+    with contextlib.closing(
+        sorted_batches(chunks, batch_rows) if sorted_by_person else regroup(chunks, batch_rows)
+    ) as batches:
+        for batch in batches:
             judge_batch(batch)
-    else:
-        regrouped = _judge_regrouped(chunks, batch_rows, tally, judge_batch)
+    regrouped = not sorted_by_person and tally.loaded > batch_rows
     tz = zones[0] if zones else zone_name(resolve_zone(options.get("tz")))
     result = assemble(parts, index, rules, at=at, tz=tz)
     return replace(result, reading=tally.reading(regrouped=regrouped))
-
-
-def _judge_regrouped(
-    chunks: Iterator[PingTable],
-    batch_rows: int,
-    tally: PingTally,
-    judge_batch: Callable[[PingTable], Any],
-) -> bool:
-    """Judge the chunks in batches of whole people; say whether they were spilled to disk.
-
-    Chunks are held in memory while they add up to at most ``batch_rows`` pings;
-    past that, everything goes to temporary files regrouped by person.
-    """
-    with tempfile.TemporaryDirectory(prefix="fencecheck-scan-") as folder:
-        held: list[PingTable] = []
-        spill: PersonPartitions | None = None
-        for chunk in chunks:
-            if spill is None and tally.loaded <= batch_rows:
-                held.append(chunk)
-                continue
-            if spill is None:
-                spill = PersonPartitions(folder, batch_rows)
-                for part in held:
-                    spill.add(part)
-                held = []
-            spill.add(chunk)
-        if spill is not None:
-            for batch in spill.batches():
-                judge_batch(batch)
-            return True
-    if held and tally.loaded:
-        judge_batch(PingTable.concat(held))
-    return False
