@@ -38,6 +38,7 @@ Examples
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 import numpy as np
@@ -169,6 +170,8 @@ HIT_STYLES = {
 _ZOOMS = ("fences", "track")
 UPSTREAM_REASONS = ("timezone_shift", "datum_shift")
 """The reasons that come from a mistake upstream of our data (a hit the mistake reproduces)."""
+Box = tuple[float, float, float, float]
+"""``(x0, y0, x1, y1)`` in the frame's metres."""
 
 
 def _pyplot(purpose: str) -> Any:
@@ -216,9 +219,8 @@ def _draw_fence(ax: Any, index: FenceIndex, position: int, *, faint: bool = Fals
     kind = str(index.fences.kinds[position])
     colour = KIND_COLOURS.get(kind, OTHER_KIND_COLOUR)
     geometry = index.geometry[position]
-    grown = index.grown_geometry(np.array([position], dtype=np.int64))[0]
-    margin = float(index.fences.buffer_m[position])
-    body = _path(geometry)
+    polygon, grown, margin = fence_shapes(index, position)
+    body = None if polygon is None else _path(polygon)
     alpha = 0.18 if faint else 0.38
     if body is None:  # a venue: a point and its margin disc, which is the fence's area
         body = _path(grown)
@@ -265,6 +267,144 @@ def _draw_fence(ax: Any, index: FenceIndex, position: int, *, faint: bool = Fals
     return grown
 
 
+def fence_shapes(index: FenceIndex, position: int) -> tuple[Any, Any, float]:
+    """A fence in the index's frame: its polygon (None for a venue), its grown shape, its margin.
+
+    A venue (a point with a margin) has no polygon: its grown shape, the margin's
+    disc, is the fence's area.
+
+    Examples
+    --------
+    >>> import fencecheck as fc
+    >>> index = fc.FenceIndex.build(fc.read_fences("data/samples/fences.geojson"))
+    >>> polygon, grown, margin = fence_shapes(index, index.fences.position("F-sealed-2"))
+    >>> polygon.geom_type, margin, bool(grown.area > polygon.area)
+    ('Polygon', 30.0, True)
+    >>> fence_shapes(index, index.fences.position("F-venue-1"))[0] is None
+    True
+    """
+    geometry = index.geometry[position]
+    grown = index.grown_geometry(np.array([position], dtype=np.int64))[0]
+    margin = float(index.fences.buffer_m[position])
+    polygonal = any(
+        g.geom_type == "Polygon" and not g.is_empty for g in shapely.get_parts(geometry)
+    )
+    return (geometry if polygonal else None), grown, margin
+
+
+def involved_fences(
+    explanation: Explained, track: Track, extra: Sequence[str] = ()
+) -> list[tuple[int, bool]]:
+    """The fences a map of the explanation shows: ``(position in the index, faint)`` each.
+
+    The fences hit (in the order of the hits), the nearest misses (faint), the
+    fence an upstream mistake puts the person in, then the ids of ``extra`` that
+    the index holds; each once.
+
+    Examples
+    --------
+    >>> import fencecheck as fc
+    >>> index = fc.FenceIndex.build(fc.read_fences("data/samples/fences.geojson"))
+    >>> pings = fc.read_pings("data/samples/pings.csv")
+    >>> [p06] = fc.explain(pings, index, person=["P06"])
+    >>> [(str(index.fences.ids[k]), faint) for k, faint in involved_fences(p06, p06.track)]
+    [('F-risk-3', False)]
+    """
+    index = track.index
+    involved = list(dict.fromkeys(track.hit_fence.tolist()))
+    near_ids = [m["fence_id"] for m in explanation.near_misses]
+    upstream = upstream_evidence(explanation)
+    extra_ids = near_ids + ([upstream["fence_id"]] if upstream else [])
+    involved += [index.fences.position(f) for f in extra_ids]
+    known = set(index.fences.ids.tolist())
+    involved += [index.fences.position(f) for f in extra if f in known]
+    return [
+        (int(position), str(index.fences.ids[position]) in near_ids)
+        for position in dict.fromkeys(involved)
+    ]
+
+
+def upstream_evidence(explanation: Explained) -> dict[str, Any] | None:
+    """The evidence of the upstream mistake (a zone slip or datum mix-up), or None."""
+    mistakes = [explanation.evidence[r] for r in UPSTREAM_REASONS if r in explanation.evidence]
+    return mistakes[0] if mistakes else None
+
+
+def mistake_shape(explanation: Explained, track: Track) -> tuple[str, Any] | None:
+    """For a datum mistake, where the mistaken data put the fence or the track (in the frame).
+
+    Returns ``("fence", geometry)`` (a venue's point grown by its margin) or
+    ``("track", (x, y))``; None when there is no datum mistake.
+    """
+    evidence = explanation.evidence.get("datum_shift")
+    if evidence is None:
+        return None
+    what, convert = next((w, c) for how, w, c in DATUM_MISTAKES if how == evidence["how"])
+    index = track.index
+    if what == "fences":
+        position = index.fences.position(evidence["fence_id"])
+        moved = shapely.transform(
+            index.fences.geometry[position], lambda c: np.column_stack(convert(c[:, 0], c[:, 1]))
+        )
+        shape = index.frame.project_geometry(moved)
+        if shape.geom_type == "Point":
+            shape = shapely.buffer(shape, float(index.fences.buffer_m[position]))
+        return "fence", shape
+    lon, lat = convert(track.lon, track.lat)
+    mx, my = index.frame.to_xy(lon, lat)
+    return "track", (np.asarray(mx, dtype=np.float64), np.asarray(my, dtype=np.float64))
+
+
+def mistaken_fix(explanation: Explained, track: Track) -> int | None:
+    """Which of the track's pings an upstream mistake put in a fence (at its real time), if any."""
+    decisive = explanation.decisive
+    if decisive is None or decisive.get("source") != "upstream":
+        return None
+    when = int(np.datetime64(decisive["entry"].rstrip("Z"), "ms").astype(np.int64))
+    k = np.flatnonzero(track.t == when)
+    return int(k[0]) if k.shape[0] else None
+
+
+def map_extent(
+    explanation: Explained,
+    track: Track,
+    zoom: str = "fences",
+    extra: Sequence[str] = (),
+    boxes: Sequence[Box] = (),
+) -> Box | None:
+    """The square a map of the explanation shows (:func:`square_extent` of what it draws).
+
+    It frames the fences involved (:func:`involved_fences`, with ``extra``), where
+    a datum mistake put the fence or the track, and the hits; the whole track
+    too with ``zoom="track"`` or when there is no hit; and ``boxes``.
+    """
+    index = track.index
+    framed: list[Box] = list(boxes)
+    for position, _ in involved_fences(explanation, track, extra):
+        framed.append(_bounds(fence_shapes(index, position)[1]))
+    moved = mistake_shape(explanation, track)
+    if moved is not None:
+        if moved[0] == "fence":
+            framed.append(_bounds(moved[1]))
+        else:
+            mx, my = moved[1]
+            framed.append(
+                (float(np.min(mx)), float(np.min(my)), float(np.max(mx)), float(np.max(my)))
+            )
+    x, y = track.xy()
+    if track.hit_ping.shape[0]:
+        hx, hy = x[track.hit_ping], y[track.hit_ping]
+        framed.append((float(hx.min()), float(hy.min()), float(hx.max()), float(hy.max())))
+    if (zoom == "track" or not track.hit_ping.shape[0]) and x.shape[0]:
+        framed.append((float(x.min()), float(y.min()), float(x.max()), float(y.max())))
+    return square_extent(framed)
+
+
+def _bounds(geometry: Any) -> Box:
+    x0, y0, x1, y1 = shapely.bounds(geometry).tolist()
+    return (float(x0), float(y0), float(x1), float(y1))
+
+
 def _legend(ax: Any) -> None:
     """A legend with each label once (one entry per fence kind, not per fence)."""
     handles, labels = ax.get_legend_handles_labels()
@@ -278,7 +418,7 @@ def _scale_bar(ax: Any) -> None:
     from matplotlib.patches import Rectangle
 
     x0, x1 = ax.get_xlim()
-    length = _round_length((x1 - x0) / 5.0)
+    length = round_length((x1 - x0) / 5.0)
     bar = AuxTransformBox(ax.transData)
     bar.add_artist(Rectangle((0, 0), length, 0, ec="black", lw=3))
     label = TextArea(f"{length:,.0f} m" if length >= 1 else f"{length:g} m")
@@ -293,12 +433,12 @@ def _scale_bar(ax: Any) -> None:
     ax.add_artist(box)
 
 
-def _round_length(span: float) -> float:
-    """The largest of 1, 2, 5 × 10^k not above ``span`` (at least 1 m).
+def round_length(span: float) -> float:
+    """The largest of 1, 2, 5 × 10^k not above ``span`` (at least 1 m): a scale bar's length.
 
     Examples
     --------
-    >>> [_round_length(v) for v in (0.4, 3, 740, 1_999, 12_000)]
+    >>> [round_length(v) for v in (0.4, 3, 740, 1_999, 12_000)]
     [1.0, 2.0, 500.0, 1000.0, 10000.0]
     """
     if span < 1:
@@ -307,17 +447,36 @@ def _round_length(span: float) -> float:
     return max(step * power for step in (1.0, 2.0, 5.0) if step * power <= span)
 
 
-def _set_extent(ax: Any, boxes: list[tuple[float, float, float, float]]) -> None:
+def _set_extent(ax: Any, boxes: Sequence[Box]) -> None:
     """Frame the boxes in a square, with a margin of a fifth of their size (at least 100 m)."""
-    if not boxes:
+    extent = square_extent(boxes)
+    if extent is None:
         return
+    x0, y0, x1, y1 = extent
+    ax.set_xlim(x0, x1)  # a square view: the axes keep metres equal both ways
+    ax.set_ylim(y0, y1)
+
+
+def square_extent(boxes: Sequence[Box]) -> Box | None:
+    """The square that frames the boxes, with a margin of a fifth of their size (at least 100 m).
+
+    Boxes and the result are ``(x0, y0, x1, y1)`` in the frame's metres; None without a box.
+
+    Examples
+    --------
+    >>> square_extent([(0, 0, 1000, 500), (200, -100, 300, 0)])
+    (-200.0, -500.0, 1200.0, 900.0)
+    >>> square_extent([]) is None
+    True
+    """
+    if not boxes:
+        return None
     b = np.array(boxes, dtype=np.float64)
     x0, y0 = np.nanmin(b[:, 0]), np.nanmin(b[:, 1])
     x1, y1 = np.nanmax(b[:, 2]), np.nanmax(b[:, 3])
     half = max(x1 - x0, y1 - y0) / 2 + max(0.2 * max(x1 - x0, y1 - y0), 100.0)
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    ax.set_xlim(cx - half, cx + half)  # a square view: the axes keep metres equal both ways
-    ax.set_ylim(cy - half, cy + half)
+    return (float(cx - half), float(cy - half), float(cx + half), float(cy + half))
 
 
 def _people(n: int) -> str:
@@ -371,18 +530,10 @@ def plot_explanation(explanation: Explained, ax: Any = None, *, zoom: str = "fen
     ax = _axes(ax, "Explanation.plot")
     index = track.index
     x, y = track.xy()
-    boxes: list[tuple[float, float, float, float]] = []
 
     # Fences: those hit, the nearest misses, the one an upstream mistake hits.
-    involved = list(dict.fromkeys(track.hit_fence.tolist()))
-    near_ids = [m["fence_id"] for m in explanation.near_misses]
-    mistakes = [explanation.evidence[r] for r in UPSTREAM_REASONS if r in explanation.evidence]
-    upstream = mistakes[0] if mistakes else None
-    extra_ids = near_ids + ([upstream["fence_id"]] if upstream else [])
-    involved += [index.fences.position(f) for f in extra_ids]
-    for position in dict.fromkeys(involved):
-        faint = str(index.fences.ids[position]) in near_ids
-        boxes.append(tuple(shapely.bounds(_draw_fence(ax, index, position, faint=faint))))
+    for position, faint in involved_fences(explanation, track):
+        _draw_fence(ax, index, position, faint=faint)
     for miss in explanation.near_misses:
         grown = index.grown_geometry(np.array([index.fences.position(miss["fence_id"])]))[0]
         point = shapely.centroid(grown)
@@ -427,9 +578,7 @@ def plot_explanation(explanation: Explained, ax: Any = None, *, zoom: str = "fen
             gid="coarse-fixes",
             label="cell / Wi-Fi fix (with accuracy)",
         )
-    moved = _draw_mistake(ax, explanation, track)
-    if moved is not None:
-        boxes.append(moved)
+    _draw_mistake(ax, explanation, track)
 
     # The hits by credibility; the decisive episode emphasised.
     hx, hy = x[track.hit_ping], y[track.hit_ping]
@@ -469,11 +618,8 @@ def plot_explanation(explanation: Explained, ax: Any = None, *, zoom: str = "fen
         _label_entry_exit(ax, explanation, track, hx[decisive], hy[decisive])
     elif explanation.decisive is not None and explanation.decisive.get("source") == "upstream":
         _ring_mistaken_fix(ax, explanation, track, x, y)
-    if track.hit_ping.shape[0]:
-        boxes.append((hx.min(), hy.min(), hx.max(), hy.max()))
-    if (zoom == "track" or not track.hit_ping.shape[0]) and x.shape[0]:
-        boxes.append((x.min(), y.min(), x.max(), y.max()))
-    _set_extent(ax, boxes)
+    extent = map_extent(explanation, track, zoom)
+    _set_extent(ax, [] if extent is None else [extent])
     _scale_bar(ax)
     ax.set_title(_title(explanation), fontsize=10, loc="left")
     ax.set_xlabel("metres east (local frame)")
@@ -542,15 +688,12 @@ def _ring_mistaken_fix(
     ax: Any, explanation: Explained, track: Any, x: NDArray[Any], y: NDArray[Any]
 ) -> None:
     """Ring the fix an upstream mistake put in a fence, at its right time and place."""
-    decisive = explanation.decisive
-    assert decisive is not None
-    when = int(np.datetime64(decisive["entry"].rstrip("Z"), "ms").astype(np.int64))
-    k = np.flatnonzero(track.t == when)
-    if k.shape[0] == 0:
+    k = mistaken_fix(explanation, track)
+    if k is None:
         return
     ax.scatter(
-        x[k[:1]],
-        y[k[:1]],
+        x[k : k + 1],
+        y[k : k + 1],
         s=90,
         facecolors="none",
         edgecolors="black",
@@ -561,7 +704,7 @@ def _ring_mistaken_fix(
     )
     ax.annotate(
         _ring_mistake_label(explanation),
-        (x[k[0]], y[k[0]]),
+        (x[k], y[k]),
         xytext=(12, 16),
         textcoords="offset points",
         fontsize=8,
@@ -572,31 +715,18 @@ def _ring_mistaken_fix(
     _zone_note(ax, explanation)
 
 
-def _draw_mistake(
-    ax: Any, explanation: Explained, track: Any
-) -> tuple[float, float, float, float] | None:
-    """For a datum mistake, draw where the mistaken data put the fence or the track.
-
-    Returns the drawn shape's bounds (None when there is no datum mistake).
-    """
-    evidence = explanation.evidence.get("datum_shift")
-    if evidence is None:
-        return None
-    what, convert = next((w, c) for how, w, c in DATUM_MISTAKES if how == evidence["how"])
-    index = track.index
-    if what == "fences":
+def _draw_mistake(ax: Any, explanation: Explained, track: Any) -> None:
+    """For a datum mistake, draw where the mistaken data put the fence or the track."""
+    moved = mistake_shape(explanation, track)
+    if moved is None:
+        return
+    evidence = explanation.evidence["datum_shift"]
+    if moved[0] == "fence":
         from matplotlib.patches import PathPatch
 
-        position = index.fences.position(evidence["fence_id"])
-        moved = shapely.transform(
-            index.fences.geometry[position], lambda c: np.column_stack(convert(c[:, 0], c[:, 1]))
-        )
-        shape = index.frame.project_geometry(moved)
-        if shape.geom_type == "Point":
-            shape = shapely.buffer(shape, float(index.fences.buffer_m[position]))
         ax.add_patch(
             PathPatch(
-                _path(shape),
+                _path(moved[1]),
                 fill=False,
                 ec="black",
                 ls=":",
@@ -605,10 +735,8 @@ def _draw_mistake(
                 label=f"{evidence['fence_id']} where the mistake put it",
             )
         )
-        return tuple(shapely.bounds(shape))
     else:
-        lon, lat = convert(track.lon, track.lat)
-        mx, my = index.frame.to_xy(lon, lat)
+        mx, my = moved[1]
         ax.plot(
             mx,
             my,
@@ -618,7 +746,6 @@ def _draw_mistake(
             gid="mistaken-track",
             label="the track where the mistake put it",
         )
-        return (float(np.min(mx)), float(np.min(my)), float(np.max(mx)), float(np.max(my)))
 
 
 def _title(explanation: Explained) -> str:
