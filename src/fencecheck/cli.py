@@ -33,6 +33,7 @@ import os
 import sys
 import warnings
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -44,10 +45,13 @@ from fencecheck.datums import Datum
 from fencecheck.errors import DataError, FenceCheckError, MissingDependencyError, OptionError
 from fencecheck.fences import FenceSet
 from fencecheck.frame import MetricFrame
+from fencecheck.hits import Hits
 from fencecheck.index import FenceIndex
 from fencecheck.io.fences import read_fences
 from fencecheck.io.hits import HitsWriter, hits_format
+from fencecheck.io.itinerary import read_itinerary
 from fencecheck.io.pings import DEFAULT_CHUNK_ROWS, iter_pings, read_pings
+from fencecheck.io.region import read_region
 from fencecheck.io.tally import PingTally
 from fencecheck.judging.companions import companions, parse_grid_origin
 from fencecheck.judging.explain import explain
@@ -55,8 +59,9 @@ from fencecheck.judging.scan import DEFAULT_BATCH_PINGS
 from fencecheck.judging.scan_file import scan_file
 from fencecheck.judging.verdicts import parse_duration
 from fencecheck.options import Boundary, EpochUnit, InvalidPolicy, MatchMode, OnError, Source
-from fencecheck.pings import PingTable
+from fencecheck.pings import PersonRegistry, PingTable
 from fencecheck.policy import Policy
+from fencecheck.privacy import KEY_ENV, MIN_KEY_BYTES, load_key, pseudonymize, pseudonymize_table
 from fencecheck.rejected import Rejected
 from fencecheck.times import DEFAULT_TZ, resolve_zone, zone_name
 from fencecheck.values import counted
@@ -199,6 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="where to write the hits (default: CSV on stdout)",
     )
     _add_progress_option(out)
+    _add_privacy_options(matcher)
     matcher.set_defaults(handler=_run_match)
     explainer = sub.add_parser(
         "explain",
@@ -208,6 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_input_options(explainer, fences=True, pings=True)
     _add_case_options(explainer)
+    _add_reported_options(explainer)
     _add_explain_options(explainer)
     explainer.set_defaults(handler=_run_explain)
     scanner = sub.add_parser(
@@ -219,6 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_input_options(scanner, fences=True, pings=True)
     _add_case_options(scanner)
     _add_scan_options(scanner)
+    _add_privacy_options(scanner)
     scanner.set_defaults(handler=_run_scan)
     pairs = sub.add_parser(
         "companions",
@@ -241,6 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
     pairs.add_argument(
         "--out", metavar="PAIRS.csv|PAIRS.parquet", help="the pair table (default: CSV on stdout)"
     )
+    _add_privacy_options(pairs)
     pairs.set_defaults(handler=_run_companions)
     demo = sub.add_parser(
         "demo",
@@ -311,6 +320,54 @@ def _shows_progress(args: argparse.Namespace) -> bool:
     return bool(args.progress == "always" or (args.progress == "auto" and sys.stderr.isatty()))
 
 
+def _add_reported_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("the worker's checks")
+    group.add_argument(
+        "--region",
+        metavar="R.geojson",
+        help="a Polygon/MultiPolygon the person should not have left in the lookback "
+        "(e.g. the Beijing municipality outline)",
+    )
+    group.add_argument(
+        "--region-datum",
+        default="wgs84",
+        choices=_choices(Datum),
+        help="datum of the region (DataV and Amap outlines are gcj02)",
+    )
+    group.add_argument(
+        "--itinerary",
+        metavar="I.csv",
+        help="places residents reported: person_id, place, lon, lat, start, end[, radius_m]",
+    )
+    group.add_argument(
+        "--itinerary-datum",
+        default="gcj02",
+        choices=_choices(Datum),
+        help="datum of the itinerary's pins (default: gcj02, Amap pins)",
+    )
+
+
+def load_reported(args: argparse.Namespace) -> None:
+    """Read ``--region`` and ``--itinerary`` into ``args`` (and report what was set aside)."""
+    if getattr(args, "region", None):
+        args.region_loaded = read_region(args.region, datum=args.region_datum)
+    if getattr(args, "itinerary", None):
+        itinerary = read_itinerary(
+            args.itinerary, datum=args.itinerary_datum, tz=args.tz, on_error=args.on_error
+        )
+        args.itinerary_loaded = itinerary
+        if len(itinerary.rejected):
+            _say(
+                f"{args.itinerary}: {counted(itinerary.rows_read, 'row', 'rows')} read, "
+                f"{counted(len(itinerary), 'place', 'places')} used, "
+                f"{len(itinerary.rejected):,} rejected"
+            )
+            path = rejected_path(args, args.itinerary)
+            if args.rejected:  # beside the pings' rejected rows, not over them
+                path = path.with_name(path.stem + ".itinerary" + path.suffix)
+            _report_rejected(itinerary.rejected, path, "rows")
+
+
 def _add_explain_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("explaining")
     group.add_argument(
@@ -322,9 +379,16 @@ def _add_explain_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--format",
         default="text",
-        choices=["text", "json"],
+        choices=["text", "json", "html"],
         dest="out_format",
-        help="text paragraphs, or JSON Lines (docs/contract.md)",
+        help="text paragraphs, JSON Lines (docs/contract.md), or one printable HTML page per "
+        "person (needs --out)",
+    )
+    group.add_argument(
+        "--out",
+        metavar="DIR",
+        default=None,
+        help="with --format html: write DIR/<person_id>.html, one self-contained page per person",
     )
     group.add_argument(
         "--maps",
@@ -354,6 +418,81 @@ def _add_scan_options(parser: argparse.ArgumentParser) -> None:
     out.add_argument("--out", metavar="DIR", help="folder for the tables (created if needed)")
     out.add_argument("--out-format", default="csv", choices=["csv", "parquet"], help="table format")
     _add_progress_option(out)
+
+
+def _add_privacy_options(parser: argparse.ArgumentParser) -> None:
+    """``--pseudonymize`` and ``--key-file`` (docs/privacy.md); the key never comes as a flag."""
+    group = parser.add_argument_group("privacy (docs/privacy.md)")
+    group.add_argument(
+        "--pseudonymize",
+        action="store_true",
+        help=f"write each person id as its pseudonym, the HMAC-SHA-256 of the id under a secret "
+        f"key (64 hex digits; the same key gives the same pseudonym); the key comes from "
+        f"{KEY_ENV} or --key-file, at least {MIN_KEY_BYTES} bytes; case ids are kept",
+    )
+    group.add_argument(
+        "--key-file",
+        metavar="PATH",
+        help=f"read the key from this file instead of {KEY_ENV} (keep it readable by you only)",
+    )
+    # Not listed, but refused with a reason: else argparse would read "--key" as --key-file.
+    group.add_argument("--key", nargs="?", action=_NoKeyFlag, help=argparse.SUPPRESS)
+
+
+class _NoKeyFlag(argparse.Action):
+    """``--key`` is refused: a key on the command line stays in shell histories and ``ps``."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        parser.error(
+            f"there is no --key option: a key on the command line stays in the shell history "
+            f"and the process list; set {KEY_ENV} or give --key-file PATH (docs/privacy.md)"
+        )
+
+
+def _privacy_key(args: argparse.Namespace) -> bytes | None:
+    """The pseudonym key when ``--pseudonymize`` is given (a usage error when there is none)."""
+    if not args.pseudonymize:
+        if args.key_file is not None:
+            raise OptionError("--key-file: a key is only used with --pseudonymize")
+        return None
+    try:
+        return load_key(args.key_file)
+    except OptionError as exc:
+        raise OptionError(f"--pseudonymize: {exc}") from None
+
+
+def _pseudonymous_hits(hits: Hits, key: bytes) -> Hits:
+    """The hits with each person id replaced by its pseudonym (each person hashed once)."""
+    present, codes = np.unique(hits.person, return_inverse=True)
+    persons = PersonRegistry()
+    persons.encode_distinct(pseudonymize(hits.persons.ids()[present], key))
+    return replace(hits, person=codes.reshape(-1).astype(np.int32), persons=persons)
+
+
+def _report_person_rejected(
+    rejected: Rejected, path: Path, key: bytes | None, what: str = "rows"
+) -> None:
+    """:func:`_report_rejected` for rows that carry person ids.
+
+    Under ``--pseudonymize`` stderr shows pseudonyms, and says that the file itself
+    holds the raw rows (docs/privacy.md).
+    """
+    if key is None:
+        _report_rejected(rejected, path, what)
+        return
+    rejected.to_csv(path)
+    counts = ", ".join(f"{field} {n}" for field, n in rejected.reasons_by_field().items())
+    _say(f"  {counted(len(rejected), 'row', what)} set aside ({counts}); reasons written to {path}")
+    _say(f"  {path} holds raw input rows, not pseudonymized: keep it out of what you share")
+    shown = pseudonymize(rejected.id, key)
+    for (row, _, field, reason, _), ident in zip(rejected.records()[:3], shown, strict=False):
+        _say(f"    row {row} {ident}: {field}: {reason}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -490,6 +629,7 @@ def _run_validate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
 def _run_match(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if not args.fences or not args.pings:
         parser.error("match needs --fences and --pings")
+    key = _privacy_key(args)
     zone = resolve_zone(args.tz)
     kind = hits_format(args.out)
     fences = load_fences(args)
@@ -502,7 +642,7 @@ def _run_match(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
         for chunk in stream_pings(args):
             tally.add(chunk)
             hits = index.match(chunk, mode=args.mode, boundary=args.boundary)
-            writer.write(hits)
+            writer.write(hits if key is None else _pseudonymous_hits(hits, key))
             people.update(np.unique(hits.person).tolist())
             if show:
                 print(
@@ -520,7 +660,7 @@ def _run_match(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
         f"{counted(len(people), 'person', 'people')} with a hit; "
         f"{counted(len(fences), 'fence', 'fences')} ({args.mode} mode, "
         f"{args.boundary}); naive times in {zone_name(zone)}; fence datum {args.fence_datum}, "
-        f"ping datum {args.ping_datum}"
+        f"ping datum {args.ping_datum}" + ("; person ids pseudonymized" if key else "")
     )
     if len(fences.rejected):
         path = rejected_path(args, args.fences, args.out)
@@ -528,7 +668,7 @@ def _run_match(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
         _report_rejected(fences.rejected, path, "features")
     if len(rejected):
         out = None if args.out in (None, "-") else args.out
-        _report_rejected(rejected, rejected_path(args, args.pings, out), "rows")
+        _report_person_rejected(rejected, rejected_path(args, args.pings, out), key)
     return 0
 
 
@@ -537,6 +677,7 @@ def _run_explain(args: argparse.Namespace, parser: argparse.ArgumentParser) -> i
         parser.error("explain needs --pings, and --fences or --cases (or both)")
     cases = load_cases(args)
     fences = load_fences(args) if args.fences else FenceSet.from_records([])
+    load_reported(args)
     pings = PingTable.concat(list(stream_pings(args)))
     status = _write_explanations(args, fence_index(fences, cases), pings, cases)
     # Nothing is lost: what was set aside is counted and written, as validate, match and scan do.
@@ -575,6 +716,19 @@ def _write_explanations(
     args: argparse.Namespace, index: FenceIndex, pings: PingTable, cases: PingTable | None = None
 ) -> int:
     maps = getattr(args, "maps", None)
+    out_format = getattr(args, "out_format", "text")
+    pages = getattr(args, "out", None)
+    if out_format == "html" and pages is None:
+        raise OptionError("--format html needs --out DIR, the folder for the pages")
+    if pages is not None and out_format != "html":
+        raise OptionError(
+            f"--out DIR goes with --format html (--format {out_format} writes to stdout)"
+        )
+    if pages is not None:
+        try:
+            Path(pages).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OptionError(f"--out {pages}: cannot create the folder ({exc.strerror})") from None
     if maps is not None:
         _use_file_backend()
     explanations = explain(
@@ -584,13 +738,24 @@ def _write_explanations(
         at=getattr(args, "at", None),
         lookback=getattr(args, "lookback", "14d"),
         mode=getattr(args, "mode", "disc"),
-        track=maps is not None,
+        track=maps is not None or pages is not None,
         display_tz=resolve_zone_option(args.display_tz, "--display-tz"),
         cases=cases,
         grid_origin=_grid_origin(args),
+        region=getattr(args, "region_loaded", None),
+        itinerary=getattr(args, "itinerary_loaded", None),
     )
+    used: set[str] = set()
     for item in explanations:
-        if args.out_format == "json":
+        if pages is not None:  # one page per person, named as the maps are
+            name = base = map_file_name(item.person_id)
+            k = 1
+            while name in used:  # two ids that read the same once made safe
+                k += 1
+                name = f"{base}-{k}"
+            used.add(name)
+            (Path(pages) / f"{name}.html").write_text(item.to_html(args.lang), encoding="utf-8")
+        elif out_format == "json":
             print(item.to_json(args.lang))
         else:
             print(item.to_text(args.lang), end="\n\n")
@@ -603,6 +768,8 @@ def _write_explanations(
         + " explained"
         + (f": {summary}" if summary else "")
     )
+    if pages is not None:
+        _say(f"{counted(len(explanations), 'page', 'pages')} written in {pages}")
     if maps is not None:
         written = _draw_maps(explanations, Path(maps))
         _say(f"{counted(written, 'map', 'maps')} drawn in {maps}")
@@ -665,6 +832,7 @@ def _run_scan(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         parser.error("scan needs --pings, --out, and --fences or --cases (or both)")
     if args.batch_rows < 1:
         raise OptionError(f"--batch-rows: {args.batch_rows} is not a positive whole number")
+    key = _privacy_key(args)
     zone = resolve_zone(args.tz)
     cases = load_cases(args)
     fences = load_fences(args) if args.fences else FenceSet.from_records([])
@@ -683,6 +851,8 @@ def _run_scan(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     )
     if progress is not None:
         print(file=sys.stderr)
+    if key is not None:  # the people table is the one that names persons
+        result = replace(result, people=pseudonymize_table(result.people, key))
     written = result.write(args.out, args.out_format)
     reading = result.reading
     assert reading is not None
@@ -696,6 +866,7 @@ def _run_scan(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         f"naive times in {zone_name(zone)}; fence datum {args.fence_datum}, "
         f"ping datum {args.ping_datum}"
         + ("; regrouped by person in temporary files" if reading.regrouped else "")
+        + ("; person ids pseudonymized" if key else "")
     )
     for line in result.summary().splitlines():
         _say(line)
@@ -705,8 +876,8 @@ def _run_scan(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         path = path.with_name(path.stem + ".fences" + path.suffix)
         _report_rejected(fences.rejected, path, "features")
     if len(reading.rejected):
-        _report_rejected(
-            reading.rejected, rejected_path(args, args.pings, str(Path(args.out) / "x")), "rows"
+        _report_person_rejected(
+            reading.rejected, rejected_path(args, args.pings, str(Path(args.out) / "x")), key
         )
     return 0
 
@@ -724,6 +895,7 @@ def _grid_origin(args: argparse.Namespace) -> tuple[float, float] | None:
 def _run_companions(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if not args.pings or not args.cases:
         parser.error("companions needs --pings and --cases")
+    key = _privacy_key(args)
     policy = Policy(
         slot_s=parse_duration(args.slot),
         hold_s=parse_duration(args.hold),
@@ -736,7 +908,7 @@ def _run_companions(args: argparse.Namespace, parser: argparse.ArgumentParser) -
     pings = PingTable.concat(list(stream_pings(args)))
     cases = PingTable.concat(list(stream_pings(args, args.cases, args.case_datum)))
     found = companions(pings, cases, grid_origin=origin, policy=policy)
-    table = found.table
+    table = found.table if key is None else pseudonymize_table(found.table, key)
     if args.out in (None, "-"):
         table.to_csv(sys.stdout)
     else:
@@ -750,11 +922,13 @@ def _run_companions(args: argparse.Namespace, parser: argparse.ArgumentParser) -
         f"{counted(len(set(table['case_id'].tolist())), 'case', 'cases')}; the grid rule fires "
         f"for {fired}, of which {close} were credibly close; grid origin {lon:.6f},{lat:.6f}, "
         f"cells of {policy.cell_m:g} m, slots of {policy.slot_s:g} s"
+        + ("; person ids pseudonymized (case ids kept)" if key else "")
     )
-    for table_in, path in ((pings, args.pings), (cases, args.cases)):
-        if len(table_in.rejected):
-            out = None if args.out in (None, "-") else args.out
-            _report_rejected(table_in.rejected, rejected_path(args, path, out), "rows")
+    out = None if args.out in (None, "-") else args.out
+    if len(pings.rejected):
+        _report_person_rejected(pings.rejected, rejected_path(args, args.pings, out), key)
+    if len(cases.rejected):  # case ids are kept as they are: no pseudonyms here
+        _report_rejected(cases.rejected, rejected_path(args, args.cases, out), "rows")
     return 0
 
 

@@ -9,7 +9,11 @@
 - :class:`PersonPartitions`, :func:`sorted_batches`: a ping stream regrouped by
   person into batches of whole people (:mod:`fencecheck.io.partition`);
 - :class:`PingTally`, :class:`Reading`: what a stream read, used and set aside
-  (:mod:`fencecheck.io.tally`).
+  (:mod:`fencecheck.io.tally`);
+- :func:`read_region`: the region a person should not have left, in its datum
+  (:mod:`fencecheck.io.region`);
+- :func:`read_itinerary`: the places residents reported, Amap pins by default
+  (:mod:`fencecheck.io.itinerary`).
 
 The file contract (columns, times, row numbers) is ``docs/contract.md``.
 
@@ -22,8 +26,10 @@ Examples
 
 from fencecheck.io.fences import read_fences, write_fences
 from fencecheck.io.hits import HitsWriter
+from fencecheck.io.itinerary import read_itinerary
 from fencecheck.io.partition import PersonPartitions, sorted_batches
 from fencecheck.io.pings import DEFAULT_CHUNK_ROWS, PingOptions, iter_pings, read_pings
+from fencecheck.io.region import read_region
 from fencecheck.io.tally import PingTally, Reading
 
 __all__ = [
@@ -35,7 +41,9 @@ __all__ = [
     "Reading",
     "iter_pings",
     "read_fences",
+    "read_itinerary",
     "read_pings",
+    "read_region",
     "sorted_batches",
     "write_fences",
 ]

@@ -28,13 +28,18 @@ True
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from fencecheck.errors import OptionError
+from fencecheck.io.itinerary import read_itinerary
+from fencecheck.io.region import read_region
+from fencecheck.judging.itinerary import ItineraryFindings, check_itinerary
+from fencecheck.judging.left_region import left_region_spells
 from fencecheck.judging.near import near_misses
 from fencecheck.judging.plot import plot_explanation
 from fencecheck.judging.track import Track, tracks_of
@@ -47,7 +52,9 @@ from fencecheck.times import DEFAULT_TZ, format_utc, resolve_zone, zone_name
 
 if TYPE_CHECKING:
     from fencecheck.index import FenceIndex
+    from fencecheck.itinerary import Itinerary
     from fencecheck.pings import PingTable
+    from fencecheck.region import Region
 
 __all__ = ["DEFAULT_ADVICE", "Explanation", "advice_key", "explain"]
 
@@ -157,6 +164,15 @@ class Explanation:
     close_m: float = 100.0
     min_together_s: float = 600.0
     extra: dict[str, Any] = field(default_factory=dict)
+    left_region: list[dict[str, Any]] | None = None
+    """With a region: each spell of credible pings outside it (``start``, ``end``, ``pings``,
+    ``farthest_km``, ``left_after``, ``back_by``); ``None`` when no region was given."""
+    region: str | None = None
+    """With a region: its name ("北京市")."""
+    itinerary: list[dict[str, Any]] | None = None
+    """With an itinerary: each reported place and its findings; ``None`` without one."""
+    itinerary_unreported: list[dict[str, Any]] | None = None
+    """With an itinerary: the credible episodes in a fence that no reported place accounts for."""
     track: Track | None = field(default=None, repr=False, compare=False)
     """The person's pings over the lookback and their hits, for :meth:`plot` (not in JSON)."""
 
@@ -180,6 +196,19 @@ class Explanation:
             "near_misses": self.near_misses,
             "coverage": self.coverage,
             **({} if self.companions is None else {"companions": self.companions}),
+            **(
+                {}
+                if self.left_region is None
+                else {"region": self.region, "left_region": self.left_region}
+            ),
+            **(
+                {}
+                if self.itinerary is None
+                else {
+                    "itinerary": self.itinerary,
+                    "itinerary_unreported": self.itinerary_unreported or [],
+                }
+            ),
             "not_checked": list(self.not_checked),
             "advice": {"key": self.advice_key, **dict(self.advice)},
             "display_tz": self.tz,
@@ -205,6 +234,16 @@ class Explanation:
         """
         return plot_explanation(self, ax=ax, zoom=zoom)
 
+    def to_html(self, lang: str = "zh") -> str:
+        """A self-contained, printable HTML page (:mod:`fencecheck.judging.html`)."""
+        from fencecheck.judging.html import render_html
+
+        return render_html(self, lang)
+
+    def _repr_html_(self) -> str:
+        """The page, for notebooks (in Chinese, the page's default)."""
+        return self.to_html("zh")
+
 
 def explain(
     pings: PingTable,
@@ -220,6 +259,8 @@ def explain(
     display_tz: str | None = None,
     cases: PingTable | None = None,
     grid_origin: tuple[float, float] | str | None = None,
+    region: Region | str | os.PathLike[str] | None = None,
+    itinerary: Itinerary | str | os.PathLike[str] | None = None,
 ) -> list[Explanation]:
     """Explain the pop-up of each person (all of them, or those named).
 
@@ -248,6 +289,17 @@ def explain(
     grid_origin : (lon, lat) or "LON,LAT", optional
         The companion grid's origin (default: the index's frame centre); every
         report says which.
+    region : Region or path, optional
+        The region the person should not have left in the lookback (the
+        Beijing municipality, say; a path is read in WGS-84, use
+        :func:`fencecheck.io.region.read_region` for another datum): each spell
+        of credible fixes outside it goes in ``left_region`` and the text.
+    itinerary : Itinerary or path, optional
+        The places residents reported (a path is read as GCJ-02 Amap pins, see
+        :func:`fencecheck.io.itinerary.read_itinerary`): each place is checked
+        against the fences like a stay and set against the pings
+        (:mod:`fencecheck.judging.itinerary`); a credible stay or passage in a
+        fence it reports can make the verdict, with ``"source": "itinerary"``.
 
     Raises
     ------
@@ -281,10 +333,59 @@ def explain(
         else [None] * len(verdicts)
     )
     parts = _Parts(verdicts, pings, index)
-    return [
+    explanations = [
         _explanation(parts, k, rules.lookback_s, table, tracks[k], shown)
         for k in range(len(verdicts))
     ]
+    span_ms = int(rules.lookback_s * 1000)
+    if region is not None:
+        outline = read_region(region)
+        spells = left_region_spells(
+            pings, outline, verdicts.person, verdicts.at, span_ms, rules.policy
+        )
+        explanations = [
+            replace(e, left_region=found, region=outline.name)
+            for e, found in zip(explanations, spells, strict=True)
+        ]
+    if itinerary is not None:
+        checked = check_itinerary(
+            read_itinerary(itinerary),
+            index,
+            [e.person_id for e in explanations],
+            [rules.lookback_s] * len(explanations),
+            [e.at for e in explanations],
+            pings=pings,
+            episodes=[e.episodes for e in explanations],
+            policy=rules.policy,
+        )
+        explanations = [
+            _with_itinerary(e, found, table) for e, found in zip(explanations, checked, strict=True)
+        ]
+    return explanations
+
+
+_SERIOUSNESS = ("unexplained", "false_trigger", "passed_through", "exposed")
+
+
+def _with_itinerary(
+    e: Explanation, found: ItineraryFindings, table: Mapping[str, Mapping[str, str]]
+) -> Explanation:
+    """The explanation with the itinerary's findings; its verdict when that is more serious."""
+    e = replace(e, itinerary=found.places, itinerary_unreported=found.unreported)
+    if found.verdict is None or _SERIOUSNESS.index(found.verdict) <= _SERIOUSNESS.index(e.verdict):
+        return e
+    assert found.decisive is not None
+    key = advice_key(found.verdict, found.decisive["kind"], "itinerary")
+    return replace(
+        e,
+        verdict=found.verdict,
+        reasons=(),
+        evidence={},
+        decisive=found.decisive,
+        near_misses=[],
+        advice_key=key,
+        advice=table[key],
+    )
 
 
 class _Parts:

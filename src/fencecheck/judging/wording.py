@@ -135,6 +135,8 @@ def text_en(e: Any) -> str:
     lines: list[str] = []
     if d is not None and _case_decides(e):
         lines.extend(_case_en(e, d, zone))
+    elif d is not None and d.get("source") == "itinerary":
+        lines.extend(_itinerary_decides_en(e, d, zone))
     elif e.verdict in ("exposed", "passed_through") and d is not None:
         where = f"{fence_label(d)}, {kind_words(d['kind'], 'en')}"
         inside = (
@@ -164,6 +166,8 @@ def text_en(e: Any) -> str:
         lines.append(_unexplained_en(e, zone))
     lines.extend(_others_en(e))
     lines.extend(_other_pairs_en(e, zone))
+    lines.extend(_itinerary_en(e, zone))
+    lines.extend(_region_en(e, zone))
     lines.extend(_coverage_en(e, zone))
     lines.append(f"Advice: {e.advice['en']}")
     return " ".join(line for line in lines if line)
@@ -366,6 +370,8 @@ def text_zh(e: Any) -> str:
     lines: list[str] = []
     if d is not None and _case_decides(e):
         lines.extend(_case_zh(e, d, zone))
+    elif d is not None and d.get("source") == "itinerary":
+        lines.extend(_itinerary_decides_zh(e, d, zone))
     elif e.verdict in ("exposed", "passed_through") and d is not None:
         inside = (
             f"最深处距边界 {d['max_depth_m']:.0f} 米"
@@ -391,6 +397,8 @@ def text_zh(e: Any) -> str:
         lines.append(_unexplained_zh(e, zone))
     lines.extend(_others_zh(e))
     lines.extend(_other_pairs_zh(e))
+    lines.extend(_itinerary_zh(e, zone))
+    lines.extend(_region_zh(e, zone))
     lines.extend(_coverage_zh(e, zone))
     lines.append(f"建议：{e.advice['zh']}")
     return "".join(line for line in lines if line)
@@ -541,6 +549,168 @@ def _coverage_zh(e: Any, zone: str) -> list[str]:
         f"{zone} {_clock(gap['start'], e.tz)} 至 {_clock(gap['end'], e.tz)} 之间没有数据，"
         "这段时间无法判断。"
     ]
+
+
+# -- itinerary and region ---------------------------------------------------------------------
+
+
+def _span(start: Any, end: Any, tz: str) -> tuple[str, str]:
+    return _clock(start, tz), _clock(end, tz)
+
+
+def _itinerary_decides_en(e: Any, d: Mapping[str, Any], zone: str) -> list[str]:
+    start, end = _span(d["entry"], d["exit"], e.tz)
+    where = "inside it" if d["max_depth_m"] >= 0 else f"{-d['max_depth_m']:.0f} m from it"
+    lines = [
+        f"{e.person_id} reported being at {d['place']} (within {d['radius_m']:.0f} m of the pin) "
+        f"while {fence_label(d)}, {kind_words(d['kind'], 'en')}, was active, from {start} to "
+        f"{end} ({zone}): {duration_en(d['dwell_s'])} by the itinerary, the pin {where}, "
+        f"{d['p_inside']:.0%} of the reported place inside the fence."
+    ]
+    minimum = duration_en(e.min_dwell_s)
+    if e.verdict == "exposed":
+        lines.append(
+            f"By the itinerary that is a stay of at least {minimum}: the pop-up is justified."
+        )
+    else:
+        lines.append(
+            f"By the itinerary that is a passage, shorter than the {minimum} that make a stay."
+        )
+    return lines
+
+
+def _itinerary_decides_zh(e: Any, d: Mapping[str, Any], zone: str) -> list[str]:
+    start, end = _span(d["entry"], d["exit"], e.tz)
+    where = (
+        "定位点在围栏内" if d["max_depth_m"] >= 0 else f"定位点距围栏 {-d['max_depth_m']:.0f} 米"
+    )
+    lines = [
+        f"{e.person_id} 自述于{zone} {start} 至 {end} 在{d['place']}（标注点 {d['radius_m']:.0f} 米"
+        f"范围内），其时{kind_words(d['kind'], 'zh')} {fence_label(d)} 处于有效期：按行程停留 "
+        f"{duration_zh(d['dwell_s'])}，{where}，所报地点 {d['p_inside']:.0%} 的范围在围栏内。"
+    ]
+    minimum = duration_zh(e.min_dwell_s)
+    if e.verdict == "exposed":
+        lines.append(f"按行程停留达到 {minimum}，弹窗有依据。")
+    else:
+        lines.append(f"按行程停留短于构成停留的 {minimum}，属途经。")
+    return lines
+
+
+def _itinerary_en(e: Any, zone: str) -> list[str]:
+    if e.itinerary is None:
+        return []
+    if not e.itinerary:
+        return ["No itinerary was reported for this person."]
+    out = []
+    decisive = e.decisive or {}
+    for place in e.itinerary:
+        start, end = _span(place["start"], place["end"], e.tz)
+        if not place["in_lookback"]:
+            out.append(
+                f"The reported place {place['place']} ({start} to {end}) lies outside the lookback."
+            )
+            continue
+        met = [
+            f for f in place["fences"]
+            if not (decisive.get("source") == "itinerary" and decisive.get("row") == place["row"]
+                    and decisive.get("fence_id") == f["fence_id"])
+        ]  # fmt: skip
+        for f in met:
+            how = "a credible overlap" if f["credible"] else "only an uncertain brush"
+            out.append(
+                f"The reported place {place['place']} ({start} to {end}) meets {fence_label(f)}, "
+                f"{kind_words(f['kind'], 'en')}, for {duration_en(f['dwell_s'])}: {how} "
+                f"({f['p_inside']:.0%} of the place inside)."
+            )
+        if place["pings_agree"] is False:
+            out.append(
+                f"The pings do not come near the reported place {place['place']} ({start} to "
+                f"{end}): the closest fix in that time was {place['nearest_m']:.0f} m away."
+            )
+        elif place["pings_agree"] is None:
+            out.append(
+                f"No location data covers the reported place {place['place']} ({start} to {end})."
+            )
+    for ep in e.itinerary_unreported or []:
+        start, end = _span(ep["entry"], ep["exit"], e.tz)
+        out.append(
+            f"The pings put {e.person_id} in {fence_label(ep)}, {kind_words(ep['kind'], 'en')}, "
+            f"from {start} to {end} ({zone}), which the itinerary leaves out."
+        )
+    return out
+
+
+def _itinerary_zh(e: Any, zone: str) -> list[str]:
+    if e.itinerary is None:
+        return []
+    if not e.itinerary:
+        return ["此人未填报行程。"]
+    out = []
+    decisive = e.decisive or {}
+    for place in e.itinerary:
+        start, end = _span(place["start"], place["end"], e.tz)
+        if not place["in_lookback"]:
+            out.append(f"所报地点{place['place']}（{start} 至 {end}）不在回溯期内。")
+            continue
+        met = [
+            f for f in place["fences"]
+            if not (decisive.get("source") == "itinerary" and decisive.get("row") == place["row"]
+                    and decisive.get("fence_id") == f["fence_id"])
+        ]  # fmt: skip
+        for f in met:
+            how = "可信交集" if f["credible"] else "仅边缘擦过，不确定"
+            out.append(
+                f"所报地点{place['place']}（{start} 至 {end}）与{kind_words(f['kind'], 'zh')} "
+                f"{fence_label(f)} 重叠 {duration_zh(f['dwell_s'])}：{how}"
+                f"（地点 {f['p_inside']:.0%} 的范围在围栏内）。"
+            )
+        if place["pings_agree"] is False:
+            out.append(
+                f"定位数据与所报地点{place['place']}（{start} 至 {end}）不符："
+                f"该时段最近的定位相距 {place['nearest_m']:.0f} 米。"
+            )
+        elif place["pings_agree"] is None:
+            out.append(f"所报地点{place['place']}（{start} 至 {end}）期间没有定位数据。")
+    for ep in e.itinerary_unreported or []:
+        start, end = _span(ep["entry"], ep["exit"], e.tz)
+        out.append(
+            f"定位数据显示 {e.person_id} 于{zone} {start} 至 {end} 在"
+            f"{kind_words(ep['kind'], 'zh')} {fence_label(ep)} 内，行程中未填报。"
+        )
+    return out
+
+
+def _region_en(e: Any, zone: str) -> list[str]:
+    if e.left_region is None:
+        return []
+    name = e.region or "the region"
+    if not e.left_region:
+        return [f"No credible fix in the lookback lies outside {name}."]
+    spells = "; ".join(
+        f"{_clock(s['start'], e.tz)} to {_clock(s['end'], e.tz)}, "
+        f"{count_en(s['pings'], 'credible fix', 'credible fixes')}, up to "
+        f"{s['farthest_km']:.1f} km beyond the boundary"
+        for s in e.left_region
+    )
+    return [
+        f"Left {name} in the lookback: {count_en(len(e.left_region), 'spell', 'spells')} "
+        f"outside ({zone}): {spells}."
+    ]
+
+
+def _region_zh(e: Any, zone: str) -> list[str]:
+    if e.left_region is None:
+        return []
+    name = e.region or "所在地区"
+    if not e.left_region:
+        return [f"回溯期内没有{name}以外的可信定位。"]
+    spells = "；".join(
+        f"{_clock(s['start'], e.tz)} 至 {_clock(s['end'], e.tz)}，可信定位 {s['pings']} 个，"
+        f"最远在边界外 {s['farthest_km']:.1f} 公里"
+        for s in e.left_region
+    )
+    return [f"回溯期内曾离开{name} {len(e.left_region)} 次（{zone}）：{spells}。"]
 
 
 # -- shared ---------------------------------------------------------------------------------
