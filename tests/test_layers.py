@@ -42,7 +42,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("readers and writers", ("io",)),
     ("matching", ("shapes", "hits", "matching", "index")),
     ("judging", ("judging",)),
-    ("interface", ("__init__", "__main__", "cli")),
+    ("interface", ("__init__", "__main__", "cli", "dask")),
 )
 """Bottom to top: each layer's modules (a name is a module or a whole sub-package)."""
 
