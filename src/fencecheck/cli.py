@@ -414,6 +414,13 @@ def _add_scan_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="the file is already grouped by person: read it as it comes, no temporary files",
     )
+    group.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        default=None,
+        help="run on Dask: local:N (N worker processes started and stopped here) or a "
+        "scheduler address such as tcp://host:8786 (needs fencecheck[dask])",
+    )
     out = parser.add_argument_group("output")
     out.add_argument("--out", metavar="DIR", help="folder for the tables (created if needed)")
     out.add_argument("--out-format", default="csv", choices=["csv", "parquet"], help="table format")
@@ -837,18 +844,21 @@ def _run_scan(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     cases = load_cases(args)
     fences = load_fences(args) if args.fences else FenceSet.from_records([])
     progress = _progress_line if _shows_progress(args) else None
-    result = scan_file(
-        stream_pings(args),
-        fence_index(fences, cases),
-        cases=cases,
-        grid_origin=_grid_origin(args),
-        at=args.at,
-        lookback=args.lookback,
-        mode=args.mode,
-        batch_rows=args.batch_rows,
-        sorted_by_person=args.sorted_by_person,
-        progress=progress,
-    )
+    if args.dask:
+        result = _scan_on_dask(args, fence_index(fences, cases), cases, progress)
+    else:
+        result = scan_file(
+            stream_pings(args),
+            fence_index(fences, cases),
+            cases=cases,
+            grid_origin=_grid_origin(args),
+            at=args.at,
+            lookback=args.lookback,
+            mode=args.mode,
+            batch_rows=args.batch_rows,
+            sorted_by_person=args.sorted_by_person,
+            progress=progress,
+        )
     if progress is not None:
         print(file=sys.stderr)
     if key is not None:  # the people table is the one that names persons
@@ -866,6 +876,7 @@ def _run_scan(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         f"naive times in {zone_name(zone)}; fence datum {args.fence_datum}, "
         f"ping datum {args.ping_datum}"
         + ("; regrouped by person in temporary files" if reading.regrouped else "")
+        + (f"; on Dask ({args.dask})" if args.dask else "")
         + ("; person ids pseudonymized" if key else "")
     )
     for line in result.summary().splitlines():
@@ -880,6 +891,39 @@ def _run_scan(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             reading.rejected, rejected_path(args, args.pings, str(Path(args.out) / "x")), key
         )
     return 0
+
+
+def _scan_on_dask(
+    args: argparse.Namespace,
+    index: FenceIndex,
+    cases: PingTable | None,
+    progress: Any,
+) -> Any:
+    """``scan --dask ADDRESS``: the same scan on a Dask cluster (``fencecheck.dask``)."""
+    from fencecheck.dask import cluster
+    from fencecheck.dask import scan as scan_on_dask
+
+    with cluster(args.dask):
+        if progress is not None:
+            progress(f"scanning on Dask ({args.dask})")
+        return scan_on_dask(
+            args.pings,
+            index,
+            cases=cases,
+            grid_origin=_grid_origin(args),
+            at=args.at,
+            lookback=args.lookback,
+            mode=args.mode,
+            batch_pings=args.batch_rows,
+            progress=progress,
+            datum=args.ping_datum,
+            tz=args.tz,
+            epoch_unit=args.epoch_unit,
+            on_error=args.on_error,
+            encoding=args.encoding,
+            columns=parse_columns(args.column),
+            default_source=args.default_source,
+        )
 
 
 def _progress_line(line: str) -> None:
