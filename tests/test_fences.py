@@ -355,11 +355,15 @@ def test_numeric_feature_ids_become_text() -> None:
     assert read_fences(doc).ids.tolist() == ["110113"]
 
 
-def test_unknown_kinds_are_kept_and_missing_kind_is_unspecified() -> None:
+def test_unknown_kinds_are_refused_and_missing_kind_is_unspecified() -> None:
+    # Unknown kinds used to be kept as given; since "Everyday friction" they are refused
+    # (tests/test_fence_friction.py covers the names and kind_map).
     fences = read_fences(
-        collection(feature(id="a", kind="quarantine_hotel"), feature(id="b", kind=_DROP))
+        collection(feature(id="a", kind="quarantine_hotel"), feature(id="b", kind=_DROP)),
+        on_error="reject",
     )
-    assert fences.kinds.tolist() == ["quarantine_hotel", "unspecified"]
+    assert fences.kinds.tolist() == ["unspecified"]
+    assert fences.rejected.field.tolist() == ["kind"]
 
 
 def test_point_and_multipoint_venues_with_a_margin() -> None:
@@ -561,7 +565,8 @@ def test_real_self_intersecting_district_is_refused_then_repaired() -> None:
 
 def test_real_districts_move_by_the_gcj02_offset() -> None:
     doc = _districts()
-    as_wgs84 = read_fences(doc, invalid="repair")
+    with pytest.warns(FenceCheckWarning, match="DataV"):  # the datum mix-up this test makes
+        as_wgs84 = read_fences(doc, invalid="repair")
     from_gcj = read_fences(doc, datum="gcj02", invalid="repair")
     frame = as_wgs84.frame()
     a = frame.project_geometry(shapely.centroid(as_wgs84.geometry))

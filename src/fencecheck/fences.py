@@ -38,7 +38,7 @@ import shapely
 from numpy.typing import NDArray
 
 from fencecheck.datums import Datum, from_wgs84, to_wgs84
-from fencecheck.errors import FenceCheckWarning, FenceDataError
+from fencecheck.errors import FenceCheckWarning, FenceDataError, OptionError
 from fencecheck.frame import MetricFrame
 from fencecheck.geojson import (
     Refusal,
@@ -56,15 +56,32 @@ from fencecheck.times import OPEN_END, format_utc, parse_time, parse_times, reso
 from fencecheck.values import is_missing, object_array
 
 __all__ = [
+    "KIND_ALIASES",
     "KNOWN_KINDS",
     "FenceSet",
     "build_fences",
 ]
 
 KNOWN_KINDS = ("sealed", "controlled", "precaution", "risk_area", "risk_venue")
-"""Kinds fencecheck knows by name. Other kinds are kept as they are, not refused."""
+"""Kinds fencecheck knows by name. Any other kind is refused unless ``kind_map`` maps it."""
 
 DEFAULT_KIND = "unspecified"
+"""The kind of a fence that names none (also accepted when written out)."""
+
+KIND_ALIASES: Mapping[str, str] = {
+    "封控区": "sealed",
+    "管控区": "controlled",
+    "防范区": "precaution",
+    "风险区域": "risk_area",
+    "风险区": "risk_area",
+    "高风险区": "risk_area",
+    "风险点位": "risk_venue",
+    "风险场所": "risk_venue",
+}
+"""The Chinese names of the known kinds. ``高风险区`` (a high-risk area) is read as
+``risk_area``, the generic area kind: it keeps the home-observation advice without
+claiming the measures of a sealed area. ``中风险区`` and ``低风险区`` are not mapped
+(their advice differs by city and period): map them with ``kind_map``."""
 NOT_A_FEATURE = "__not_a_feature__"  # a reader's marker for an entry that is no feature at all
 _RESERVED = frozenset({"id", "name", "kind", "start", "end", "windows", "buffer_m"})
 _POLYGONAL = ("Polygon", "MultiPolygon")
@@ -130,19 +147,56 @@ class FenceSet:
         invalid: InvalidPolicy | str = InvalidPolicy.RAISE,
         on_error: OnError | str = OnError.RAISE,
         source: str = "<records>",
+        kind_map: Mapping[str, str] | None = None,
+        id_field: str = "id",
+        name_field: str = "name",
+        kind_field: str = "kind",
+        start_field: str = "start",
+        end_field: str = "end",
+        buffer_field: str = "buffer_m",
+        kind: str | None = None,
+        window: tuple[Any, Any] | None = None,
     ) -> FenceSet:
         """Build from mappings with the GeoJSON property names plus ``geometry``.
 
         ``geometry`` is a shapely geometry or a GeoJSON geometry mapping. Under
         ``on_error="reject"`` the features set aside are in the result's ``rejected``.
+        ``kind_map``, the ``*_field`` names, ``kind`` and ``window`` are as in
+        :func:`build_fences`.
 
         Raises
         ------
         FenceDataError
             For the first bad fence, naming it, the field and the reason.
+        OptionError
+            For a ``kind_map`` target, ``kind`` or ``window`` that cannot be used.
+
+        Examples
+        --------
+        >>> import shapely
+        >>> square = shapely.box(116.4, 39.9, 116.5, 40.0)
+        >>> FenceSet.from_records(
+        ...     [{"code": 7, "kind": "小区封控", "geometry": square}],
+        ...     id_field="code", kind_map={"小区封控": "sealed"}, window=("2022-05-01", None),
+        ... ).kinds.tolist()
+        ['sealed']
         """
         return build_fences(
-            records, datum=datum, tz=tz, invalid=invalid, on_error=on_error, source=source
+            records,
+            datum=datum,
+            tz=tz,
+            invalid=invalid,
+            on_error=on_error,
+            source=source,
+            kind_map=kind_map,
+            id_field=id_field,
+            name_field=name_field,
+            kind_field=kind_field,
+            start_field=start_field,
+            end_field=end_field,
+            buffer_field=buffer_field,
+            kind=kind,
+            window=window,
         )
 
     # -- reading ------------------------------------------------------------------------
@@ -230,17 +284,23 @@ class FenceSet:
         Raises
         ------
         FenceDataError
-            When ``unique_ids`` and an id appears in more than one part.
+            When ``unique_ids`` and an id appears twice, naming the id and the
+            ``source`` of both parts that hold it.
         """
         if not parts:
             raise ValueError("concat needs at least one FenceSet")
         ids = np.concatenate([p.ids for p in parts])
         uniq, counts = np.unique(ids.astype(str), return_counts=True)
         if unique_ids and (counts > 1).any():
+            dup = str(uniq[counts > 1][0])
+            holders = [p.source for p in parts for _ in range(int((p.ids == dup).sum()))]
+            where = f"in {holders[0]} and in {holders[1]}"
+            if holders[0] == holders[1]:
+                where = f"twice in {holders[0]}"
             raise FenceDataError(
-                f"duplicate id {str(uniq[counts > 1][0])!r} in the fences joined",
-                source=parts[0].source,
-                feature=str(uniq[counts > 1][0]),
+                f"duplicate id {dup!r} in the fences joined ({where})",
+                source=holders[1],
+                feature=dup,
                 field="id",
             )
         offsets = np.cumsum([0] + [len(p) for p in parts[:-1]])
@@ -379,6 +439,15 @@ def build_fences(
     invalid: InvalidPolicy | str = InvalidPolicy.RAISE,
     on_error: OnError | str = OnError.RAISE,
     source: str = "<records>",
+    kind_map: Mapping[str, str] | None = None,
+    id_field: str = "id",
+    name_field: str = "name",
+    kind_field: str = "kind",
+    start_field: str = "start",
+    end_field: str = "end",
+    buffer_field: str = "buffer_m",
+    kind: str | None = None,
+    window: tuple[Any, Any] | None = None,
 ) -> FenceSet:
     """Check fence records and build a :class:`FenceSet` (rejected features attached).
 
@@ -388,35 +457,101 @@ def build_fences(
     ``geometry`` (shapely or a GeoJSON geometry mapping). Geometry is converted
     from ``datum`` to WGS-84.
 
+    A kind is matched without regard to case, surrounding spaces or ``-``/space
+    for ``_`` (``" SEALED "``, ``"Risk Area"``), or by its Chinese name
+    (:data:`KIND_ALIASES`: ``封控区`` is ``sealed``); a record without a kind is
+    ``"unspecified"``; any other kind is refused, naming the known kinds.
+
+    Parameters
+    ----------
+    records : iterable of mapping
+        The fences, one mapping each.
+    datum, tz, invalid, on_error, source
+        As in :func:`fencecheck.read_fences`.
+    kind_map : mapping of str to str, optional
+        Your names for kinds -> a known kind (or a Chinese name of one, or
+        ``"unspecified"``), e.g. ``{"小区封控": "sealed"}``; matched like the known
+        kinds (case and spaces aside) and before them.
+    id_field, name_field, kind_field, start_field, end_field, buffer_field : str
+        The property that holds the id, name, kind, window start, window end and
+        margin (default the contract's names). The named property is read as that
+        field, and a property under the contract's own name is then ignored; a
+        refusal names your property. An id holding a whole number (DataV's
+        ``adcode`` ``110101``) becomes the text ``"110101"``.
+    kind : str, optional
+        The kind of every record that names none (the record's own kind wins).
+    window : (start, end), optional
+        The window of every record that has none (no start, end or windows; the
+        record's own window wins). ``end`` None means still active.
+
     Raises
     ------
     FenceDataError
         Under ``on_error="raise"``, for the first fence that cannot be used.
+    OptionError
+        For a ``kind_map`` target, ``kind`` or ``window`` that cannot be used.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> square = shapely.box(116.40, 39.90, 116.41, 39.91)
+    >>> fences = build_fences(
+    ...     [{"adcode": 110101, "类型": "封控区", "geometry": square},
+    ...      {"adcode": 110102, "geometry": square}],
+    ...     id_field="adcode", kind_field="类型", kind="precaution",
+    ...     window=("2022-05-01", None),
+    ... )
+    >>> fences.ids.tolist(), fences.kinds.tolist()
+    (['110101', '110102'], ['sealed', 'precaution'])
+    >>> try:
+    ...     build_fences([{"id": "F1", "kind": "hotel", "start": "2022-05-01", "geometry": square}])
+    ... except FenceDataError as exc:
+    ...     print(str(exc).split(": known")[0])
+    <records>: feature F1: kind: unknown kind 'hotel'
     """
     datum_ = Datum.parse(datum)
     zone = resolve_zone(tz)
     invalid_ = InvalidPolicy.parse(invalid)
     on_error_ = OnError.parse(on_error)
+    resolve = _kind_resolver(kind_map)
+    renames = {
+        own: standard
+        for own, standard in (
+            (id_field, "id"),
+            (name_field, "name"),
+            (kind_field, "kind"),
+            (start_field, "start"),
+            (end_field, "end"),
+            (buffer_field, "buffer_m"),
+        )
+        if own != standard
+    }
+    told = {standard: own for own, standard in renames.items()}
+    default_kind = None if kind is None else _default_kind(kind, resolve)
+    default_window = None if window is None else _default_window(window, zone)
 
     checked: list[_Checked] = []
     refused: list[tuple[int, str, str, str, str]] = []
 
     def refuse(index: int, fid: str, problem: Refusal) -> None:
+        field_name = told.get(problem.field, problem.field)
         if on_error_ is OnError.RAISE:
             raise FenceDataError(
                 problem.reason,
                 source=source,
                 feature=fid or f"#{index}",
-                field=problem.field,
+                field=field_name,
             )
-        refused.append((index, fid, problem.field, problem.reason, shorten(problem.value)))
+        refused.append((index, fid, field_name, problem.reason, shorten(problem.value)))
 
     records = list(records)
+    if renames or default_kind is not None or default_window is not None:
+        records = [_prepared(r, renames, default_kind, default_window) for r in records]
     known = _parse_time_texts(records, zone)
     for index, record in enumerate(records):
         fid = _raw_id(record)
         try:
-            checked.append(_check_record(index, record, zone, known))
+            checked.append(_check_record(index, record, zone, known, resolve))
         except Refusal as problem:
             refuse(index, fid, problem)
 
@@ -498,11 +633,118 @@ def _assemble(
     )
 
 
-def _raw_id(record: Mapping[str, Any]) -> str:
-    value = record.get("id")
-    if is_missing(value) or isinstance(value, (bool, dict, list)):
+def _normal_kind(text: str) -> str:
+    return "_".join(text.replace("-", " ").split()).casefold()
+
+
+def _kind_resolver(kind_map: Mapping[str, str] | None = None) -> Callable[[str], str | None]:
+    """A function from a kind as written to a known kind (None when it is not known).
+
+    ``kind_map`` maps your names to a known kind, a Chinese name of one
+    (:data:`KIND_ALIASES`) or ``"unspecified"``; it is consulted first.
+
+    Raises
+    ------
+    OptionError
+        When a ``kind_map`` target is not a known kind.
+
+    Examples
+    --------
+    >>> resolve = _kind_resolver({"Lockdown": "封控区"})
+    >>> resolve(" SEALED "), resolve("管控区"), resolve("lockdown"), resolve("hotel")
+    ('sealed', 'controlled', 'sealed', None)
+    """
+    builtin: dict[str, str] = {k: k for k in (*KNOWN_KINDS, DEFAULT_KIND)}
+    builtin.update(KIND_ALIASES)
+    builtin = {_normal_kind(k): v for k, v in builtin.items()}
+    mine: dict[str, str] = {}
+    for own, target in (kind_map or {}).items():
+        if not isinstance(own, str) or not isinstance(target, str):
+            raise OptionError(f"kind_map: {own!r} -> {target!r}: both must be text")
+        known = builtin.get(_normal_kind(target))
+        if known is None:
+            raise OptionError(
+                f"kind_map: {own!r} -> {target!r}: {target!r} is not a known kind "
+                f"({_known_kinds_text()})"
+            )
+        mine[_normal_kind(own)] = known
+
+    def resolve(text: str) -> str | None:
+        key = _normal_kind(text)
+        return mine.get(key, builtin.get(key))
+
+    return resolve
+
+
+def _known_kinds_text() -> str:
+    chinese = "、".join(KIND_ALIASES)
+    return f"known kinds: {', '.join(KNOWN_KINDS)}, or their Chinese names {chinese}"
+
+
+def _default_kind(kind: str, resolve: Callable[[str], str | None]) -> str:
+    known = resolve(kind) if isinstance(kind, str) else None
+    if known is None:
+        raise OptionError(f"kind {kind!r} is not a known kind ({_known_kinds_text()})")
+    return known
+
+
+def _default_window(window: Any, zone: _dt.tzinfo) -> tuple[Any, Any]:
+    if not isinstance(window, (tuple, list)) or len(window) != 2:
+        raise OptionError(f"window must be a (start, end) pair, got {window!r}")
+    start, end = window
+    if is_missing(start):
+        raise OptionError("window needs a start (end None means still active)")
+    try:
+        first = parse_time(start, tz=zone)
+        last = OPEN_END if is_missing(end) else parse_time(end, tz=zone)
+    except ValueError as exc:
+        raise OptionError(f"window: unreadable time: {exc}") from None
+    if last < first:
+        raise OptionError(f"window: end {end!s} is before start {start!s}")
+    return (start, None if is_missing(end) else end)
+
+
+def _prepared(
+    record: Any,
+    renames: Mapping[str, str],
+    kind: str | None,
+    window: tuple[Any, Any] | None,
+) -> Any:
+    """A record with its properties under the contract's names, defaults filled in."""
+    if not isinstance(record, Mapping) or NOT_A_FEATURE in record:
+        return record
+    out = dict(record)
+    for standard in renames.values():
+        out.pop(standard, None)
+    for own, standard in renames.items():
+        if own in record:
+            out[standard] = record[own]
+            out.pop(own, None)
+    if kind is not None and (is_missing(out.get("kind")) or out.get("kind") == ""):
+        out["kind"] = kind
+    if window is not None and all(is_missing(out.get(k)) for k in ("start", "end", "windows")):
+        out["start"], out["end"] = window
+    return out
+
+
+def _id_text(value: object) -> str | None:
+    """An id as text: text or a whole number (``110101`` or ``110101.0``), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (str, int, np.integer)):
+        return str(value).strip()
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return None
+
+
+def _raw_id(record: Any) -> str:
+    if not isinstance(record, Mapping):
         return ""
-    return str(value).strip()
+    value = record.get("id")
+    if is_missing(value):
+        return ""
+    return _id_text(value) or ""
 
 
 def _parse_time_texts(records: list[Any], zone: _dt.tzinfo) -> dict[str, int]:
@@ -535,7 +777,11 @@ def _parse_time_texts(records: list[Any], zone: _dt.tzinfo) -> dict[str, int]:
 
 
 def _check_record(
-    index: int, record: Mapping[str, Any], zone: _dt.tzinfo, known: Mapping[str, int]
+    index: int,
+    record: Mapping[str, Any],
+    zone: _dt.tzinfo,
+    known: Mapping[str, int],
+    resolve: Callable[[str], str | None],
 ) -> _Checked:
     if not isinstance(record, Mapping):
         raise Refusal("feature", f"expected a feature object, got {type(record).__name__}")
@@ -547,24 +793,34 @@ def _check_record(
         name = None
     elif not isinstance(name, str):
         name = str(name)
-    kind = record.get("kind")
-    if is_missing(kind) or kind == "":
+    raw_kind = record.get("kind")
+    if is_missing(raw_kind) or raw_kind == "":
         kind = DEFAULT_KIND
-    elif not isinstance(kind, str):
-        raise Refusal("kind", f"kind must be text, got {kind!r}", kind)
+    elif not isinstance(raw_kind, str):
+        raise Refusal("kind", f"kind must be text, got {raw_kind!r}", raw_kind)
+    else:
+        resolved = resolve(raw_kind)
+        if resolved is None:
+            raise Refusal(
+                "kind",
+                f"unknown kind {shorten(raw_kind, 40)!r}: {_known_kinds_text()}; "
+                "map other names with kind_map= (--kind-map FROM=TO)",
+                raw_kind,
+            )
+        kind = resolved
     buffer_m = _check_buffer(record.get("buffer_m"))
     windows = _check_windows(record, zone, known)
     geometry = _check_geometry(record.get("geometry"), buffer_m)
     extra = {k: v for k, v in record.items() if k not in _RESERVED and k != "geometry"}
-    return _Checked(index, fid, name, kind.strip(), buffer_m, windows, geometry, extra)
+    return _Checked(index, fid, name, kind, buffer_m, windows, geometry, extra)
 
 
 def _check_id(value: object) -> str:
     if is_missing(value):
         raise Refusal("id", "missing id (every fence needs a unique text id)")
-    if isinstance(value, bool) or not isinstance(value, (str, int, np.integer)):
-        raise Refusal("id", f"id must be text, got {type(value).__name__}", value)
-    text = str(value).strip()
+    text = _id_text(value)
+    if text is None:
+        raise Refusal("id", f"id must be text or a whole number, got {type(value).__name__}", value)
     if not text:
         raise Refusal("id", "empty id (every fence needs a unique text id)", value)
     return text

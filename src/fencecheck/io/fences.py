@@ -28,7 +28,8 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
-from collections.abc import Iterator, Mapping
+import warnings
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -36,9 +37,10 @@ import shapely
 import shapely.geometry
 
 from fencecheck.datums import Datum, from_wgs84
-from fencecheck.errors import FenceDataError
+from fencecheck.errors import FenceCheckWarning, FenceDataError
 from fencecheck.fences import NOT_A_FEATURE, FenceSet, build_fences
 from fencecheck.geojson import shorten
+from fencecheck.optional import require
 from fencecheck.options import InvalidPolicy, OnError
 from fencecheck.times import OPEN_END, format_utc
 from fencecheck.values import is_missing
@@ -54,6 +56,13 @@ _WGS84_CRS_NAMES = frozenset(
     }
 )
 
+# Read through GeoPandas (pyogrio): Shapefile, GeoPackage, FlatGeobuf; and GeoParquet.
+_OGR_SUFFIXES = (".shp", ".shp.zip", ".gpkg", ".fgb")
+_PARQUET_SUFFIXES = (".parquet", ".geoparquet")
+
+# Aliyun DataV's boundary files (GCJ-02) carry an adcode with one of these.
+_DATAV_COMPANIONS = ("centroid", "acroutes", "center")
+
 
 def read_fences(
     source: str | os.PathLike[str] | Mapping[str, Any] | Any,
@@ -62,6 +71,15 @@ def read_fences(
     tz: str | _dt.tzinfo | None = None,
     invalid: InvalidPolicy | str = InvalidPolicy.RAISE,
     on_error: OnError | str = OnError.RAISE,
+    kind_map: Mapping[str, str] | None = None,
+    id_field: str = "id",
+    name_field: str = "name",
+    kind_field: str = "kind",
+    start_field: str = "start",
+    end_field: str = "end",
+    buffer_field: str = "buffer_m",
+    kind: str | None = None,
+    window: tuple[Any, Any] | None = None,
 ) -> FenceSet:
     """Read fences from a GeoJSON file, a GeoJSON mapping or a GeoDataFrame.
 
@@ -70,10 +88,19 @@ def read_fences(
     source : path, mapping or GeoDataFrame
         A GeoJSON FeatureCollection (or a single Feature) as a file path or an
         already-parsed mapping; or a :class:`geopandas.GeoDataFrame` with the
-        property names as columns.
+        property names as columns. A path ending in ``.shp``, ``.shp.zip``,
+        ``.gpkg`` or ``.fgb`` is read with :func:`geopandas.read_file`, one ending
+        in ``.parquet`` or ``.geoparquet`` (GeoParquet) with
+        :func:`geopandas.read_parquet` (both need the ``geopandas`` extra).
+        A GeoDataFrame in another CRS (EPSG:3857, say) is reprojected to
+        EPSG:4326 (``datum`` must then be wgs84); one without a CRS is taken as
+        lon/lat in ``datum``.
     datum : {"wgs84", "gcj02", "bd09"}
         The datum of the coordinates (RFC 7946 says WGS-84; maps drawn on Amap or
-        Tencent are GCJ-02, Baidu BD-09). Geometry is stored in WGS-84.
+        Tencent are GCJ-02, Baidu BD-09). Geometry is stored in WGS-84. Features
+        that look like Aliyun DataV's boundaries (``adcode`` with ``centroid``,
+        ``acroutes`` or ``center``), which are GCJ-02, read as wgs84 give a
+        :class:`~fencecheck.errors.FenceCheckWarning`.
     tz : str or tzinfo, optional
         The zone naive window times are read in (default Asia/Shanghai).
     invalid : {"raise", "repair"}
@@ -82,6 +109,18 @@ def read_fences(
     on_error : {"raise", "reject"}
         Stop at the first bad feature, or set bad features aside in the result's
         ``rejected`` table.
+    kind_map : mapping of str to str, optional
+        Your names for kinds -> a known kind, e.g. ``{"小区封控": "sealed"}``.
+        Kinds are matched case-blind, with their Chinese names (``封控区``);
+        any other kind is refused.
+    id_field, name_field, kind_field, start_field, end_field, buffer_field : str
+        The property (column) holding each field when it is not the contract's
+        name, e.g. ``id_field="adcode"``; a whole-number id becomes text.
+    kind : str, optional
+        The kind of every feature that names none (a feature's own kind wins).
+    window : (start, end), optional
+        The window of every feature without one (its own window wins); ``end``
+        None means still active.
 
     Returns
     -------
@@ -93,31 +132,109 @@ def read_fences(
         When the file cannot be read as GeoJSON, or (under ``on_error="raise"``)
         for the first bad feature; the message names the file, the feature, the
         field and the reason.
+    OptionError
+        For a ``kind_map`` target, ``kind`` or ``window`` that cannot be used.
+    MissingDependencyError
+        For a Shapefile, GeoPackage, FlatGeobuf or GeoParquet file without GeoPandas.
+
+    Examples
+    --------
+    Aliyun DataV's district outlines: ids under ``adcode``, no kind, no window.
+
+    >>> square = {"type": "Polygon", "coordinates": [[[116.40, 39.90], [116.41, 39.90],
+    ...           [116.41, 39.91], [116.40, 39.91], [116.40, 39.90]]]}
+    >>> datav = {"type": "FeatureCollection", "features": [{"type": "Feature",
+    ...     "properties": {"adcode": 110101, "name": "东城区", "center": [116.4, 39.9]},
+    ...     "geometry": square}]}
+    >>> fences = read_fences(datav, datum="gcj02", id_field="adcode", kind="防范区",
+    ...                      window=("2022-05-01", None))
+    >>> fences.ids.tolist(), fences.kinds.tolist(), fences.names.tolist()
+    (['110101'], ['precaution'], ['东城区'])
     """
+    datum_ = Datum.parse(datum)
+    options: dict[str, Any] = {
+        "datum": datum,
+        "tz": tz,
+        "invalid": invalid,
+        "on_error": on_error,
+        "kind_map": kind_map,
+        "id_field": id_field,
+        "name_field": name_field,
+        "kind_field": kind_field,
+        "start_field": start_field,
+        "end_field": end_field,
+        "buffer_field": buffer_field,
+        "kind": kind,
+        "window": window,
+    }
+    name = "GeoDataFrame"
+    if not _is_geodataframe(source) and not isinstance(source, Mapping):
+        name = os.fspath(source)
+        frame = _read_with_geopandas(name)
+        if frame is not None:
+            source = frame
     if _is_geodataframe(source):
-        return build_fences(
-            _geodataframe_records(source, Datum.parse(datum)),
-            datum=datum,
-            tz=tz,
-            invalid=invalid,
-            on_error=on_error,
-            source="GeoDataFrame",
-        )
+        records = list(_geodataframe_records(source, datum_, name))
+        _warn_if_datav(records, datum_, name)
+        return build_fences(records, source=name, **options)
     if isinstance(source, Mapping):
         name = "<GeoJSON>"
         document: Any = source
     else:
-        name = os.fspath(source)
         document = _load_json(name)
     features = _features(document, name)
-    return build_fences(
-        _geojson_records(features),
-        datum=datum,
-        tz=tz,
-        invalid=invalid,
-        on_error=on_error,
-        source=name,
-    )
+    records = list(_geojson_records(features))
+    _warn_if_datav(records, datum_, name)
+    return build_fences(records, source=name, **options)
+
+
+def _read_with_geopandas(path: str) -> Any:
+    """A Shapefile, GeoPackage, FlatGeobuf or GeoParquet file as a GeoDataFrame, else None."""
+    lower = path.lower()
+    parquet = lower.endswith(_PARQUET_SUFFIXES)
+    if not parquet and not lower.endswith(_OGR_SUFFIXES):
+        return None
+    purpose = f"reading fences from {os.path.basename(path)}"
+    geopandas = require("geopandas", "geopandas", purpose)
+    if not os.path.exists(path):
+        raise FenceDataError("no such file", source=path)
+    if os.path.isdir(path):
+        raise FenceDataError("is a directory, not a fence file", source=path)
+    if parquet:
+        require("pyarrow", "parquet", purpose)
+        try:
+            return geopandas.read_parquet(path)
+        except (ValueError, OSError) as exc:
+            raise FenceDataError(
+                f"not a GeoParquet file: {shorten(exc, 200)}", source=path
+            ) from None
+    require("pyogrio", "geopandas", purpose)
+    try:
+        return geopandas.read_file(path, engine="pyogrio")
+    except Exception as exc:  # pyogrio's errors (DataSourceError, ...) share no useful base
+        raise FenceDataError(
+            f"cannot be read as {lower.rsplit('.', 1)[-1]}: {shorten(exc, 200)}", source=path
+        ) from None
+
+
+def _warn_if_datav(records: Iterable[Any], datum: Datum, name: str) -> None:
+    """Warn when features read as WGS-84 look like Aliyun DataV's (which are GCJ-02)."""
+    if datum is not Datum.WGS84:
+        return
+    for record in records:
+        if (
+            isinstance(record, Mapping)
+            and "adcode" in record
+            and any(key in record for key in _DATAV_COMPANIONS)
+        ):
+            warnings.warn(
+                f"{name}: the features look like Aliyun DataV boundaries (adcode with "
+                "centroid/acroutes/center), which are GCJ-02, but are read as WGS-84; "
+                'if they come from DataV pass --fence-datum gcj02 (datum="gcj02")',
+                FenceCheckWarning,
+                stacklevel=3,
+            )
+            return
 
 
 def _load_json(path: str) -> Any:
@@ -211,14 +328,16 @@ def _is_geodataframe(obj: Any) -> bool:
     return type(obj).__name__ == "GeoDataFrame" and hasattr(obj, "geometry")
 
 
-def _geodataframe_records(frame: Any, datum: Datum) -> Iterator[dict[str, Any]]:
+def _geodataframe_records(
+    frame: Any, datum: Datum, name: str = "GeoDataFrame"
+) -> Iterator[dict[str, Any]]:
     crs = getattr(frame, "crs", None)
     if crs is not None and not crs.is_geographic:
         if datum is not Datum.WGS84:
             raise FenceDataError(
                 f"GeoDataFrame is in projected CRS {crs.to_string()}; the datum option "
                 "applies to lon/lat coordinates only",
-                source="GeoDataFrame",
+                source=name,
             )
         frame = frame.to_crs("EPSG:4326")
     elif crs is not None and crs.to_epsg() not in (4326, None):
