@@ -8,9 +8,15 @@ true everywhere on the map.
 involved, filled by kind, with their margins dashed; the person's pings over
 the lookback as a track, each cell or Wi-Fi fix with its accuracy circle; the
 hits coloured by credibility; the decisive episode emphasised, its entry and
-exit labelled in local time (Beijing time by default); for a datum mistake,
+exit labelled in local time (Beijing time by default); fixes in a fence while
+it was not active as hollow grey rings, never like a hit; for a datum mistake,
 where the mistaken data put the fence or the track; a scale bar; the verdict
-in the title.
+in the title. The axes are ticked at round longitudes and latitudes
+(``116.330°E``, ``40.070°N``) with a light grid, so that a worker can place the
+map; the view frames the fences and the hits (without a hit, the track within
+:data:`NEAR_TRACK_M` of them), and a note says how many fixes lie outside it.
+Labels (fence ids, nearest misses, entry and exit) are moved to where they
+overprint no other text.
 
 :func:`plot_fence` draws one fence of a :func:`~fencecheck.judging.scan` and the hit
 pings of the people it triggered, coloured by what that trigger was
@@ -62,6 +68,10 @@ __all__ = [
     "OUTCOME_COLOURS",
     "Explained",
     "Scanned",
+    "degree_text",
+    "fixes_outside",
+    "graticule",
+    "outside_window",
     "plot_explanation",
     "plot_fence",
 ]
@@ -172,6 +182,10 @@ UPSTREAM_REASONS = ("timezone_shift", "datum_shift")
 """The reasons that come from a mistake upstream of our data (a hit the mistake reproduces)."""
 Box = tuple[float, float, float, float]
 """``(x0, y0, x1, y1)`` in the frame's metres."""
+NEAR_TRACK_M = 2_000.0
+"""How far beyond the fences a map frames a track without hits (metres), unless asked for all."""
+OUT_OF_WINDOW_STYLE = ("#7f7f7f", "in the fence, outside its active window")
+"""Colour and legend words of a fix in a fence's area while the fence was not active."""
 
 
 def _pyplot(purpose: str) -> Any:
@@ -212,7 +226,11 @@ def _path(geometry: Any) -> Any:
 
 
 def _draw_fence(ax: Any, index: FenceIndex, position: int, *, faint: bool = False) -> Any:
-    """Fill one fence by kind, dash its margin; returns its grown shape (for the extent)."""
+    """Fill one fence by kind, dash its margin; returns its grown shape (for the extent).
+
+    The fence's id label is placed later (:func:`_place_labels`), at the first
+    spot next to the fence's top right corner where it overprints nothing.
+    """
     from matplotlib.patches import PathPatch
 
     fence_id = str(index.fences.ids[position])
@@ -255,7 +273,7 @@ def _draw_fence(ax: Any, index: FenceIndex, position: int, *, faint: bool = Fals
         )
     )
     _, _, x1, y1 = shapely.bounds(grown)
-    ax.annotate(
+    label = ax.annotate(
         fence_id,
         (x1, y1),
         xytext=(3, 3),
@@ -264,6 +282,7 @@ def _draw_fence(ax: Any, index: FenceIndex, position: int, *, faint: bool = Fals
         color=colour,
         gid=f"label:{fence_id}",
     )
+    label.spots = _FENCE_LABEL_SPOTS
     return grown
 
 
@@ -375,34 +394,349 @@ def map_extent(
     """The square a map of the explanation shows (:func:`square_extent` of what it draws).
 
     It frames the fences involved (:func:`involved_fences`, with ``extra``), where
-    a datum mistake put the fence or the track, and the hits; the whole track
-    too with ``zoom="track"`` or when there is no hit; and ``boxes``.
+    a datum mistake put the fence, the hits and ``boxes``; with ``zoom="track"``
+    the whole track too. Without a hit it frames the fixes (and, for a datum
+    mistake, the mistaken fixes) within :data:`NEAR_TRACK_M` of those, never
+    the far ones, so that a person who travelled far away does not shrink the
+    fences to a dot; the whole track only when there is nothing else to frame.
+
+    Examples
+    --------
+    >>> import fencecheck as fc
+    >>> index = fc.FenceIndex.build(fc.read_fences("data/samples/fences.geojson"))
+    >>> [p01] = fc.explain(fc.read_pings("data/samples/pings.csv"), index, person=["P01"])
+    >>> x0, y0, x1, y1 = map_extent(p01, p01.track)
+    >>> bool(x1 - x0 < 2_000)
+    True
     """
     index = track.index
     framed: list[Box] = list(boxes)
     for position, _ in involved_fences(explanation, track, extra):
         framed.append(_bounds(fence_shapes(index, position)[1]))
     moved = mistake_shape(explanation, track)
-    if moved is not None:
-        if moved[0] == "fence":
-            framed.append(_bounds(moved[1]))
-        else:
-            mx, my = moved[1]
-            framed.append(
-                (float(np.min(mx)), float(np.min(my)), float(np.max(mx)), float(np.max(my)))
-            )
+    if moved is not None and moved[0] == "fence":
+        framed.append(_bounds(moved[1]))
     x, y = track.xy()
     if track.hit_ping.shape[0]:
         hx, hy = x[track.hit_ping], y[track.hit_ping]
         framed.append((float(hx.min()), float(hy.min()), float(hx.max()), float(hy.max())))
-    if (zoom == "track" or not track.hit_ping.shape[0]) and x.shape[0]:
-        framed.append((float(x.min()), float(y.min()), float(x.max()), float(y.max())))
+    anchor = list(framed)
+    if moved is not None and moved[0] == "track":
+        mx, my = moved[1]
+        near = _near(mx, my, anchor) if anchor else np.ones(mx.shape[0], dtype=bool)
+        if near.any():
+            framed.append(_box_of(mx[near], my[near]))
+    if x.shape[0] and zoom == "track":
+        framed.append(_box_of(x, y))
+    elif x.shape[0] and not track.hit_ping.shape[0]:
+        near = _near(x, y, anchor) if anchor else np.ones(x.shape[0], dtype=bool)
+        if near.any():
+            framed.append(_box_of(x[near], y[near]))
     return square_extent(framed)
+
+
+def _near(x: NDArray[np.float64], y: NDArray[np.float64], boxes: Sequence[Box]) -> NDArray[Any]:
+    """Which points lie within :data:`NEAR_TRACK_M` of the box around ``boxes``."""
+    b = np.array(boxes, dtype=np.float64)
+    x0, y0 = np.nanmin(b[:, 0]) - NEAR_TRACK_M, np.nanmin(b[:, 1]) - NEAR_TRACK_M
+    x1, y1 = np.nanmax(b[:, 2]) + NEAR_TRACK_M, np.nanmax(b[:, 3]) + NEAR_TRACK_M
+    return (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)
+
+
+def _box_of(x: NDArray[np.float64], y: NDArray[np.float64]) -> Box:
+    return (float(np.min(x)), float(np.min(y)), float(np.max(x)), float(np.max(y)))
+
+
+def fixes_outside(track: Track, extent: Box) -> int:
+    """How many of the track's fixes lie outside a map's extent (the map says so).
+
+    Examples
+    --------
+    >>> import fencecheck as fc
+    >>> index = fc.FenceIndex.build(fc.read_fences("data/samples/fences.geojson"))
+    >>> [p01] = fc.explain(fc.read_pings("data/samples/pings.csv"), index, person=["P01"])
+    >>> fixes_outside(p01.track, (0.0, 0.0, 1.0, 1.0)) == len(p01.track)
+    True
+    """
+    x, y = track.xy()
+    x0, y0, x1, y1 = extent
+    inside = (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)
+    return int((~inside).sum())
+
+
+def outside_window(track: Track, fences: Sequence[int]) -> NDArray[np.bool_]:
+    """Which fixes lie in one of ``fences`` while none of its windows was open.
+
+    A fence's area is its polygon (a venue's: its margin disc); a fix counts
+    when the area covers it (shapely ``covers``, in the index's frame), its
+    instant is in none of the fence's ``[start, end)`` windows, and it is no
+    hit. Such a fix is not a hit and a map must not draw it like one.
+
+    Parameters
+    ----------
+    track : Track
+        The person's fixes.
+    fences : sequence of int
+        Positions in the track's index (the fences a map shows).
+
+    Returns
+    -------
+    ndarray of bool
+        One per fix of the track.
+
+    Examples
+    --------
+    >>> import fencecheck as fc
+    >>> index = fc.FenceIndex.build(fc.read_fences("data/samples/fences.geojson"))
+    >>> [p01] = fc.explain(fc.read_pings("data/samples/pings.csv"), index, person=["P01"])
+    >>> outside_window(p01.track, [index.fences.position("F-sealed-1")]).any()
+    np.False_
+    """
+    index = track.index
+    out = np.zeros(len(track), dtype=bool)
+    if not len(track):
+        return out
+    x, y = track.xy()
+    points = shapely.points(x, y)
+    hit = np.zeros(len(track), dtype=bool)
+    hit[track.hit_ping] = True
+    for position in fences:  # the few fences of one map
+        polygon, grown, _ = fence_shapes(index, position)
+        inside = shapely.covers(grown if polygon is None else polygon, points)
+        if not inside.any():
+            continue
+        w = index.fences.window_fence == position
+        start, end = index.fences.window_start[w], index.fences.window_end[w]
+        t = track.t[:, None]
+        active = ((t >= start[None, :]) & (t < end[None, :])).any(axis=1)
+        out |= inside & ~active
+    return out & ~hit
+
+
+def degree_step(span: float, lines: int = 4) -> float:
+    """The round step in degrees (1, 2 or 5 × 10^k) giving nearest ``lines`` lines over ``span``.
+
+    Examples
+    --------
+    >>> degree_step(0.024), degree_step(14.0)
+    (0.005, 5.0)
+    """
+    power = math.floor(math.log10(span / lines))
+    steps = [m * 10.0**k for k in (power - 1, power, power + 1) for m in (1.0, 2.0, 5.0)]
+    best = min(steps, key=lambda step: abs(math.log(span / step / lines)))
+    return float(round(best, 12))
+
+
+def degree_text(value: float, axis: str, step: float) -> str:
+    """A longitude or latitude as a worker reads it: ``116.330°E``, ``40.070°N``.
+
+    As many decimals as ``step`` (the spacing of the labels) needs.
+
+    Examples
+    --------
+    >>> degree_text(116.33, "lon", 0.005), degree_text(40.07, "lat", 0.002)
+    ('116.330°E', '40.070°N')
+    >>> degree_text(-3.5, "lon", 0.5), degree_text(-33.86, "lat", 0.01)
+    ('3.5°W', '33.86°S')
+    """
+    decimals = max(0, math.ceil(-math.log10(step) - 1e-9))
+    hemisphere = ("E", "W") if axis == "lon" else ("N", "S")
+    return f"{abs(float(value)):.{decimals}f}°{hemisphere[int(value < 0)]}"
+
+
+def graticule(
+    index: FenceIndex, extent: Box, lines: int = 4
+) -> tuple[NDArray[np.float64], NDArray[np.float64], float, float]:
+    """The round longitudes and latitudes that cross a map's extent, and their steps.
+
+    Returns ``(lons, lats, lon_step, lat_step)``; the map's frame is the
+    index's, so a longitude is nearly a vertical line on it.
+
+    Examples
+    --------
+    >>> import fencecheck as fc
+    >>> index = fc.FenceIndex.build(fc.read_fences("data/samples/fences.geojson"))
+    >>> lons, lats, dlon, dlat = graticule(index, (-1000.0, -1000.0, 1000.0, 1000.0))
+    >>> dlon, dlat, [degree_text(v, "lat", dlat) for v in lats]
+    (0.005, 0.005, ['40.065°N', '40.070°N', '40.075°N'])
+    """
+    x0, y0, x1, y1 = extent
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    lon0, _ = index.frame.to_lonlat(x0, cy)
+    lon1, _ = index.frame.to_lonlat(x1, cy)
+    _, lat0 = index.frame.to_lonlat(cx, y0)
+    _, lat1 = index.frame.to_lonlat(cx, y1)
+    out: list[Any] = []
+    for a, b in ((float(lon0), float(lon1)), (float(lat0), float(lat1))):
+        if not b > a:  # an empty or inverted view: no line
+            out += [np.zeros(0, dtype=np.float64), 1.0]
+            continue
+        step = degree_step(b - a, lines)
+        first = math.ceil(a / step)
+        values = np.round(np.arange(first, math.floor(b / step) + 1) * step, 10)
+        out += [values.astype(np.float64), step]
+    return out[0], out[2], out[1], out[3]
 
 
 def _bounds(geometry: Any) -> Box:
     x0, y0, x1, y1 = shapely.bounds(geometry).tolist()
     return (float(x0), float(y0), float(x1), float(y1))
+
+
+_FENCE_LABEL_SPOTS = [
+    *(
+        (dx, 3.0 + 11.0 * k, ha, "bottom")
+        for k in range(5)
+        for dx, ha in ((3.0, "left"), (-3.0, "right"))
+    ),
+    *((3.0, -3.0 - 11.0 * k, "left", "top") for k in range(3)),
+]
+"""Where a fence's id may go, in points from its top right corner (x, y, ha, va), best first."""
+_NEAR_LABEL_SPOTS = [
+    (0.0, dy, "center", "center")
+    for k in range(7)
+    for dy in ((0.0,) if k == 0 else (-11.0 * k, 11.0 * k))
+]
+"""Where a near miss's label may go, in points from the fence's centre: stacked below and above."""
+
+
+_END_LABEL_SPOTS = {
+    "entry": [(-12.0, 14.0, "right", "bottom"), (12.0, 14.0, "left", "bottom"),
+              (-12.0, 30.0, "right", "bottom"), (12.0, 30.0, "left", "bottom"),
+              (-12.0, -16.0, "right", "top"), (12.0, -16.0, "left", "top")],
+    "exit": [(12.0, -16.0, "left", "top"), (-12.0, -16.0, "right", "top"),
+             (12.0, -32.0, "left", "top"), (-12.0, -32.0, "right", "top"),
+             (12.0, 14.0, "left", "bottom"), (-12.0, 14.0, "right", "bottom")],
+    "ring": [(12.0, 16.0, "left", "bottom"), (-12.0, 16.0, "right", "bottom"),
+             (12.0, -16.0, "left", "top"), (-12.0, -16.0, "right", "top"),
+             (0.0, 30.0, "center", "bottom"), (0.0, -30.0, "center", "top")],
+}  # fmt: skip
+"""Where the decisive episode's entry and exit labels (or the mistaken fix's) may go."""
+_FIRST = ("entry", "exit")
+"""Labels placed before the others: they say when, and their leaders point at the fixes."""
+
+
+def _place_labels(ax: Any) -> None:
+    """Move each label that has ``spots`` to its first spot where it overprints no other text.
+
+    Labels without spots (entry, exit, notes), the legend and the scale bar stay
+    where they are and are avoided; a label that finds no free spot inside the
+    axes takes the spot where it overlaps least. Measured with the figure's
+    renderer after its layout, so what is checked is what is drawn.
+    """
+    movable = [t for t in ax.texts if getattr(t, "spots", None)]
+    movable.sort(key=lambda t: t.get_gid() not in _FIRST)  # stable: the rest in drawing order
+    if not movable:
+        return
+    figure = ax.figure
+    figure.draw_without_rendering()  # lays out the square axes, the legend and the offsets
+    renderer = figure.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    fixed = [t for t in ax.texts if t not in movable and t.get_visible()]
+    fixed += [a for a in ax.artists if a.get_visible()]
+    if ax.get_legend() is not None:
+        fixed.append(ax.get_legend())
+    placed = [a.get_window_extent(renderer) for a in fixed]
+
+    def overlap(box: Any) -> float:
+        area = 0.0
+        for other in placed:
+            w = min(box.x1, other.x1) - max(box.x0, other.x0)
+            h = min(box.y1, other.y1) - max(box.y0, other.y0)
+            area += max(w, 0.0) * max(h, 0.0)
+        return area
+
+    for text in movable:
+        scored = []
+        for n, (dx, dy, ha, va) in enumerate(text.spots):
+            text.xyann = (dx, dy)
+            text.set_horizontalalignment(ha)
+            text.set_verticalalignment(va)
+            box = text.get_window_extent(renderer)
+            inside = (
+                box.x0 >= frame.x0 and box.x1 <= frame.x1 and box.y0 >= frame.y0
+                and box.y1 <= frame.y1
+            )  # fmt: skip
+            cost = overlap(box)
+            if inside and cost == 0.0:
+                break
+            scored.append((not inside, cost, n))
+        else:
+            _, _, n = min(scored)
+            dx, dy, ha, va = text.spots[n]
+            text.xyann = (dx, dy)
+            text.set_horizontalalignment(ha)
+            text.set_verticalalignment(va)
+            box = text.get_window_extent(renderer)
+        placed.append(box)
+
+
+def _degree_ticks(ax: Any, index: FenceIndex) -> None:
+    """Tick the metric axes at round longitudes and latitudes (``116.330°E``), with a light grid.
+
+    The ticks follow the view (zooming a figure moves them); the map stays in
+    metres, so the scale bar stays true.
+    """
+    from matplotlib.ticker import FuncFormatter, Locator
+
+    frame = index.frame
+
+    def view() -> tuple[Box, float, float]:
+        (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+        return (x0, y0, x1, y1), (x0 + x1) / 2, (y0 + y1) / 2
+
+    class Degrees(Locator):
+        def __init__(self, axis: str) -> None:
+            self.which = axis
+
+        def __call__(self) -> Any:
+            extent, cx, cy = view()
+            lons, lats, _, _ = graticule(index, extent)
+            lon, lat = frame.to_lonlat(cx, cy)  # the view's centre, in degrees
+            if self.which == "lon":
+                return np.asarray(frame.to_xy(lons, np.full(lons.shape, lat))[0])
+            return np.asarray(frame.to_xy(np.full(lats.shape, lon), lats)[1])
+
+        def tick_values(self, vmin: float, vmax: float) -> Any:
+            return self()
+
+    def label(axis: str) -> Any:
+        def text(value: float, _pos: Any = None) -> str:
+            extent, cx, cy = view()
+            _, _, lon_step, lat_step = graticule(index, extent)
+            if axis == "lon":
+                return degree_text(float(frame.to_lonlat(value, cy)[0]), "lon", lon_step)
+            return degree_text(float(frame.to_lonlat(cx, value)[1]), "lat", lat_step)
+
+        return FuncFormatter(text)
+
+    ax.xaxis.set_major_locator(Degrees("lon"))
+    ax.yaxis.set_major_locator(Degrees("lat"))
+    ax.xaxis.set_major_formatter(label("lon"))
+    ax.yaxis.set_major_formatter(label("lat"))
+    ax.tick_params(labelsize=8)
+    ax.grid(True, color="#d9d9d9", lw=0.6, zorder=0)
+    ax.set_axisbelow(True)
+    ax.set_xlabel("longitude (WGS-84)")
+    ax.set_ylabel("latitude (WGS-84)")
+
+
+def _outside_note(ax: Any, outside: int) -> None:
+    """Say in the top left corner how many fixes the map does not show."""
+    if not outside:
+        return
+    ax.text(
+        0.01,
+        0.99,
+        f"{outside:,} fix{'' if outside == 1 else 'es'} outside the map",
+        transform=ax.transAxes,
+        fontsize=8,
+        ha="left",
+        va="top",
+        color="#444444",
+        bbox={"boxstyle": "round,pad=0.3", "fc": "white", "ec": "#bbbbbb", "alpha": 0.85},
+        gid="outside",
+    )
 
 
 def _legend(ax: Any) -> None:
@@ -537,14 +871,19 @@ def plot_explanation(explanation: Explained, ax: Any = None, *, zoom: str = "fen
     for miss in explanation.near_misses:
         grown = index.grown_geometry(np.array([index.fences.position(miss["fence_id"])]))[0]
         point = shapely.centroid(grown)
-        ax.annotate(
+        near = ax.annotate(
             f"nearest miss {miss['distance_m']:,.0f} m",
             (point.x, point.y),
+            xytext=(0, 0),
+            textcoords="offset points",
             fontsize=8,
             ha="center",
+            va="center",
             color="#444444",
+            bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.75},
             gid=f"near:{miss['fence_id']}",
         )
+        near.spots = _NEAR_LABEL_SPOTS
 
     # The track, and each coarse fix's accuracy circle.
     ax.plot(x, y, color="#555555", lw=0.8, alpha=0.7, zorder=2, gid="track", label="track")
@@ -579,6 +918,23 @@ def plot_explanation(explanation: Explained, ax: Any = None, *, zoom: str = "fen
             label="cell / Wi-Fi fix (with accuracy)",
         )
     _draw_mistake(ax, explanation, track)
+
+    # Fixes in a fence while it was not active: hollow grey, never like a hit.
+    shown = [position for position, _ in involved_fences(explanation, track)]
+    idle = outside_window(track, shown)
+    if idle.any():
+        colour, label = OUT_OF_WINDOW_STYLE
+        ax.scatter(
+            x[idle],
+            y[idle],
+            s=30,
+            facecolors="none",
+            edgecolors=colour,
+            linewidths=1.1,
+            zorder=3,
+            gid="out-of-window",
+            label=label,
+        )
 
     # The hits by credibility; the decisive episode emphasised.
     hx, hy = x[track.hit_ping], y[track.hit_ping]
@@ -620,11 +976,13 @@ def plot_explanation(explanation: Explained, ax: Any = None, *, zoom: str = "fen
         _ring_mistaken_fix(ax, explanation, track, x, y)
     extent = map_extent(explanation, track, zoom)
     _set_extent(ax, [] if extent is None else [extent])
+    if extent is not None:
+        _outside_note(ax, fixes_outside(track, extent))
     _scale_bar(ax)
     ax.set_title(_title(explanation), fontsize=10, loc="left")
-    ax.set_xlabel("metres east (local frame)")
-    ax.set_ylabel("metres north (local frame)")
+    _degree_ticks(ax, index)
     _legend(ax)
+    _place_labels(ax)
     return ax
 
 
@@ -640,7 +998,7 @@ def _label_entry_exit(
         ("exit", int(np.argmax(times)), (12, -16), "left"),
     )
     for name, k, offset, align in ends:
-        ax.annotate(
+        label = ax.annotate(
             f"{name} {_clock(decisive[name], explanation.tz, days)}",
             (hx[k], hy[k]),
             xytext=offset,
@@ -650,6 +1008,7 @@ def _label_entry_exit(
             arrowprops={"arrowstyle": "-", "color": "black", "lw": 0.6},
             gid=name,
         )
+        label.spots = _END_LABEL_SPOTS[name]
     _zone_note(ax, explanation)
 
 
@@ -711,7 +1070,7 @@ def _ring_mistaken_fix(
         ha="left",
         arrowprops={"arrowstyle": "-", "color": "black", "lw": 0.6},
         gid="entry",
-    )
+    ).spots = _END_LABEL_SPOTS["ring"]
     _zone_note(ax, explanation)
 
 
@@ -878,8 +1237,8 @@ def plot_fence(
     ax.set_title(
         f"{fence_id} ({kind}): {total} people triggered{share_text}", fontsize=10, loc="left"
     )
-    ax.set_xlabel("metres east (local frame)")
-    ax.set_ylabel("metres north (local frame)")
+    _degree_ticks(ax, index)
     if total:
         _legend(ax)
+    _place_labels(ax)
     return ax

@@ -9,7 +9,10 @@ margins dashed; the track, each cell or Wi-Fi fix with its accuracy circle; the
 hits coloured by credibility; the decisive fence outlined and its hits ringed,
 entry and exit labelled in the display zone; for a companion found with a case,
 the person's fixes while credibly close to it; the reported itinerary's places;
-a scale bar of a round length, a north arrow and a legend, in Chinese or English.
+fixes in a fence while it was not active, as hollow grey rings; a light
+graticule at round longitudes and latitudes labelled on the top and left edges;
+a scale bar of a round length, a north arrow, a note of the fixes outside the
+map and a legend, in Chinese or English.
 
 The map is drawn in the index's metric frame (metres east and north of its
 centre), y flipped for SVG, so that a circle of accuracy is a circle and the
@@ -46,13 +49,18 @@ from fencecheck.judging.plot import (
     HIT_STYLES,
     KIND_COLOURS,
     OTHER_KIND_COLOUR,
+    OUT_OF_WINDOW_STYLE,
     Box,
     Explained,
+    degree_text,
     fence_shapes,
+    fixes_outside,
+    graticule,
     involved_fences,
     map_extent,
     mistake_shape,
     mistaken_fix,
+    outside_window,
     round_length,
     upstream_evidence,
 )
@@ -70,6 +78,8 @@ _PLACE_COLOUR = "#1a9850"
 _TRACK_COLOUR = "#555555"
 _COARSE_COLOUR = "#3182bd"
 _DECISIVE_STROKE = "#111111"
+_GRID_COLOUR = "#cfcfcf"
+_GRID_FONT = 16.0
 
 _WORDS: dict[str, dict[str, str]] = {
     "zh": {
@@ -98,6 +108,8 @@ _WORDS: dict[str, dict[str, str]] = {
         "zone": "时间为{zone}",
         "north": "北",
         "case-label": "与病例 {case} {start}–{end}",
+        "out-of-window": "在围栏内，但不在其生效时段",
+        "outside": "{n} 个定位在地图范围外",
     },
     "en": {
         "title": "Map of {person}",
@@ -125,6 +137,9 @@ _WORDS: dict[str, dict[str, str]] = {
         "zone": "times in {zone}",
         "north": "N",
         "case-label": "with case {case} {start}–{end}",
+        "out-of-window": OUT_OF_WINDOW_STYLE[1],
+        "outside": "{n} fixes outside the map",
+        "outside-1": "1 fix outside the map",
     },
 }
 
@@ -228,15 +243,20 @@ class _Map:
             (SIZE - 70.0, 0.0, SIZE, 95.0),
             (SIZE - 260.0, SIZE - 36.0, SIZE, SIZE),
         ]
+        self.outside = fixes_outside(track, extent)
+        if self.outside:
+            self.obstacles.append((0.0, 0.0, 24.0 + _text_width(self._outside_text()), 46.0))
 
     # -- the whole -------------------------------------------------------------------------
 
     def render(self) -> str:
         body = [
+            self._graticule(),
             self._fences(),
             self._mistake(),
             self._places_drawn(),
             self._track(),
+            self._out_of_window(),
             self._hits(),
             self._decisive(),
         ]
@@ -246,6 +266,7 @@ class _Map:
             self._scale_bar(),
             self._north(),
             self._zone(),
+            self._outside_note(),
             f'<rect x="0.5" y="0.5" width="{SIZE - 1:g}" height="{SIZE - 1:g}" fill="none" '
             'stroke="#999999" stroke-width="1"/>',
         ]
@@ -266,6 +287,72 @@ class _Map:
         return " ".join(f"{v:.1f}" for v in self.extent)
 
     # -- layers ----------------------------------------------------------------------------
+
+    def _graticule(self) -> str:
+        """Light lines at round longitudes and latitudes, labelled on the top and left edges.
+
+        A label that would cover the north arrow, the scale bar or a note is left
+        out (its line stays); the labels drawn are obstacles for the others.
+        """
+        x0, y0, x1, y1 = self.extent
+        lons, lats, lon_step, lat_step = graticule(self.index, self.extent)
+        _, south = self.index.frame.to_lonlat((x0 + x1) / 2, y0 - (y1 - y0))
+        _, north = self.index.frame.to_lonlat((x0 + x1) / 2, y1 + (y1 - y0))
+        west, _ = self.index.frame.to_lonlat(x0 - (x1 - x0), (y0 + y1) / 2)
+        east, _ = self.index.frame.to_lonlat(x1 + (x1 - x0), (y0 + y1) / 2)
+        lines, labels = [], []
+        scale = _GRID_FONT / _FONT
+        for lon in lons.tolist():
+            ax, ay = self.index.frame.to_xy(np.array([lon, lon]), np.array([south, north]))
+            (pa, pb), (qa, qb) = self.view.x(ax), self.view.y(ay)
+            lines.append(f"M{pa:.1f},{qa:.1f}L{pb:.1f},{qb:.1f}")
+            # where the meridian crosses the top edge
+            top = pa + (pb - pa) * (0.0 - qa) / (qb - qa) if qb != qa else pa
+            text = degree_text(lon, "lon", lon_step)
+            box = (top + 2, 2.0, top + 8 + _text_width(text) * scale, 28.0)
+            labels.append((text, top + 5, 21.0, "lon", box))
+        for lat in lats.tolist():
+            ax, ay = self.index.frame.to_xy(np.array([west, east]), np.array([lat, lat]))
+            (pa, pb), (qa, qb) = self.view.x(ax), self.view.y(ay)
+            lines.append(f"M{pa:.1f},{qa:.1f}L{pb:.1f},{qb:.1f}")
+            left = qa + (qb - qa) * (0.0 - pa) / (pb - pa) if pb != pa else qa
+            text = degree_text(lat, "lat", lat_step)
+            box = (2.0, left - 24, 12 + _text_width(text) * scale, left - 1)
+            labels.append((text, 7.0, left - 6, "lat", box))
+        drawn = []
+        for text, x, y, axis, box in labels:
+            if not _inside(box) or any(_overlap(box, other) for other in self.obstacles):
+                continue
+            self.obstacles.append(box)
+            drawn.append(
+                f'<text x="{x:.1f}" y="{y:.1f}" data-axis="{axis}" paint-order="stroke" '
+                f'stroke="#ffffff" stroke-width="4">{escape(text)}</text>'
+            )
+        return (
+            f'<g class="graticule"><path d="{"".join(lines)}" fill="none" '
+            f'stroke="{_GRID_COLOUR}" stroke-width="1.2"/>'
+            f'<g class="graticule-labels" font-size="{_GRID_FONT:g}" fill="#555555">'
+            f"{''.join(drawn)}</g></g>"
+        )
+
+    def _out_of_window(self) -> str:
+        """The fixes in a fence while it was not active: hollow grey rings, never like a hit."""
+        idle = outside_window(self.track, [position for position, _ in self.fences])
+        if not idle.any():
+            return ""
+        colour = OUT_OF_WINDOW_STYLE[0]
+        px, py = self.view.x(self.x[idle]), self.view.y(self.y[idle])
+        rings = "".join(
+            f'<circle cx="{a:.1f}" cy="{b:.1f}" r="7"/>' for a, b in zip(px, py, strict=True)
+        )
+        self.legend["out-of-window"] = (
+            f'<circle cx="14" cy="0" r="7" fill="#ffffff" stroke="{colour}" stroke-width="2.4"/>'
+            + self._legend_text(self.words["out-of-window"])
+        )
+        return (
+            f'<g class="out-of-window" fill="#ffffff" fill-opacity="0.6" stroke="{colour}" '
+            f'stroke-width="2.4">{rings}</g>'
+        )
 
     def _fences(self) -> str:
         parts = []
@@ -336,8 +423,10 @@ class _Map:
                 cx, cy = self.view.at(*shapely.centroid(grown).coords[0])
                 distance = f"{near[fence_id]['distance_m']:,.0f}"
                 text = self.words["near"].format(distance=distance)
-                spots = [(cx, cy, "middle"), (cx, cy + 34, "middle"), (cx, cy - 30, "middle")]
-                self._label(text, spots, priority=2, colour="#444444", cls="near")
+                spots = [(cx, cy, "middle")]
+                for k in range(1, 7):  # stacked below and above the fence's centre
+                    spots += [(cx, cy + 32.0 * k, "middle"), (cx, cy - 32.0 * k, "middle")]
+                self._label(text, spots, priority=2, colour="#444444", cls="near", data=fence_id)
         for kind in kinds_seen:
             colour = KIND_COLOURS.get(kind, OTHER_KIND_COLOUR)
             en, zh = KIND_WORDS.get(kind, (kind.replace("_", " "), kind))
@@ -641,6 +730,24 @@ class _Map:
             f"{self.words['north']}</text></g>"
         )
 
+    def _outside_text(self) -> str:
+        if self.outside == 1 and "outside-1" in self.words:
+            return self.words["outside-1"]
+        return self.words["outside"].format(n=f"{self.outside:,}")
+
+    def _outside_note(self) -> str:
+        """Say in the top left corner how many fixes the map does not show."""
+        if not self.outside:
+            return ""
+        text = escape(self._outside_text())
+        width = _text_width(self._outside_text()) + 16
+        return (
+            f'<g class="outside" data-fixes="{self.outside}">'
+            f'<rect x="4" y="4" width="{width:.1f}" height="36" fill="#ffffff" '
+            'fill-opacity="0.9" stroke="#bbbbbb"/>'
+            f'<text x="12" y="30" fill="#444444">{text}</text></g>'
+        )
+
     def _zone(self) -> str:
         zone = zone_label(self.e.tz, self.lang)
         text = escape(self.words["zone"].format(zone=zone))
@@ -663,6 +770,7 @@ class _Map:
                 "hits:credible",
                 "hits:grazing",
                 "hits:jump",
+                "out-of-window",
                 "decisive",
                 "mistaken",
             )
