@@ -29,6 +29,10 @@ Subcommands
 from __future__ import annotations
 
 import argparse
+import contextvars
+import dataclasses
+import importlib
+import json
 import os
 import sys
 import warnings
@@ -83,12 +87,53 @@ def add_input_options(parser: argparse.ArgumentParser, *, fences: bool, pings: b
     """The input options every data subcommand shares (docs/contract.md)."""
     group = parser.add_argument_group("input")
     if fences:
-        group.add_argument("--fences", metavar="F.geojson", help="fence file (RFC 7946 GeoJSON)")
+        parser.set_defaults(fence_files=())
+        group.add_argument(
+            "--fences",
+            action=_FenceFileAction,
+            metavar="F.geojson[:DATUM]",
+            help="fence file: GeoJSON, or .shp/.gpkg/.fgb/GeoParquet with the geopandas extra; "
+            "repeatable (ids must be unique across files); a final :wgs84, :gcj02 or :bd09 "
+            "gives that file's datum",
+        )
         group.add_argument(
             "--fence-datum",
             default="wgs84",
             choices=_choices(Datum),
-            help="datum of the fence coordinates (default: wgs84)",
+            help="datum of fence files without a :DATUM suffix (default: wgs84)",
+        )
+        group.add_argument(
+            "--kind-map",
+            action="append",
+            default=[],
+            metavar="FROM=TO",
+            help="read fence kind FROM as the known kind TO (sealed, controlled, precaution, "
+            "risk_area, risk_venue); repeatable. Other unknown kinds are refused",
+        )
+        for field_name, standard in (
+            ("id", "id"),
+            ("name", "name"),
+            ("kind", "kind"),
+            ("start", "start"),
+            ("end", "end"),
+            ("buffer", "buffer_m"),
+        ):
+            group.add_argument(
+                f"--{field_name}-field",
+                default=standard,
+                metavar="PROPERTY",
+                help=f"fence property holding the {standard} (default: {standard})",
+            )
+        group.add_argument(
+            "--kind",
+            metavar="KIND",
+            help="kind of fences that name none (a fence's own kind wins)",
+        )
+        group.add_argument(
+            "--window",
+            metavar="START/END",
+            help="window of fences that have none, e.g. 2022-05-01/2022-05-08 or "
+            "2022-05-01/ (still active); a fence's own window wins",
         )
         group.add_argument(
             "--invalid",
@@ -175,6 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
         "read, what was set aside and why (stderr); write rejected rows to CSV.",
     )
     add_input_options(validate, fences=True, pings=True)
+    _add_excel_option(validate)
     validate.set_defaults(handler=_run_validate)
     matcher = sub.add_parser(
         "match",
@@ -204,6 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="where to write the hits (default: CSV on stdout)",
     )
     _add_progress_option(out)
+    _add_excel_option(out)
     _add_privacy_options(matcher)
     matcher.set_defaults(handler=_run_match)
     explainer = sub.add_parser(
@@ -249,6 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
     pairs.add_argument(
         "--out", metavar="PAIRS.csv|PAIRS.parquet", help="the pair table (default: CSV on stdout)"
     )
+    _add_excel_option(pairs)
     _add_privacy_options(pairs)
     pairs.set_defaults(handler=_run_companions)
     demo = sub.add_parser(
@@ -318,6 +366,121 @@ def _add_progress_option(group: Any) -> None:
 
 def _shows_progress(args: argparse.Namespace) -> bool:
     return bool(args.progress == "always" or (args.progress == "auto" and sys.stderr.isatty()))
+
+
+def _add_excel_option(group: Any) -> None:
+    group.add_argument(
+        "--excel",
+        action="store_true",
+        help="write CSV (and rejected rows) as UTF-8 with a byte-order mark, so that Excel "
+        "shows Chinese text; the default has none, for scripts, pandas and cut",
+    )
+
+
+_EXCEL: contextvars.ContextVar[bool] = contextvars.ContextVar("excel", default=False)
+"""The command's ``--excel``, for the rejected-row files every subcommand writes."""
+
+_POLICY_FIELDS = tuple(f.name for f in dataclasses.fields(Policy))
+
+
+def _add_policy_options(group: Any) -> None:
+    """``--min-dwell``, ``--credible`` and ``--policy FILE``: the judging thresholds."""
+    group.add_argument(
+        "--min-dwell",
+        metavar="DUR",
+        help="the shortest stay that counts as an exposure, as --lookback takes it "
+        "(default: 10min)",
+    )
+    group.add_argument(
+        "--credible",
+        metavar="P",
+        help="the p_inside a fix needs to be credible, in (0, 1] (default: 0.9)",
+    )
+    group.add_argument(
+        "--policy",
+        metavar="FILE",
+        help="thresholds from a .toml or .json file of fencecheck.Policy field names "
+        "(e.g. min_dwell_s = 3600); --min-dwell and --credible win over it",
+    )
+
+
+def _policy(args: argparse.Namespace) -> Policy | None:
+    """The thresholds of ``--policy``, ``--min-dwell`` and ``--credible`` (None: the defaults)."""
+    values: dict[str, float] = {}
+    path = getattr(args, "policy", None)
+    if path is not None:
+        values.update(_read_policy(path))
+    if getattr(args, "min_dwell", None) is not None:
+        try:
+            values["min_dwell_s"] = parse_duration(args.min_dwell)
+        except OptionError as exc:
+            raise OptionError(f"--min-dwell: {exc}") from None
+    if getattr(args, "credible", None) is not None:
+        try:
+            p = float(args.credible)
+        except ValueError:
+            p = float("nan")
+        if not 0 < p <= 1:
+            raise OptionError(f"--credible: {args.credible!r} is not a probability in (0, 1]")
+        values["credible_p"] = p
+    if values.get("credible_p", 1.0) == 0:
+        raise OptionError(f"--policy {path}: credible_p: 0 is not a probability in (0, 1]")
+    return Policy(**values) if values else None
+
+
+def _read_policy(path: str) -> dict[str, float]:
+    """The fields of a ``--policy`` file (TOML or JSON), each checked as ``Policy`` checks it."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in (".toml", ".json"):
+        raise OptionError(f"--policy {path}: name it .toml or .json to say how to read it")
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise DataError(f"cannot read it ({exc.strerror})", source=path) from None
+    try:
+        if suffix == ".json":
+            doc = json.loads(raw)
+        else:
+            try:
+                toml: Any = importlib.import_module("tomllib")
+            except ImportError:  # Python 3.10
+                raise OptionError(
+                    f"--policy {path}: TOML needs Python 3.11 or later; write it as JSON"
+                ) from None
+            doc = toml.loads(raw.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:  # TOMLDecodeError, JSONDecodeError
+        raise OptionError(f"--policy {path}: not valid {suffix[1:].upper()}: {exc}") from None
+    if not isinstance(doc, dict):
+        raise OptionError(f"--policy {path}: expected a table of Policy fields")
+    values: dict[str, float] = {}
+    for key, value in doc.items():
+        if key not in _POLICY_FIELDS:
+            raise OptionError(
+                f"--policy {path}: unknown key {key!r}; known fields: {', '.join(_POLICY_FIELDS)}"
+            )
+        if isinstance(value, str) and key.endswith("_s"):  # a duration, "60min"
+            try:
+                value = parse_duration(value)
+            except OptionError as exc:
+                raise OptionError(f"--policy {path}: {key}: {exc}") from None
+        try:
+            values[key] = getattr(Policy(**{key: value}), key)
+        except OptionError as exc:  # its message starts with the key
+            raise OptionError(f"--policy {path}: {exc}") from None
+    return values
+
+
+def _policy_note(policy: Policy | None) -> str:
+    """The thresholds that differ from the defaults, for a summary line ("" for none)."""
+    if policy is None:
+        return ""
+    default = Policy()
+    changed = [
+        f"{name} {getattr(policy, name):g}"
+        for name in _POLICY_FIELDS
+        if getattr(policy, name) != getattr(default, name)
+    ]
+    return f"; policy {', '.join(changed)}" if changed else ""
 
 
 def _add_reported_options(parser: argparse.ArgumentParser) -> None:
@@ -396,11 +559,14 @@ def _add_explain_options(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="also draw each person's map to DIR/<person_id>.png (needs fencecheck[plot])",
     )
+    _add_policy_options(group)
+    _add_progress_option(group)
 
 
 def _add_scan_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("scanning")
     _add_judging_options(group)
+    _add_policy_options(group)
     group.add_argument(
         "--batch-rows",
         type=int,
@@ -425,6 +591,7 @@ def _add_scan_options(parser: argparse.ArgumentParser) -> None:
     out.add_argument("--out", metavar="DIR", help="folder for the tables (created if needed)")
     out.add_argument("--out-format", default="csv", choices=["csv", "parquet"], help="table format")
     _add_progress_option(out)
+    _add_excel_option(out)
 
 
 def _add_privacy_options(parser: argparse.ArgumentParser) -> None:
@@ -493,7 +660,7 @@ def _report_person_rejected(
     if key is None:
         _report_rejected(rejected, path, what)
         return
-    rejected.to_csv(path)
+    rejected.to_csv(path, excel=_EXCEL.get())
     counts = ", ".join(f"{field} {n}" for field, n in rejected.reasons_by_field().items())
     _say(f"  {counted(len(rejected), 'row', what)} set aside ({counts}); reasons written to {path}")
     _say(f"  {path} holds raw input rows, not pseudonymized: keep it out of what you share")
@@ -509,6 +676,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "handler", None) is None:
         parser.print_help(sys.stderr)
         return 2
+    excel = _EXCEL.set(bool(getattr(args, "excel", False)))  # for the rejected-row files
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -535,6 +703,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "(a bug in fencecheck; set FENCECHECK_DEBUG=1 for the traceback and report it)"
             )
             code = 1
+        finally:
+            _EXCEL.reset(excel)
         for item in caught:
             _say(f"warning: {item.message}")
     return code
@@ -556,14 +726,98 @@ def parse_columns(pairs: Sequence[str]) -> dict[str, str]:
 
 
 def load_fences(args: argparse.Namespace) -> FenceSet:
-    """Read ``--fences`` with the command's options."""
-    return read_fences(
-        args.fences,
-        datum=args.fence_datum,
-        tz=args.tz,
-        invalid=args.invalid,
-        on_error=args.on_error,
-    )
+    """Read every ``--fences`` file with the command's options and join them.
+
+    Raises
+    ------
+    FenceDataError
+        When an id is in two files (naming the id and both files).
+    OptionError
+        For a bad ``--kind-map``, ``--kind`` or ``--window``.
+    """
+    files = list(getattr(args, "fence_files", ()) or [])
+    if not files:
+        files = [split_fence_datum(args.fences)]
+    options: dict[str, Any] = {
+        "tz": args.tz,
+        "invalid": args.invalid,
+        "on_error": args.on_error,
+        "kind_map": parse_kind_map(getattr(args, "kind_map", [])),
+        "id_field": getattr(args, "id_field", "id"),
+        "name_field": getattr(args, "name_field", "name"),
+        "kind_field": getattr(args, "kind_field", "kind"),
+        "start_field": getattr(args, "start_field", "start"),
+        "end_field": getattr(args, "end_field", "end"),
+        "buffer_field": getattr(args, "buffer_field", "buffer_m"),
+        "kind": getattr(args, "kind", None),
+        "window": parse_window(getattr(args, "window", None)),
+    }
+    parts = [read_fences(path, datum=datum or args.fence_datum, **options) for path, datum in files]
+    return parts[0] if len(parts) == 1 else FenceSet.concat(parts)
+
+
+def split_fence_datum(text: str) -> tuple[str, str | None]:
+    """``"B.geojson:gcj02"`` -> ``("B.geojson", "gcj02")``; a path without a final datum as is.
+
+    Only a final ``:wgs84``, ``:gcj02`` or ``:bd09`` is a datum: any other ``:`` is
+    part of the path.
+
+    Examples
+    --------
+    >>> split_fence_datum("B.geojson:GCJ02"), split_fence_datum("dir:x/A.geojson")
+    (('B.geojson', 'gcj02'), ('dir:x/A.geojson', None))
+    """
+    path, sep, tail = text.rpartition(":")
+    if sep and path and tail.strip().lower() in _choices(Datum):
+        return path, tail.strip().lower()
+    return text, None
+
+
+class _FenceFileAction(argparse.Action):
+    """``--fences``, repeatable: each file goes to ``fence_files`` as ``(path, datum)``.
+
+    ``fences`` keeps the first path (what the summaries and rejected files are named by).
+    """
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        path, datum = split_fence_datum(str(values))
+        files = [*(getattr(namespace, "fence_files", None) or ()), (path, datum)]
+        namespace.fence_files = files
+        if len(files) == 1:
+            namespace.fences = path
+
+
+def parse_kind_map(pairs: Sequence[str]) -> dict[str, str]:
+    """``["封控 = sealed"]`` -> ``{"封控": "sealed"}``; raises OptionError for a bad pair."""
+    out = {}
+    for pair in pairs:
+        name, sep, target = pair.partition("=")
+        if not sep or not name.strip() or not target.strip():
+            raise OptionError(f"--kind-map: {pair!r} is not FROM=TO")
+        out[name.strip()] = target.strip()
+    return out
+
+
+def parse_window(text: str | None) -> tuple[str, str | None] | None:
+    """``"2022-05-01/2022-05-08"`` -> a (start, end) pair; ``"2022-05-01/"`` is still active.
+
+    Examples
+    --------
+    >>> parse_window("2022-05-01/"), parse_window(None)
+    (('2022-05-01', None), None)
+    """
+    if text is None:
+        return None
+    start, sep, end = text.partition("/")
+    if not sep or not start.strip():
+        raise OptionError(f"--window: {text!r} is not START/END (END may be empty: still active)")
+    return start.strip(), end.strip() or None
 
 
 def stream_pings(
@@ -645,7 +899,7 @@ def _run_match(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
     tally = PingTally()
     people: set[int] = set()
     target: Any = sys.stdout if args.out in (None, "-") else args.out
-    with HitsWriter(target, kind) as writer:
+    with HitsWriter(target, kind, excel=args.excel) as writer:
         for chunk in stream_pings(args):
             tally.add(chunk)
             hits = index.match(chunk, mode=args.mode, boundary=args.boundary)
@@ -738,6 +992,7 @@ def _write_explanations(
             raise OptionError(f"--out {pages}: cannot create the folder ({exc.strerror})") from None
     if maps is not None:
         _use_file_backend()
+    show = hasattr(args, "progress") and _shows_progress(args)
     explanations = explain(
         pings,
         index,
@@ -751,7 +1006,11 @@ def _write_explanations(
         grid_origin=_grid_origin(args),
         region=getattr(args, "region_loaded", None),
         itinerary=getattr(args, "itinerary_loaded", None),
+        policy=_policy(args),
+        progress=_progress_line if show else None,
     )
+    if show:
+        print(file=sys.stderr)
     used: set[str] = set()
     for item in explanations:
         if pages is not None:  # one page per person, named as the maps are
@@ -844,6 +1103,7 @@ def _run_scan(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     cases = load_cases(args)
     fences = load_fences(args) if args.fences else FenceSet.from_records([])
     progress = _progress_line if _shows_progress(args) else None
+    policy = _policy(args)
     if args.dask:
         result = _scan_on_dask(args, fence_index(fences, cases), cases, progress)
     else:
@@ -854,6 +1114,7 @@ def _run_scan(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             grid_origin=_grid_origin(args),
             at=args.at,
             lookback=args.lookback,
+            policy=policy,
             mode=args.mode,
             batch_rows=args.batch_rows,
             sorted_by_person=args.sorted_by_person,
@@ -863,7 +1124,7 @@ def _run_scan(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         print(file=sys.stderr)
     if key is not None:  # the people table is the one that names persons
         result = replace(result, people=pseudonymize_table(result.people, key))
-    written = result.write(args.out, args.out_format)
+    written = result.write(args.out, args.out_format, excel=args.excel)
     reading = result.reading
     assert reading is not None
     when = args.at or "each person's last ping"
@@ -877,6 +1138,7 @@ def _run_scan(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         f"ping datum {args.ping_datum}"
         + ("; regrouped by person in temporary files" if reading.regrouped else "")
         + (f"; on Dask ({args.dask})" if args.dask else "")
+        + _policy_note(policy)
         + ("; person ids pseudonymized" if key else "")
     )
     for line in result.summary().splitlines():
@@ -913,6 +1175,7 @@ def _scan_on_dask(
             grid_origin=_grid_origin(args),
             at=args.at,
             lookback=args.lookback,
+            policy=_policy(args),
             mode=args.mode,
             batch_pings=args.batch_rows,
             progress=progress,
@@ -954,9 +1217,9 @@ def _run_companions(args: argparse.Namespace, parser: argparse.ArgumentParser) -
     found = companions(pings, cases, grid_origin=origin, policy=policy)
     table = found.table if key is None else pseudonymize_table(found.table, key)
     if args.out in (None, "-"):
-        table.to_csv(sys.stdout)
+        table.to_csv(sys.stdout, excel=args.excel)
     else:
-        table.write(args.out, kind)
+        table.write(args.out, kind, excel=args.excel)
     fired = int(np.sum(table["grid_rule"])) if len(table) else 0
     close = int(np.sum((table["credible_minutes"] > 0) & table["grid_rule"])) if len(table) else 0
     lon, lat = found.grid_origin
@@ -985,7 +1248,7 @@ def _run_demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 
 def _report_rejected(rejected: Rejected, path: Path, what: str) -> None:
-    rejected.to_csv(path)
+    rejected.to_csv(path, excel=_EXCEL.get())
     counts = ", ".join(f"{field} {n}" for field, n in rejected.reasons_by_field().items())
     one = {"rows": "row", "features": "feature"}[what]
     _say(f"  {counted(len(rejected), one, what)} set aside ({counts}); reasons written to {path}")

@@ -116,9 +116,12 @@ class Rejected:
         )
         return dict(pairs)
 
-    def to_csv(self, path: str | os.PathLike[str]) -> None:
-        """Write the table as UTF-8 CSV with the columns of :data:`REJECTED_COLUMNS`."""
-        with open(path, "w", encoding="utf-8", newline="") as handle:
+    def to_csv(self, path: str | os.PathLike[str], *, excel: bool = False) -> None:
+        """Write the table as UTF-8 CSV with the columns of :data:`REJECTED_COLUMNS`.
+
+        ``excel=True`` starts the file with a byte-order mark (``utf-8-sig``), for Excel.
+        """
+        with open(path, "w", encoding="utf-8-sig" if excel else "utf-8", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(REJECTED_COLUMNS)
             writer.writerows(self.records())

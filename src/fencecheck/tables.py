@@ -94,13 +94,21 @@ class Table:
             data[name] = utc_datetimes(values) if name in self.times else values
         return pd.DataFrame(data)
 
-    def to_csv(self, target: str | os.PathLike[str] | TextIO) -> None:
-        """Write as CSV (times ISO 8601 UTC with ``Z``; missing values empty)."""
+    def to_csv(self, target: str | os.PathLike[str] | TextIO, *, excel: bool = False) -> None:
+        """Write as CSV (times ISO 8601 UTC with ``Z``; missing values empty).
+
+        UTF-8 without a byte-order mark, which scripts, pandas and ``cut`` read as
+        it is; ``excel=True`` starts the file (or stream) with one (``utf-8-sig``),
+        without which Excel shows Chinese text garbled.
+        """
         texts = [self._text(name) for name in self.names]
         if isinstance(target, (str, os.PathLike)):
-            with open(target, "w", encoding="utf-8", newline="") as handle:
+            encoding = "utf-8-sig" if excel else "utf-8"
+            with open(target, "w", encoding=encoding, newline="") as handle:
                 self._write_rows(handle, texts)
         else:
+            if excel:
+                target.write("\ufeff")
             self._write_rows(target, texts)
 
     def _write_rows(self, handle: TextIO, texts: list[list[str]]) -> None:
@@ -152,12 +160,14 @@ class Table:
 
         pq.write_table(self.to_arrow(), os.fspath(path))
 
-    def write(self, path: str | os.PathLike[str], file_format: str = "csv") -> None:
-        """Write as ``csv`` or ``parquet``."""
+    def write(
+        self, path: str | os.PathLike[str], file_format: str = "csv", *, excel: bool = False
+    ) -> None:
+        """Write as ``csv`` or ``parquet`` (``excel``: CSV with a byte-order mark)."""
         if table_format(file_format) == "parquet":
             self.to_parquet(path)
         else:
-            self.to_csv(path)
+            self.to_csv(path, excel=excel)
 
 
 def utc_datetimes(ms: NDArray[np.int64]) -> Any:

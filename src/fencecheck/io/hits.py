@@ -79,10 +79,17 @@ class HitChunk(Protocol):
 
 
 class HitsWriter:
-    """Writes hits chunk by chunk to a CSV text stream or file, or a Parquet file."""
+    """Writes hits chunk by chunk to a CSV text stream or file, or a Parquet file.
 
-    def __init__(self, target: str | os.PathLike[str] | TextIO, file_format: str) -> None:
+    CSV is UTF-8 without a byte-order mark; ``excel=True`` starts it with one
+    (``utf-8-sig``), which Excel needs to show Chinese text. Parquet ignores ``excel``.
+    """
+
+    def __init__(
+        self, target: str | os.PathLike[str] | TextIO, file_format: str, *, excel: bool = False
+    ) -> None:
         self.format = file_format
+        self.excel = excel
         self.rows = 0
         self._own = False
         self._parquet: Any = None
@@ -93,7 +100,8 @@ class HitsWriter:
             self._path = os.fspath(target)
             self._stream: TextIO | None = None
         elif isinstance(target, (str, os.PathLike)):
-            self._stream = open(target, "w", encoding="utf-8", newline="")  # noqa: SIM115
+            encoding = "utf-8-sig" if excel else "utf-8"
+            self._stream = open(target, "w", encoding=encoding, newline="")  # noqa: SIM115
             self._own = True
         else:
             self._stream = target
@@ -126,8 +134,7 @@ class HitsWriter:
             self._parquet.close()
         elif self._stream is not None:
             if not self._header_done:
-                self._stream.write(",".join(HIT_FILE_COLUMNS) + "\n")
-                self._header_done = True
+                self._write_header()
             if self._own:
                 self._stream.close()
             else:
@@ -138,12 +145,18 @@ class HitsWriter:
     def _write_csv(self, hits: HitChunk) -> None:
         assert self._stream is not None
         if not self._header_done:
-            self._stream.write(",".join(HIT_FILE_COLUMNS) + "\n")
-            self._header_done = True
+            self._write_header()
         lines = hits.csv_lines()
         if lines:
             self._stream.write("\n".join(lines))
             self._stream.write("\n")
+
+    def _write_header(self) -> None:
+        assert self._stream is not None
+        if self.excel and not self._own:  # a file opened as utf-8-sig writes its own mark
+            self._stream.write("\ufeff")
+        self._stream.write(",".join(HIT_FILE_COLUMNS) + "\n")
+        self._header_done = True
 
     # -- Parquet ------------------------------------------------------------------------------
 

@@ -38,19 +38,22 @@ import numpy as np
 from fencecheck.errors import OptionError
 from fencecheck.io.itinerary import read_itinerary
 from fencecheck.io.region import read_region
+from fencecheck.judging.inputs import as_index, as_people, as_pings
 from fencecheck.judging.itinerary import ItineraryFindings, check_itinerary
 from fencecheck.judging.left_region import left_region_spells
 from fencecheck.judging.near import near_misses
 from fencecheck.judging.plot import plot_explanation
 from fencecheck.judging.track import Track, tracks_of
 from fencecheck.judging.verdicts import DEFAULT_LOOKBACK_S, Findings, Rules, Verdicts, judge
-from fencecheck.judging.wording import text_en, text_zh
+from fencecheck.judging.wording import duration_en, duration_zh, text_en, text_zh
+from fencecheck.optional import Progress, tracked
 from fencecheck.options import MatchMode, Source
 from fencecheck.pings import ping_positions
 from fencecheck.policy import Policy
 from fencecheck.times import DEFAULT_TZ, format_utc, resolve_zone, zone_name
 
 if TYPE_CHECKING:
+    from fencecheck.fences import FenceSet
     from fencecheck.index import FenceIndex
     from fencecheck.itinerary import Itinerary
     from fencecheck.pings import PingTable
@@ -188,6 +191,12 @@ class Explanation:
             "person_id": self.person_id,
             "at": format_utc(self.at),
             "lookback_s": self.lookback_s,
+            "policy": {
+                "min_dwell_s": self.min_dwell_s,
+                "credible_p": self.credible_p,
+                "close_m": self.close_m,
+                "min_together_s": self.min_together_s,
+            },
             "verdict": self.verdict,
             "reasons": list(self.reasons),
             "evidence": self.evidence,
@@ -225,7 +234,8 @@ class Explanation:
         """A short paragraph in plain language (``zh`` or ``en``)."""
         if lang not in ("zh", "en"):
             raise OptionError(f"lang: {lang!r} is not one of zh, en")
-        return text_zh(self) if lang == "zh" else text_en(self)
+        text = text_zh(self) if lang == "zh" else text_en(self)
+        return text + _policy_note(self, lang)
 
     def plot(self, ax: Any = None, *, zoom: str = "fences") -> Any:
         """Draw the explanation on a map (:func:`fencecheck.judging.plot.plot_explanation`).
@@ -246,10 +256,10 @@ class Explanation:
 
 
 def explain(
-    pings: PingTable,
-    index: FenceIndex,
+    pings: PingTable | str | os.PathLike[str] | Any,
+    index: FenceIndex | FenceSet,
     *,
-    person: Sequence[str] | None = None,
+    person: Sequence[str] | str | None = None,
     at: object = None,
     lookback: object = DEFAULT_LOOKBACK_S,
     policy: Policy | None = None,
@@ -261,17 +271,19 @@ def explain(
     grid_origin: tuple[float, float] | str | None = None,
     region: Region | str | os.PathLike[str] | None = None,
     itinerary: Itinerary | str | os.PathLike[str] | None = None,
+    progress: Progress = None,
 ) -> list[Explanation]:
     """Explain the pop-up of each person (all of them, or those named).
 
     Parameters
     ----------
-    pings : PingTable
-        Everyone's pings (a person is judged on all of theirs).
-    index : FenceIndex
-        The fences.
-    person : sequence of str, optional
-        Only these people.
+    pings : PingTable, path or DataFrame
+        Everyone's pings (a person is judged on all of theirs); a path or a
+        pandas DataFrame is read with :func:`fencecheck.read_pings`'s defaults.
+    index : FenceIndex or FenceSet
+        The fences (a fence set is indexed in its own frame).
+    person : str or sequence of str, optional
+        Only these people (one id may be given as a bare string).
     at, lookback, policy, mode
         As for :func:`~fencecheck.judging.judge`.
     advice : mapping, optional
@@ -300,16 +312,26 @@ def explain(
         against the fences like a stay and set against the pings
         (:mod:`fencecheck.judging.itinerary`); a credible stay or passage in a
         fence it reports can make the verdict, with ``"source": "itinerary"``.
+    progress : bool or callable, optional
+        Everyone is judged at once; then each person's explanation is written.
+        ``True`` shows a bar over the people (tqdm: a widget in a notebook, a line
+        on a terminal; needs the ``progress`` extra); a callable is called with a
+        line such as ``"3 of 8 people explained"`` instead.
 
     Raises
     ------
     OptionError
         When a named person has no pings.
+    MissingDependencyError
+        For ``progress=True`` without tqdm.
     """
+    pings = as_pings(pings, purpose="explain")
+    index = as_index(index, purpose="explain")
+    wanted_ids = as_people(person)
     table = advice or DEFAULT_ADVICE
     shown = zone_name(resolve_zone(display_tz or DEFAULT_TZ))
-    if person is not None:
-        wanted = list(person)
+    if wanted_ids is not None:
+        wanted = wanted_ids
         known = set(pings.persons.ids()[np.unique(pings.person)].tolist())
         missing = [p for p in wanted if p not in known]
         if missing:
@@ -335,7 +357,14 @@ def explain(
     parts = _Parts(verdicts, pings, index)
     explanations = [
         _explanation(parts, k, rules.lookback_s, table, tracks[k], shown)
-        for k in range(len(verdicts))
+        for k in tracked(
+            range(len(verdicts)),
+            progress,
+            total=len(verdicts),
+            noun="people explained",
+            unit="person",
+            purpose="explain(progress=True)",
+        )
     ]
     span_ms = int(rules.lookback_s * 1000)
     if region is not None:
@@ -365,6 +394,24 @@ def explain(
 
 
 _SERIOUSNESS = ("unexplained", "false_trigger", "passed_through", "exposed")
+
+
+def _policy_note(e: Explanation, lang: str) -> str:
+    """The stay and credibility thresholds, said when they are not the defaults."""
+    default = Policy()
+    if e.min_dwell_s == default.min_dwell_s and e.credible_p == default.credible_p:
+        return ""
+    if lang == "zh":
+        return (
+            f"本次判断采用的阈值：停留至少 {duration_zh(e.min_dwell_s)}"
+            f"（默认 {duration_zh(default.min_dwell_s)}），可信定位在围栏内的概率至少 "
+            f"{e.credible_p:.2f}（默认 {default.credible_p:.2f}）。"
+        )
+    return (
+        f" Thresholds used: a stay is at least {duration_en(e.min_dwell_s)} (default "
+        f"{duration_en(default.min_dwell_s)}); a credible fix has p_inside of at least "
+        f"{e.credible_p:.2f} (default {default.credible_p:.2f})."
+    )
 
 
 def _with_itinerary(

@@ -56,6 +56,7 @@ Examples
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -67,10 +68,12 @@ from numpy.typing import NDArray
 from fencecheck._compiled.groupby import any_by, pairs_of
 from fencecheck.errors import OptionError
 from fencecheck.io.tally import Reading
+from fencecheck.judging.inputs import as_index, as_pings
 from fencecheck.judging.case_scan import COMPANION_RULES, case_pairs, case_table, companion_flags
 from fencecheck.judging.near import near_misses
 from fencecheck.judging.plot import plot_fence
 from fencecheck.judging.verdicts import DEFAULT_LOOKBACK_S, REASONS, Rules, judge
+from fencecheck.optional import Progress, tracked
 from fencecheck.options import MatchMode, Source
 from fencecheck.pings import ping_positions
 from fencecheck.policy import Policy
@@ -78,6 +81,7 @@ from fencecheck.tables import NO_TIME, Table
 from fencecheck.times import DEFAULT_TZ, parse_time
 
 if TYPE_CHECKING:
+    from fencecheck.fences import FenceSet
     from fencecheck.index import FenceIndex
     from fencecheck.pings import PingTable
 
@@ -179,10 +183,12 @@ class Scan:
         """Map one fence and its triggered people (:func:`fencecheck.judging.plot.plot_fence`)."""
         return plot_fence(self, fence_id, ax=ax)
 
-    def write(self, folder: Any, file_format: str = "csv") -> list[str]:
+    def write(self, folder: Any, file_format: str = "csv", *, excel: bool = False) -> list[str]:
         """Write ``people``, ``fences``, ``timeline`` and ``whatif`` into ``folder``.
 
-        Returns the paths written.
+        ``excel=True`` writes CSV as UTF-8 with a byte-order mark, which Excel needs to
+        read Chinese names (:meth:`fencecheck.tables.Table.to_csv`). Returns the paths
+        written.
         """
         from pathlib import Path
 
@@ -194,7 +200,7 @@ class Scan:
         written = []
         for name in self.tables:
             path = out / f"{name}.{kind}"
-            getattr(self, name).write(path, kind)
+            getattr(self, name).write(path, kind, excel=excel)
             written.append(str(path))
         return written
 
@@ -232,8 +238,8 @@ class Scan:
 
 
 def scan(
-    pings: PingTable,
-    index: FenceIndex,
+    pings: PingTable | str | os.PathLike[str] | Any,
+    index: FenceIndex | FenceSet,
     *,
     at: object = None,
     lookback: object = DEFAULT_LOOKBACK_S,
@@ -242,15 +248,17 @@ def scan(
     batch_pings: int = DEFAULT_BATCH_PINGS,
     cases: PingTable | None = None,
     grid_origin: tuple[float, float] | str | None = None,
+    progress: Progress = None,
 ) -> Scan:
     """Judge everyone in ``pings`` and sum it up (see the module docstring).
 
     Parameters
     ----------
-    pings : PingTable
-        Everyone's pings.
-    index : FenceIndex
-        The fences.
+    pings : PingTable, path or DataFrame
+        Everyone's pings (a path or a pandas DataFrame is read with
+        :func:`fencecheck.read_pings`'s defaults).
+    index : FenceIndex or FenceSet
+        The fences (a fence set is indexed in its own frame).
     at : time, optional
         One moment for everyone; by default each person's own last ping.
     lookback : float or str
@@ -265,11 +273,26 @@ def scan(
     cases, grid_origin
         Confirmed cases' pings and the companion grid's origin, as for
         :func:`~fencecheck.judging.judge`: ``people`` then names the deciding case.
+    progress : bool or callable, optional
+        ``True`` shows a bar of the pings judged (tqdm: a widget in a notebook, a
+        line on a terminal; needs the ``progress`` extra); a callable is called with
+        a short line instead.
     """
+    pings = as_pings(pings, purpose="scan")
+    index = as_index(index, purpose="scan")
     rules = Rules.of(policy, lookback, mode)
+    batches = tracked(
+        person_batches(pings, batch_pings),
+        progress,
+        total=len(pings),
+        noun="pings judged",
+        unit="ping",
+        purpose="scan(progress=True)",
+        size=len,
+    )
     parts = [
         scan_part(batch, index, rules, at=at, cases=cases, grid_origin=grid_origin)
-        for batch in person_batches(pings, batch_pings)
+        for batch in batches
     ]
     result = assemble(parts, index, rules, at=at, tz=pings.tz)
     return replace(result, pings=pings)

@@ -40,6 +40,7 @@ from fencecheck.io.pings import iter_pings
 from fencecheck.io.tally import PingTally
 from fencecheck.judging.scan import DEFAULT_BATCH_PINGS, Scan, ScanPart, assemble, scan_part
 from fencecheck.judging.verdicts import DEFAULT_LOOKBACK_S, Rules
+from fencecheck.optional import check_progress, progress_bar
 from fencecheck.options import MatchMode
 from fencecheck.pings import PingTable
 from fencecheck.policy import Policy
@@ -63,7 +64,7 @@ def scan_file(
     mode: MatchMode | str = MatchMode.DISC,
     batch_rows: int = DEFAULT_BATCH_PINGS,
     sorted_by_person: bool = False,
-    progress: Callable[[str], None] | None = None,
+    progress: bool | Callable[[str], None] | None = None,
     cases: PingTable | None = None,
     grid_origin: tuple[float, float] | str | None = None,
     **options: Unpack[PingOptions],
@@ -85,8 +86,11 @@ def scan_file(
     sorted_by_person : bool
         The input comes grouped by person: judge it as it comes, without
         regrouping.
-    progress : callable, optional
-        Called with a short line (``"1,000,000 rows read"``) as the work goes.
+    progress : bool or callable, optional
+        ``True`` shows a bar of the pings judged, with the rows read (tqdm: a widget
+        in a notebook, a line on a terminal; needs the ``progress`` extra); a
+        callable is called with a short line (``"1,000,000 rows read"``) as the
+        work goes.
     cases, grid_origin
         Confirmed cases' pings (held in memory: they are few) and the companion
         grid's origin, as for :func:`~fencecheck.scan`.
@@ -103,11 +107,19 @@ def scan_file(
     ------
     OptionError
         For a ``batch_rows`` that is not a positive whole number.
+    MissingDependencyError
+        For ``progress=True`` without tqdm.
     """
     if isinstance(batch_rows, bool) or not isinstance(batch_rows, int) or batch_rows < 1:
         raise OptionError(f"batch_rows: {batch_rows!r} is not a positive whole number")
     rules = Rules.of(policy, lookback, mode)
-    say = progress or (lambda line: None)
+    check_progress(progress)
+    bar = (
+        progress_bar(None, unit="ping", desc="scan", purpose="scan_file(progress=True)")
+        if progress is True
+        else None
+    )
+    say = progress if callable(progress) else (lambda line: None)
     tally = PingTally()
     zones: list[str] = []
     parts: list[ScanPart] = []
@@ -118,12 +130,17 @@ def scan_file(
         parts.append(scan_part(batch, index, rules, at=at, cases=cases, grid_origin=grid_origin))
         judged += len(batch)
         say(f"{judged:,} of {tally.loaded:,} pings judged")
+        if bar is not None:
+            bar.total = max(tally.loaded, judged)
+            bar.update(len(batch))
 
     def counted(chunks: Iterable[PingTable]) -> Iterator[PingTable]:
         for chunk in chunks:
             tally.add(chunk)
             zones.append(chunk.tz)
             say(f"{tally.rows_read:,} rows read")
+            if bar is not None:
+                bar.set_postfix_str(f"{tally.rows_read:,} rows read")
             yield chunk
 
     if isinstance(pings, (str, os.PathLike)):
@@ -131,9 +148,12 @@ def scan_file(
     else:
         chunks = counted(pings)
     # Closed however the work ends, so that a regrouping's temporary folder goes at once.
-    with contextlib.closing(
-        sorted_batches(chunks, batch_rows) if sorted_by_person else regroup(chunks, batch_rows)
-    ) as batches:
+    with (
+        contextlib.closing(
+            sorted_batches(chunks, batch_rows) if sorted_by_person else regroup(chunks, batch_rows)
+        ) as batches,
+        bar if bar is not None else contextlib.nullcontext(),
+    ):
         for batch in batches:
             judge_batch(batch)
     regrouped = not sorted_by_person and tally.loaded > batch_rows
