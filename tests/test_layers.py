@@ -40,7 +40,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     ("data model", ("pings", "fences", "region", "itinerary")),
     ("readers and writers", ("io",)),
-    ("matching", ("shapes", "hits", "matching", "index")),
+    ("matching", ("shapes", "hits", "inputs", "matching", "index")),
     ("judging", ("judging",)),
     ("interface", ("__init__", "__main__", "cli", "dask")),
 )

@@ -610,9 +610,9 @@ def good_rows(draw: st.DrawFn) -> tuple[list[str], dict[str, Any]]:
     else:
         wall = moment.astimezone(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None)
         text = wall.isoformat(sep=" " if style == "naive" else "T", timespec="milliseconds")
-    lon = draw(st.floats(-180, 180))
-    lat = draw(st.floats(-90, 90))
-    accuracy = draw(st.one_of(st.just(""), st.floats(0, 1e6).map(repr)))
+    lon = draw(st.floats(-180, 180).filter(bool))  # exactly 0 is refused as a placeholder
+    lat = draw(st.floats(-90, 90).filter(bool))
+    accuracy = draw(st.one_of(st.just(""), st.floats(0, 5e4).map(repr)))
     source = draw(st.sampled_from(SOURCES))
     source_name = source.strip().lower() or "gps"
     expected = {

@@ -13,14 +13,19 @@ from hypothesis import strategies as st
 from fencecheck.datums import bd09_to_wgs84, gcj02_to_wgs84
 from fencecheck.errors import FenceCheckError, PingDataError
 from fencecheck.options import Source
-from fencecheck.pings import DEFAULT_ACCURACY_M, PersonRegistry, PingTable, build_pings
+from fencecheck.pings import (
+    DEFAULT_ACCURACY_M,
+    MAX_ACCURACY_M,
+    PersonRegistry,
+    PingTable,
+    build_pings,
+)
 from fencecheck.rejected import Rejected
 from fencecheck.times import parse_times
 
 UTC = dt.timezone.utc
 MAY1_0800_BJ = int(dt.datetime(2022, 5, 1, tzinfo=UTC).timestamp()) * 1000  # 08:00 Beijing
 HOUR = 3_600_000
-FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def columns(n: int = 3, **changes: object) -> dict[str, object]:
@@ -366,6 +371,7 @@ def test_numeric_coordinates_kept_exactly_when_finite_and_in_range(
         on_error="reject",
     )
     good = np.isfinite(lon) & np.isfinite(lat) & (np.abs(lon) <= 180) & (np.abs(lat) <= 90)
+    good &= (lon != 0) & (lat != 0)  # exactly 0 is a logger's placeholder, refused
     assert table.rows_read == n == len(table) + len(table.rejected)
     assert table.row.tolist() == np.flatnonzero(good).tolist()
     assert table.rejected.row.tolist() == np.flatnonzero(~good).tolist()
@@ -383,9 +389,11 @@ def test_numeric_coordinates_kept_exactly_when_finite_and_in_range(
             if not np.isfinite(y)
             else "lat"
             if abs(y) > 90
+            else "lat"
+            if abs(x) <= 180 and x != 0 and y == 0
             else "lon"
         )
-        if field == "lat" and np.isfinite(y) and abs(y) <= 180 and lon_ok and abs(x) <= 90:
+        if field == "lat" and 90 < abs(y) <= 180 and lon_ok and abs(x) <= 90:
             assert "swapped" in reason
         else:
             assert "swapped" not in reason
@@ -433,7 +441,7 @@ def test_accuracy_is_kept_filled_or_rejected(values: list[object], source: str) 
         except ValueError:
             expect_bad.append(i)
             continue
-        if number < 0 or not np.isfinite(number) or number > FLOAT32_MAX:
+        if number < 0 or not np.isfinite(number) or number > MAX_ACCURACY_M:
             expect_bad.append(i)
         else:
             expect_rows.append(i)

@@ -513,10 +513,13 @@ def test_shapely_fences_out_of_range_are_named_by_position() -> None:
     _no_planted(str(info.value), PLANTED_FENCE)
 
 
-def test_pings_and_fences_outside_china_in_gcj02_are_read_quietly(
+def test_pings_outside_china_in_gcj02_are_refused_without_coordinates(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """GCJ-02 is the identity outside China: nothing to say, and nothing said with coordinates."""
+    """GCJ-02 is only defined over China: a ping outside is refused, naming row and field only.
+
+    Fences outside China in GCJ-02 are still read quietly (the identity there).
+    """
     pings = _ping_file(
         tmp_path / "p.csv",
         [["P09", GOOD[1], "2.3512345", "48.8612345", "10", "gps"], GOOD],
@@ -531,9 +534,18 @@ def test_pings_and_fences_outside_china_in_gcj02_are_read_quietly(
              "--ping-datum", "gcj02"],
             capsys,
         )  # fmt: skip
-        assert code == 0
+        assert code == 1
+        assert "row 0: lon: lon/lat is outside China" in err
         _no_planted(err, PLANTED_FENCE)
-    assert "P09" in out  # the hit is there: the point is in the fence, unshifted
+        assert "2.351" not in err and "48.861" not in err
+    code, out, err = run(
+        ["match", "--fences", str(fences), "--pings", str(pings), "--fence-datum", "gcj02",
+         "--ping-datum", "gcj02", "--on-error", "reject", "--rejected", str(tmp_path / "r.csv")],
+        capsys,
+    )  # fmt: skip
+    assert code == 0
+    assert "P09" not in out  # refused, so no hit
+    assert "2.351" not in err and "48.861" not in err
 
 
 # -- temporary files ----------------------------------------------------------------------------

@@ -188,6 +188,12 @@ def add_input_options(parser: argparse.ArgumentParser, *, fences: bool, pings: b
             metavar="N",
             help=f"rows read at a time (default: {DEFAULT_CHUNK_ROWS:,})",
         )
+        group.add_argument(
+            "--time-format",
+            metavar="FMT",
+            help="strptime pattern of text times that are neither ISO 8601 nor "
+            "2022/5/3 8:20 / 2022年5月3日 08:20, e.g. '%%d/%%m/%%Y %%H:%%M' (naive: --tz)",
+        )
     group.add_argument(
         "--tz",
         default=DEFAULT_TZ,
@@ -715,12 +721,19 @@ def _say(message: str, stream: TextIO | None = None) -> None:
 
 
 def parse_columns(pairs: Sequence[str]) -> dict[str, str]:
-    """``["lng=lon"]`` -> ``{"lng": "lon"}``; raises OptionError for a bad pair."""
+    """``["lng=lon"]`` -> ``{"lng": "lon"}``; raises OptionError for a bad pair.
+
+    The reader (:func:`fencecheck.read_pings`) refuses a FIELD that is not a ping
+    field and an input column NAME the file does not have.
+    """
     out = {}
     for pair in pairs:
         name, sep, target = pair.partition("=")
         if not sep or not name.strip() or not target.strip():
-            raise OptionError(f"--column: {pair!r} is not NAME=FIELD")
+            raise OptionError(
+                f"--column: {pair!r} is not NAME=FIELD (--column longitude=lon reads the "
+                "input column 'longitude' as lon)"
+            )
         out[name.strip()] = target.strip().lower()
     return out
 
@@ -835,6 +848,7 @@ def stream_pings(
         default_source=args.default_source,
         chunk_rows=args.chunk_rows,
         engine=args.engine,
+        time_format=getattr(args, "time_format", None),
     )
 
 
@@ -869,6 +883,11 @@ def _run_validate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
             f"{len(fences.repaired)} repaired; datum {args.fence_datum} -> wgs84, "
             f"naive times in {zone_name(zone)}"
         )
+        if not len(fences):
+            _say(
+                f"warning: {args.fences}: no fence was read; match, explain and scan would "
+                "have nothing to match the pings against"
+            )
         for fid, why in fences.repaired.items():
             _say(f"  repaired fence {fid}: {why}")
         if len(fences.rejected):

@@ -114,7 +114,12 @@ class FenceIndex(FenceShapes):
         if frame is None:
             if len(fences) == 0:
                 raise FenceDataError(
-                    "cannot choose a frame for an empty fence set; give one", source=fences.source
+                    "empty fence set: no fence was read, so there is nothing to match pings "
+                    "against (and no "
+                    "frame to measure in); check the fence file (fencecheck validate --fences "
+                    "F), or index an empty set in a frame you give: "
+                    "FenceIndex.build(fences, MetricFrame(lon, lat))",
+                    source=fences.source,
                 )
             frame = fences.frame()
         return cls(fences, frame)

@@ -39,6 +39,7 @@ Examples
 from __future__ import annotations
 
 import itertools
+import os
 import warnings
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -49,7 +50,9 @@ from numpy.typing import NDArray
 
 from fencecheck._compiled.rules import check_pairs
 from fencecheck.errors import OptionError
+from fencecheck.fences import FenceSet
 from fencecheck.hits import Hits
+from fencecheck.inputs import as_pings, as_shapes
 from fencecheck.options import Boundary, MatchMode, thread_count
 from fencecheck.pings import PingTable
 from fencecheck.probability import gaussian_mass_pairs, sigma_from_accuracy
@@ -61,8 +64,8 @@ DEFAULT_BLOCK_PINGS = 200_000
 
 
 def match(
-    pings: PingTable,
-    index: FenceShapes,
+    pings: PingTable | str | os.PathLike[str] | Any,
+    index: FenceShapes | FenceSet,
     *,
     mode: MatchMode | str = MatchMode.POINT,
     boundary: Boundary | str = Boundary.COVERS,
@@ -75,10 +78,12 @@ def match(
 
     Parameters
     ----------
-    pings : PingTable
-        A whole input or one chunk of it.
-    index : FenceIndex
-        The fences, in their metric frame (any :class:`~fencecheck.shapes.FenceShapes`).
+    pings : PingTable, path or DataFrame
+        A whole input or one chunk of it (a path or a pandas DataFrame is read
+        with :func:`fencecheck.read_pings`'s defaults).
+    index : FenceIndex or FenceSet
+        The fences, in their metric frame (any :class:`~fencecheck.shapes.FenceShapes`;
+        a fence set is put in its own frame, as :meth:`FenceIndex.build` does).
     mode : {"point", "disc"}
         ``point``: the ping is in the fence grown by its margin; ``disc``: its
         accuracy disc reaches it.
@@ -105,6 +110,8 @@ def match(
     with a :class:`DeprecationWarning`.
     """
     pings, index = _pings_then_index(pings, index, "match")
+    pings = as_pings(pings, purpose="match")
+    index = as_shapes(index, purpose="match")
     mode_ = MatchMode.parse(mode)
     boundary_ = Boundary.parse(boundary)
     x, y = index.frame.to_xy(pings.lon, pings.lat) if xy is None else xy

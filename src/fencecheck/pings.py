@@ -20,6 +20,12 @@ wifi 60 m, cell 1,000 m — the middle of the ranges in docs/domain.md for GPS a
 Wi-Fi, and a cautious value for a cell-tower fix. A file without a ``source``
 column is taken as ``default_source`` (gps unless said otherwise).
 
+Impossible fixes are refused like unreadable ones: a ``lon`` or ``lat`` of
+exactly 0 (a logger's placeholder for "no fix": Null Island and the equator and
+prime meridian are no place a Beijing check meets), a GCJ-02 or BD-09 fix outside
+the box those datums are defined over (:func:`fencecheck.datums.in_china`), and an
+``accuracy_m`` above :data:`MAX_ACCURACY_M` (50 km: no fence can be judged from it).
+
 Examples
 --------
 >>> table = build_pings({"person_id": ["001", "001"], "t": ["2022-05-01 08:00", "bad"],
@@ -41,15 +47,23 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from fencecheck.datums import Datum, to_wgs84
+from fencecheck.datums import Datum, in_china, to_wgs84
 from fencecheck.errors import MissingDependencyError, PingDataError
 from fencecheck.options import EpochUnit, OnError, Source
 from fencecheck.rejected import Rejected
-from fencecheck.times import ParsedTimes, format_utc, parse_times, resolve_zone, zone_name
+from fencecheck.times import (
+    ParsedTimes,
+    format_utc,
+    parse_times,
+    plain_value,
+    resolve_zone,
+    zone_name,
+)
 from fencecheck.values import counted, missing_mask, missing_objects, object_array
 
 __all__ = [
     "DEFAULT_ACCURACY_M",
+    "MAX_ACCURACY_M",
     "OPTIONAL_COLUMNS",
     "REQUIRED_COLUMNS",
     "ConvertedNumbers",
@@ -68,10 +82,17 @@ PING_COLUMNS = ("row", "person", "t", "lon", "lat", "accuracy_m", "source", "acc
 OPTIONAL_COLUMNS = ("accuracy_m", "source")
 DEFAULT_ACCURACY_M = {Source.GPS: 20.0, Source.WIFI: 60.0, Source.CELL: 1000.0}
 """Accuracy (68 % radius, metres) assumed for a ping whose row gives none."""
+MAX_ACCURACY_M = 50_000.0
+"""The largest ``accuracy_m`` a row may give (metres); a larger one is refused.
+
+A cell fix is good to a few kilometres; a 68 % radius beyond 50 km says the
+logger had no fix (1e9 is a placeholder seen in exports), and would only make
+every fence "uncertain". The judging thresholds (:class:`~fencecheck.policy.Policy`)
+come later, so this bound is the reader's, fixed here.
+"""
 
 _SOURCE_NAMES = np.array([s.value for s in Source])
 _SOURCE_VALUES = frozenset(s.value for s in Source)
-_ACCURACY_MAX = float(np.finfo(np.float32).max)
 _BISECT_LEAF = 32  # below this many values a failing block is read value by value
 
 
@@ -478,6 +499,7 @@ def build_pings(
     registry: PersonRegistry | None = None,
     origin: str = "<columns>",
     extra_rejected: Rejected | None = None,
+    time_format: str | None = None,
 ) -> PingTable:
     """Check raw ping columns and build a :class:`PingTable`.
 
@@ -508,6 +530,9 @@ def build_pings(
     extra_rejected : Rejected, optional
         Rows the reader already set aside (for example CSV rows with a wrong
         number of fields); they are counted in ``rows_read``.
+    time_format : str, optional
+        A strptime pattern text times are read with (see
+        :func:`fencecheck.times.parse_times`).
 
     Raises
     ------
@@ -542,7 +567,9 @@ def build_pings(
     parsed = (
         times
         if times is not None
-        else parse_times(_as_1d(columns["t"]), tz=zone, epoch_unit=epoch_unit)
+        else parse_times(
+            _as_1d(columns["t"]), tz=zone, epoch_unit=epoch_unit, time_format=time_format
+        )
     )
     t_raw = _as_1d(columns["t"]) if "t" in columns else np.full(n, "", dtype=object)
     problems.add(parsed.bad, "t", parsed.reasons, t_raw)
@@ -557,6 +584,19 @@ def build_pings(
     problems.add(swapped, "lat", "lat is outside [-90, 90]; lon and lat look swapped", lat_raw)
     problems.add(lat_out, "lat", "lat is outside [-90, 90]", lat_raw)
     problems.add(lon_out, "lon", "lon is outside [-180, 180]", lon_raw)
+    placeholder = "is exactly 0: a placeholder for a missing fix, not a place"
+    problems.add(~lon_bad & (lon == 0), "lon", f"lon {placeholder}", lon_raw)
+    problems.add(~lat_bad & (lat == 0), "lat", f"lat {placeholder}", lat_raw)
+    if datum_ is not Datum.WGS84:
+        usable = ~lon_bad & ~lat_bad & ~lon_out & ~lat_out
+        abroad = usable & ~in_china(np.where(usable, lon, np.nan), np.where(usable, lat, np.nan))
+        problems.add(
+            abroad,
+            "lon",
+            f"lon/lat is outside China, where {datum_.value} is defined; "
+            "is the ping datum right (--ping-datum wgs84)?",
+            lon_raw,
+        )
 
     if "source" in columns and columns["source"] is not None:
         labels = Labels.of(columns["source"])
@@ -588,10 +628,12 @@ def build_pings(
         problems.add(
             wrong, "accuracy_m", "accuracy_m must be a finite number of metres >= 0", acc_raw
         )
-        # Stored as float32: a larger value would silently become infinite.
-        huge = ~acc_missing & ~acc_unreadable & ~wrong & (acc > _ACCURACY_MAX)
+        huge = ~acc_missing & ~acc_unreadable & ~wrong & (acc > MAX_ACCURACY_M)
         problems.add(
-            huge, "accuracy_m", "accuracy_m is too large (more than 3.4e38 metres)", acc_raw
+            huge,
+            "accuracy_m",
+            f"accuracy_m is too large (more than {MAX_ACCURACY_M:,.0f} metres: no usable fix)",
+            acc_raw,
         )
         filled = acc_missing
         accuracy = np.where(filled, defaults, acc)
@@ -753,7 +795,5 @@ def _coordinate(
 def _format_each(template: str, values: Any, mask: NDArray[np.bool_]) -> NDArray[Any]:
     reasons = np.full(mask.shape[0], None, dtype=object)
     for i in np.flatnonzero(mask):
-        value = values[i]
-        value = value.item() if isinstance(value, np.generic) else value
-        reasons[i] = template.format(repr(value))
+        reasons[i] = template.format(plain_value(values[i]))
     return reasons

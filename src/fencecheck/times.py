@@ -10,7 +10,14 @@ Inside fencecheck an instant is an ``int64`` count of **milliseconds since
   the zone ``tz`` (default ``Asia/Shanghai``); a date alone means local midnight
   at the start of that day;
 - integers (and strings of digits) are epoch seconds, or milliseconds with
-  ``epoch_unit="ms"``.
+  ``epoch_unit="ms"``;
+- the common Chinese spellings of a naive time, year first, are read like naive
+  ISO 8601: slashes (``2022/05/03 08:20:04``, ``2022/5/3 8:20``), dots
+  (``2022.05.03``) and ``2022年5月3日 08:20:04`` / ``2022年05月03日`` (also
+  ``8时20分4秒``). They are tried only for values ISO 8601 refuses, so ISO input
+  keeps its vectorized path;
+- with ``time_format`` (a :meth:`datetime.datetime.strptime` pattern) every text
+  value is read with that pattern instead (naive results in ``tz``).
 
 Fractions finer than a millisecond are truncated. Local times that a daylight-
 saving change makes ambiguous or skips are read as Python's :mod:`zoneinfo` does
@@ -30,6 +37,7 @@ True
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from dataclasses import dataclass
 from typing import Any, overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -51,6 +59,7 @@ __all__ = [
     "parse_text_buffer",
     "parse_time",
     "parse_times",
+    "plain_value",
     "resolve_zone",
     "zone_label",
     "zone_name",
@@ -70,6 +79,14 @@ _EPOCH_S_MAX = 4_102_444_800
 _HOURS_LOOKUP_LIMIT = 200_000  # hours of span for which a per-hour offset table is built
 
 _ORD = {c: ord(c) for c in "+-:TtZz 0123456789"}
+_NOT_A_TIME = "is not an ISO 8601 time or an epoch number"
+
+# Year-first naive times as written in China: 2022/5/3 8:20, 2022年5月3日 08时20分04秒.
+_SPELLING = re.compile(
+    r"(\d{4})\s*[/.年]\s*(\d{1,2})\s*[/.月]\s*(\d{1,2})\s*日?"
+    r"(?:(?:\s*|[Tt])(\d{1,2})\s*[:时時]\s*(\d{1,2})\s*分?"
+    r"(?:\s*[:]?\s*(\d{1,2})(\.\d{1,9})?\s*秒?)?)?"
+)
 
 
 def resolve_zone(tz: str | _dt.tzinfo | None) -> _dt.tzinfo:
@@ -157,6 +174,7 @@ def parse_times(
     *,
     tz: str | _dt.tzinfo | None = None,
     epoch_unit: EpochUnit | str = EpochUnit.S,
+    time_format: str | None = None,
 ) -> ParsedTimes:
     """Read an array of timestamps into int64 UTC milliseconds, row by row verdicts.
 
@@ -169,6 +187,9 @@ def parse_times(
         The zone naive values are read in (default Asia/Shanghai).
     epoch_unit : {"s", "ms"}
         The unit of epoch values.
+    time_format : str, optional
+        A :meth:`datetime.datetime.strptime` pattern every text value is read
+        with (numbers and datetimes are read as usual); a naive result is in ``tz``.
 
     Returns
     -------
@@ -182,6 +203,12 @@ def parse_times(
     (True, [False, False, True, True])
     >>> p.reasons[2]
     "'soon' is not an ISO 8601 time or an epoch number"
+    >>> q = parse_times(["2022/5/1 8:00", "2022年05月01日 08:00:00", "2022年5月1日"])
+    >>> q.ms.tolist() == [p.ms[0], p.ms[0], p.ms[0] - 8 * 3_600_000], bool(q.bad.any())
+    (True, False)
+    >>> r = parse_times(["01/05/2022 08:00", "1 May"], time_format="%d/%m/%Y %H:%M")
+    >>> int(r.ms[0]) == int(p.ms[0]), r.reasons[1]
+    (True, "'1 May' does not match the time format '%d/%m/%Y %H:%M'")
     """
     zone = resolve_zone(tz)
     unit = EpochUnit.parse(epoch_unit)
@@ -206,7 +233,7 @@ def parse_times(
         ok = ~nat
         ms[ok] = local_ms_to_utc(naive[ok].view(np.int64), zone)
     elif kind in "UO" or kind == "S":
-        _from_text(arr, zone, unit, ms, bad, reasons)
+        _from_text(arr, zone, unit, ms, bad, reasons, time_format)
     else:
         bad[:] = True
         reasons[:] = f"times of type {arr.dtype} cannot be read"
@@ -241,10 +268,37 @@ def _from_epoch(
         hint = " (milliseconds? use epoch unit 'ms')" if unit is EpochUnit.S else ""
         for i in np.flatnonzero(wrong):
             reasons[where[i]] = (
-                f"epoch value {str(raw[i])!r} is outside 1970-01-01..2100-01-01 "
+                f"epoch value {plain_value(raw[i])} is outside 1970-01-01..2100-01-01 "
                 f"read as {unit.value}{hint}"
             )
         bad[where[wrong]] = True
+
+
+def plain_value(value: object) -> str:
+    """A value as a person would write it in a message: no numpy wrapper, no ``.0``.
+
+    Examples
+    --------
+    >>> plain_value(np.float64(39.97)), plain_value(1651537204000.0), plain_value("1.5e12")
+    ('39.97', '1651537204000', '1500000000000')
+    >>> plain_value(np.bytes_(b"12.0")), plain_value("soon")
+    ('12', "'soon'")
+    """
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    number: object = value
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return repr(value)
+    if isinstance(number, float) and number.is_integer() and abs(number) < 1e18:
+        return str(int(number))
+    if isinstance(number, (int, float)) and not isinstance(number, bool):
+        return repr(number)
+    return repr(value)
 
 
 def _from_text(
@@ -254,8 +308,14 @@ def _from_text(
     ms: NDArray[np.int64],
     bad: NDArray[np.bool_],
     reasons: NDArray[np.object_],
+    time_format: str | None = None,
+    spellings: bool = True,
 ) -> None:
-    """Parse text timestamps, vectorized over fixed character positions."""
+    """Parse text timestamps, vectorized over fixed character positions.
+
+    Values ISO 8601 refuses get a second try as one of the common spellings
+    (:func:`_retry_spellings`); with ``time_format`` every value is read with it.
+    """
     if arr.dtype.kind == "O":
         is_none = np.fromiter((v is None for v in arr), dtype=bool, count=arr.shape[0])
         floats = np.fromiter((isinstance(v, float) for v in arr), dtype=bool, count=arr.shape[0])
@@ -274,6 +334,9 @@ def _from_text(
     empty = length == 0
     bad[empty] = True
     reasons[empty] = "missing time"
+    if time_format is not None:
+        _strptime_each(text, np.flatnonzero(~empty), time_format, zone, ms, bad, reasons)
+        return
     # Only ASCII can be a time; anything else is refused before the byte view below.
     foreign = (codes > 127).any(axis=1)
     for size in np.unique(length[~empty]):
@@ -282,7 +345,87 @@ def _from_text(
             _parse_group(codes[rows, :size].astype(np.uint8), rows, zone, unit, ms, bad, reasons)
     for i in np.flatnonzero(foreign):
         bad[i] = True
-        reasons[i] = f"{str(text[i])!r} is not an ISO 8601 time or an epoch number"
+        reasons[i] = f"{str(text[i])!r} {_NOT_A_TIME}"
+    retry = np.flatnonzero(bad & ~empty) if spellings else np.zeros(0, dtype=np.intp)
+    if retry.shape[0]:
+        _retry_spellings(text[retry].tolist(), retry, zone, unit, ms, bad, reasons)
+
+
+def _retry_spellings(
+    values: list[str],
+    rows: NDArray[np.intp],
+    zone: _dt.tzinfo,
+    unit: EpochUnit,
+    ms: NDArray[np.int64],
+    bad: NDArray[np.bool_],
+    reasons: NDArray[np.object_],
+) -> None:
+    """Read values ISO 8601 refused as year-first Chinese spellings, rewritten as ISO.
+
+    Only the few values the fast path refused come here. A value that does not
+    match, or matches but is no real time (month 13), keeps its first reason.
+    """
+    iso: list[str] = []
+    where: list[int] = []
+    for k, value in enumerate(values):
+        found = _SPELLING.fullmatch(value.strip())
+        if found is None:
+            continue
+        year, month, day, hour, minute, second, fraction = found.groups()
+        text = f"{year}-{int(month):02d}-{int(day):02d}"
+        if hour is not None:
+            text += f"T{int(hour):02d}:{int(minute):02d}:{int(second or 0):02d}{fraction or ''}"
+        iso.append(text)
+        where.append(k)
+    if not iso:
+        return
+    n = len(iso)
+    again_ms, again_bad = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool)
+    again_reasons = np.full(n, None, dtype=object)
+    _from_text(np.array(iso), zone, unit, again_ms, again_bad, again_reasons, spellings=False)
+    read = rows[np.asarray(where, dtype=np.intp)[~again_bad]]
+    ms[read] = again_ms[~again_bad]
+    bad[read] = False
+    reasons[read] = None
+
+
+def _strptime_each(
+    text: NDArray[np.str_],
+    rows: NDArray[np.intp],
+    pattern: str,
+    zone: _dt.tzinfo,
+    ms: NDArray[np.int64],
+    bad: NDArray[np.bool_],
+    reasons: NDArray[np.object_],
+) -> None:
+    """Read each value at ``rows`` with a strptime pattern (one look per distinct value)."""
+    if rows.shape[0] == 0:
+        return
+    distinct, inverse = np.unique(text[rows], return_inverse=True)
+    naive = np.zeros(distinct.shape[0], dtype=np.int64)
+    aware = np.zeros(distinct.shape[0], dtype=bool)
+    failed = np.zeros(distinct.shape[0], dtype=bool)
+    why = np.full(distinct.shape[0], None, dtype=object)
+    epoch = _dt.datetime(1970, 1, 1)
+    for k, value in enumerate(distinct.tolist()):
+        try:
+            moment = _dt.datetime.strptime(value, pattern)
+        except ValueError:
+            failed[k] = True
+            why[k] = f"{value!r} does not match the time format {pattern!r}"
+            continue
+        offset = moment.utcoffset()
+        if offset is not None:
+            aware[k] = True
+            moment = moment.replace(tzinfo=None) - offset
+        naive[k] = (moment - epoch) // _dt.timedelta(milliseconds=1)
+    local = ~aware & ~failed
+    if local.any():
+        naive[local] = local_ms_to_utc(naive[local], zone)
+    inverse = inverse.reshape(-1)
+    ms[rows] = naive[inverse]
+    bad[rows] = failed[inverse]
+    reasons[rows] = why[inverse]
 
 
 def parse_text_buffer(
@@ -292,11 +435,15 @@ def parse_text_buffer(
     *,
     tz: str | _dt.tzinfo | None = None,
     epoch_unit: EpochUnit | str = EpochUnit.S,
+    time_format: str | None = None,
 ) -> ParsedTimes:
     """Parse times held as UTF-8 bytes in one buffer (Arrow's string layout).
 
     Row ``i`` is ``data[starts[i] : starts[i] + lengths[i]]``; a negative length
-    marks a missing value. No Python string is made for a well-formed value.
+    marks a missing value. No Python string is made for a well-formed ISO value;
+    the values ISO 8601 refuses are decoded and tried as :func:`parse_times`
+    does (the common spellings), and with ``time_format`` every value is decoded
+    and read with it.
 
     Examples
     --------
@@ -315,6 +462,22 @@ def parse_text_buffer(
     bad[missing] = True
     reasons[missing] = "missing time"
     present = np.flatnonzero(~missing)
+
+    def decoded(rows: NDArray[np.intp]) -> NDArray[np.object_]:
+        return np.array(
+            [
+                bytes(data[s : s + k]).decode("utf-8", "replace")
+                for s, k in zip(starts[rows].tolist(), lengths[rows].tolist(), strict=True)
+            ],
+            dtype=object,
+        )
+
+    if time_format is not None:
+        if present.shape[0]:
+            sub = parse_times(decoded(present), tz=zone, time_format=time_format)
+            ms[present], bad[present], reasons[present] = sub.ms, sub.bad, sub.reasons
+        ms[bad] = 0
+        return ParsedTimes(ms, bad, reasons)
     firsts = data[starts[present]]
     lasts = data[starts[present] + lengths[present] - 1]
     # Values with surrounding spaces or non-ASCII bytes take the general path.
@@ -332,16 +495,12 @@ def parse_text_buffer(
             odd = np.isin(present, present_odd)
             rows, matrix = rows[~foreign], matrix[~foreign]
         _parse_group(matrix, rows, zone, unit, ms, bad, reasons)
+    retry = np.flatnonzero(bad & ~missing)
+    if retry.shape[0]:  # ASCII values ISO 8601 refused: the common spellings
+        _retry_spellings([str(v) for v in decoded(retry)], retry, zone, unit, ms, bad, reasons)
     if odd.any():
         rows = present[odd]
-        text = np.array(
-            [
-                bytes(data[s : s + k]).decode("utf-8", "replace")
-                for s, k in zip(starts[rows].tolist(), lengths[rows].tolist(), strict=True)
-            ],
-            dtype=object,
-        )
-        sub = parse_times(text, tz=zone, epoch_unit=unit)
+        sub = parse_times(decoded(rows), tz=zone, epoch_unit=unit)
         ms[rows], bad[rows], reasons[rows] = sub.ms, sub.bad, sub.reasons
     ms[bad] = 0
     return ParsedTimes(ms, bad, reasons)
@@ -415,7 +574,7 @@ def _parse_group(
         reasons[rows[i]] = (
             f"{value!r} has a UTC offset out of range"
             if bad_offset[i]
-            else f"{value!r} is not an ISO 8601 time or an epoch number"
+            else f"{value!r} {_NOT_A_TIME}"
         )
     bad[rows[failed]] = True
     good = ~failed

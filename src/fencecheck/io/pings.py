@@ -30,6 +30,7 @@ import csv
 import datetime as _dt
 import gzip
 import os
+import warnings
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TextIO, TypedDict
 
@@ -37,7 +38,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fencecheck.datums import Datum
-from fencecheck.errors import MissingDependencyError, OptionError, PingDataError
+from fencecheck.errors import (
+    FenceCheckWarning,
+    MissingDependencyError,
+    OptionError,
+    PingDataError,
+)
 from fencecheck.options import EpochUnit, OnError, Source
 from fencecheck.pings import (
     OPTIONAL_COLUMNS,
@@ -85,6 +91,7 @@ class PingOptions(TypedDict, total=False):
     file_format: str | None
     chunk_rows: int
     engine: str
+    time_format: str | None
 
 
 def read_pings(source: str | os.PathLike[str] | Any, **options: Unpack[PingOptions]) -> PingTable:
@@ -123,6 +130,15 @@ def read_pings(source: str | os.PathLike[str] | Any, **options: Unpack[PingOptio
         code, and where arrow cannot read the file (a row with the wrong number of
         fields, an undecodable byte) the rest is read by :mod:`csv`, which names
         the row or line.
+    time_format : str, optional
+        A :meth:`datetime.datetime.strptime` pattern (``"%d/%m/%Y %H:%M"``) every
+        text time is read with, for spellings fencecheck does not know; without
+        it, ISO 8601, epoch numbers and the common Chinese spellings
+        (``2022/5/3 8:20``, ``2022年5月3日``) are read (docs/contract.md, "Times").
+
+    A file whose name or columns say GCJ-02 (``gcj``, ``amap``, 高德, 火星) read
+    as WGS-84 gets a :class:`~fencecheck.errors.FenceCheckWarning` suggesting
+    ``datum="gcj02"`` (``--ping-datum gcj02``).
 
     Returns
     -------
@@ -135,6 +151,10 @@ def read_pings(source: str | os.PathLike[str] | Any, **options: Unpack[PingOptio
         For an unreadable input or missing columns, and under ``on_error="raise"``
         for the first bad row; the message names the file, the row, the field and
         the reason.
+    OptionError
+        For a source that is none of these (a Dask DataFrame, a dict, a list), and
+        for a ``columns`` mapping whose input column is not in the input or whose
+        target is not a ping field.
     """
     return PingTable.concat(iter_pings(source, **options))
 
@@ -173,9 +193,14 @@ def iter_pings(
         "on_error": OnError.parse(options.get("on_error", OnError.RAISE)),
         "default_source": Source.parse(options.get("default_source", Source.GPS)),
         "registry": PersonRegistry(),
+        "time_format": _time_format(options.get("time_format")),
     }
     columns = options.get("columns") or {}
     rename = {_column_key(k): _column_key(v) for k, v in columns.items()}
+    _check_rename(rename)
+    _check_source(source)
+    if settings["datum"] is Datum.WGS84 and not _is_dataframe(source):
+        _warn_if_gcj(os.path.basename(os.fspath(source)), "file name", os.fspath(source))
     if _is_dataframe(source):
         yield from _dataframe_chunks(source, rename, chunk_rows, settings)
         return
@@ -192,6 +217,66 @@ def iter_pings(
 
 def _is_dataframe(obj: Any) -> bool:
     return type(obj).__name__ == "DataFrame" and hasattr(obj, "columns")
+
+
+def _check_source(source: Any) -> None:
+    """Refuse, with what to pass instead, a source that is no path and no pandas DataFrame."""
+    if hasattr(source, "npartitions"):  # a Dask DataFrame (or Bag, or Array)
+        raise OptionError(
+            f"read_pings: got a Dask {type(source).__name__}; scan or match it on the cluster "
+            "with fencecheck.dask.scan / fencecheck.dask.match (which read and check each "
+            "partition), or bring it into memory first with .compute()"
+        )
+    if isinstance(source, (str, os.PathLike)) or _is_dataframe(source):
+        return
+    raise OptionError(
+        f"read_pings: got a {type(source).__name__}; give a path to a .csv or .parquet "
+        "file (str or pathlib.Path) or a pandas DataFrame"
+    )
+
+
+def _time_format(pattern: object) -> str | None:
+    """A strptime pattern, checked to hold at least one directive."""
+    if pattern is None:
+        return None
+    if not isinstance(pattern, str) or "%" not in pattern:
+        raise OptionError(
+            f"time_format: {pattern!r} is not a strptime pattern such as '%d/%m/%Y %H:%M'"
+        )
+    return pattern
+
+
+_FIELDS_TEXT = ", ".join(_COLUMNS)
+_DIRECTION = (
+    "a mapping reads an input column NAME as a FIELD (NAME=FIELD): --column longitude=lon "
+    "(columns={'longitude': 'lon'}) reads the input column 'longitude' as lon"
+)
+
+
+def _check_rename(rename: Mapping[str, str]) -> None:
+    """Refuse a mapping to something that is not a ping field (often one written backwards)."""
+    for name, target in rename.items():
+        if target not in _COLUMNS:
+            hint = f"; did you mean {target}={name}?" if name in _COLUMNS else ""
+            raise OptionError(
+                f"column mapping {name}={target}: {target!r} is not a ping field "
+                f"({_FIELDS_TEXT}){hint} ({_DIRECTION})"
+            )
+
+
+_GCJ_WORDS = ("gcj", "amap", "高德", "火星")
+
+
+def _warn_if_gcj(text: str, what: str, origin: str) -> None:
+    """Warn when a name read as WGS-84 says the coordinates are GCJ-02."""
+    lowered = text.lower()
+    if any(word in lowered for word in _GCJ_WORDS):
+        warnings.warn(
+            f"{origin}: the {what} ({text!r}) suggests GCJ-02 (Amap) coordinates, but the pings "
+            "are read as WGS-84; if they are GCJ-02, pass --ping-datum gcj02 (datum='gcj02')",
+            FenceCheckWarning,
+            stacklevel=4,
+        )
 
 
 def _guess_format(path: str, file_format: str | None) -> str:
@@ -216,8 +301,31 @@ def _column_key(name: object) -> str:
     return str(name).strip().lstrip("\ufeff").strip().lower()
 
 
-def _resolve_columns(names: list[str], rename: Mapping[str, str], origin: str) -> dict[str, int]:
-    """Fencecheck column -> input position; raises for missing or doubled columns."""
+def _resolve_columns(
+    names: list[str], rename: Mapping[str, str], origin: str, datum: Datum | None = None
+) -> dict[str, int]:
+    """Fencecheck column -> input position; raises for missing or doubled columns.
+
+    With ``datum`` WGS-84, a column name that says GCJ-02 (``gcj_lon``) is warned about.
+    """
+    header_is_data = any(_is_number(name) for name in names)
+    seen = (
+        "a first line that looks like data, not a header"
+        if header_is_data
+        else ", ".join(map(str, names)) or "no header"
+    )
+    keys = {_column_key(name) for name in names}
+    absent = [name for name in rename if name not in keys]
+    if absent:
+        raise OptionError(
+            f"{origin}: column mapping {absent[0]}={rename[absent[0]]}: the input has no "
+            f"column {absent[0]!r}; found {seen}"
+        )
+    if datum is Datum.WGS84 and not header_is_data:
+        for name in names:
+            if any(word in str(name).lower() for word in _GCJ_WORDS):
+                _warn_if_gcj(str(name), "column name", origin)
+                break
     found: dict[str, int] = {}
     for position, name in enumerate(names):
         key = _column_key(name)
@@ -229,13 +337,13 @@ def _resolve_columns(names: list[str], rename: Mapping[str, str], origin: str) -
     missing = [c for c in REQUIRED_COLUMNS if c not in found]
     if missing:
         # A file without a header has data in its first line: never echo it (docs/privacy.md).
-        if any(_is_number(name) for name in names):
-            seen = "a first line that looks like data, not a header"
+        if rename:
+            mapped = ", ".join(f"{k}={v}" for k, v in rename.items())
+            hint = f"mapped {mapped}; {_DIRECTION}"
         else:
-            seen = ", ".join(map(str, names)) or "no header"
+            hint = "rename columns with columns={'your name': 'lon', ...} or --column NAME=FIELD"
         raise PingDataError(
-            f"missing required column(s) {', '.join(missing)}; found {seen} "
-            "(rename columns with columns={'your name': 'lon', ...} or --column)",
+            f"missing required column(s) {', '.join(missing)}; found {seen} ({hint})",
             source=origin,
         )
     return found
@@ -322,7 +430,7 @@ def _csv_chunks(
                 header = next(reader, None)
             if header is None:
                 raise PingDataError("empty file: no header row", source=path)
-            positions = _resolve_columns(header, rename, path)
+            positions = _resolve_columns(header, rename, path, None if skip else options["datum"])
             width = len(header)
             start = skip
             block: list[list[str]] = []
@@ -377,7 +485,7 @@ class _ArrowCannotRead(Exception):
 
 
 def _arrow_csv_batches(
-    path: str, encoding: str, rename: Mapping[str, str]
+    path: str, encoding: str, rename: Mapping[str, str], datum: Datum | None = None
 ) -> tuple[dict[str, str], Iterator[Any]]:
     """The wanted columns and a stream of record batches, every column as text."""
     import pyarrow as pa
@@ -393,7 +501,7 @@ def _arrow_csv_batches(
         source.close()
     except Exception as exc:  # any failure: the standard-library reader decides
         raise _ArrowCannotRead(str(exc)) from None
-    positions = _resolve_columns(header, rename, path)
+    positions = _resolve_columns(header, rename, path, datum)
     wanted = {name: header[pos] for name, pos in positions.items()}
     if len(set(header)) != len(header):
         raise _ArrowCannotRead("repeated column names")
@@ -443,7 +551,7 @@ def _arrow_csv_chunks(
         return
     done = 0
     try:
-        wanted, stream = _arrow_csv_batches(path, encoding, rename)
+        wanted, stream = _arrow_csv_batches(path, encoding, rename, options["datum"])
     except _ArrowCannotRead:
         yield from _csv_chunks(path, encoding, rename, chunk_rows, options)
         return
@@ -548,7 +656,7 @@ def _parquet_chunks(
     except Exception as exc:  # pyarrow raises ArrowInvalid and OSError variants
         raise PingDataError(f"not readable as Parquet: {exc}", source=path) from None
     names = list(handle.schema_arrow.names)
-    positions = _resolve_columns(names, rename, path)
+    positions = _resolve_columns(names, rename, path, options["datum"])
     wanted = {name: names[pos] for name, pos in positions.items()}
     start = 0
     yielded = False
@@ -672,7 +780,12 @@ def _arrow_text_times(arr: Any, options: dict[str, Any]) -> ParsedTimes:
     if arr.null_count:
         lengths[np.asarray(arr.is_null().to_numpy(zero_copy_only=False), dtype=bool)] = -1
     return parse_text_buffer(
-        data, offsets[:-1], lengths, tz=options["tz"], epoch_unit=options["epoch_unit"]
+        data,
+        offsets[:-1],
+        lengths,
+        tz=options["tz"],
+        epoch_unit=options["epoch_unit"],
+        time_format=options["time_format"],
     )
 
 
@@ -699,7 +812,7 @@ def _dataframe_chunks(
     options: dict[str, Any],
 ) -> Iterator[PingTable]:
     names = [str(c) for c in frame.columns]
-    positions = _resolve_columns(names, rename, "DataFrame")
+    positions = _resolve_columns(names, rename, "DataFrame", options["datum"])
     n = len(frame)
     for start in range(0, max(n, 1), chunk_rows):
         stop = min(start + chunk_rows, n)
@@ -745,7 +858,12 @@ def _series_times(series: Any, options: dict[str, Any]) -> ParsedTimes:
     values = series.to_numpy()
     if values.dtype.kind == "O":
         return _object_times(values, options)
-    return parse_times(values, tz=options["tz"], epoch_unit=options["epoch_unit"])
+    return parse_times(
+        values,
+        tz=options["tz"],
+        epoch_unit=options["epoch_unit"],
+        time_format=options["time_format"],
+    )
 
 
 def _object_times(values: NDArray[Any], options: dict[str, Any]) -> ParsedTimes:
@@ -756,7 +874,12 @@ def _object_times(values: NDArray[Any], options: dict[str, Any]) -> ParsedTimes:
         isinstance(v, (_dt.datetime, _dt.date, int)) or (isinstance(v, float) and v == v)
         for v in values[:1000]
     ):
-        return parse_times(values, tz=options["tz"], epoch_unit=options["epoch_unit"])
+        return parse_times(
+            values,
+            tz=options["tz"],
+            epoch_unit=options["epoch_unit"],
+            time_format=options["time_format"],
+        )
     n = values.shape[0]
     ms = np.zeros(n, dtype=np.int64)
     bad = np.zeros(n, dtype=bool)
@@ -764,6 +887,10 @@ def _object_times(values: NDArray[Any], options: dict[str, Any]) -> ParsedTimes:
     for i, value in enumerate(values.tolist()):
         if value is None or (isinstance(value, float) and value != value) or value is _nat():
             bad[i], reasons[i] = True, "missing time"
+            continue
+        if isinstance(value, str) and options["time_format"] is not None:
+            one = parse_times([value], tz=options["tz"], time_format=options["time_format"])
+            ms[i], bad[i], reasons[i] = one.ms[0], one.bad[0], one.reasons[0]
             continue
         try:
             ms[i] = parse_time(value, tz=options["tz"], epoch_unit=options["epoch_unit"])

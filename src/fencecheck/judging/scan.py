@@ -68,8 +68,8 @@ from numpy.typing import NDArray
 from fencecheck._compiled.groupby import any_by, pairs_of
 from fencecheck.errors import OptionError
 from fencecheck.io.tally import Reading
-from fencecheck.judging.inputs import as_index, as_pings
 from fencecheck.judging.case_scan import COMPANION_RULES, case_pairs, case_table, companion_flags
+from fencecheck.judging.inputs import as_index, as_pings
 from fencecheck.judging.near import near_misses
 from fencecheck.judging.plot import plot_fence
 from fencecheck.judging.verdicts import DEFAULT_LOOKBACK_S, REASONS, Rules, judge
