@@ -301,3 +301,18 @@ def test_readme_tour_writes_outside_the_repository(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "P02" in done.stdout
     assert sorted(p.name for p in REPO.iterdir()) == before
+
+
+def test_a_scan_warns_when_the_datums_seem_mixed_up(tmp_path: Path) -> None:
+    """GCJ-02 fences read as WGS-84: several people's pop-ups are then only datum shifts."""
+    fences = fc.read_fences(SAMPLES / "fences.geojson")
+    pings = fc.read_pings(SAMPLES / "pings.csv")
+    assert fc.scan(pings, fc.FenceIndex.build(fences)).datum_warning() is None
+    path = tmp_path / "gcj.geojson"
+    fc.write_fences(fences, path, datum="gcj02")
+    wrong = fc.scan(pings, fc.FenceIndex.build(fc.read_fences(path)))  # read as WGS-84
+    warning = wrong.datum_warning()
+    assert warning is not None and warning.startswith("3 of 6 flagged people")
+    assert f"warning: {warning}" in wrong.summary()
+    right = fc.scan(pings, fc.FenceIndex.build(fc.read_fences(path, datum="gcj02")))
+    assert right.datum_warning() is None

@@ -209,6 +209,37 @@ class Scan:
         names, counts = np.unique(self.people["verdict"].astype(str), return_counts=True)
         return dict(zip(names.tolist(), counts.astype(int).tolist(), strict=True))
 
+    def datum_warning(self) -> str | None:
+        """A warning when many pop-ups are reproduced only by a datum mix-up, else ``None``.
+
+        Each such person is a ``false_trigger`` with reason ``datum_shift``: their
+        fixes miss every fence as read, and hit one once GCJ-02 is read as WGS-84
+        (or the reverse). When that is at least a fifth of the flagged people (and
+        at least three), the fences and the pings most likely disagree about
+        where the city is, and the datums given should be checked.
+
+        Examples
+        --------
+        >>> import fencecheck as fc
+        >>> index = fc.FenceIndex.build(fc.read_fences("data/samples/fences.geojson"))
+        >>> fc.scan(fc.read_pings("data/samples/pings.csv"), index).datum_warning() is None
+        True
+        """
+        people = self.people
+        flagged = people["verdict"] != "not_flagged"
+        shifted = flagged & np.array(
+            ["datum_shift" in str(r) for r in people["reasons"].tolist()], dtype=bool
+        )
+        n, m = int(shifted.sum()), int(flagged.sum())
+        if n < 3 or n < 0.2 * m:
+            return None
+        return (
+            f"{n:,} of {m:,} flagged people are false triggers that only a GCJ-02 / WGS-84 "
+            "mix-up reproduces: the fences and the pings may disagree about where the city is; "
+            "check the datums they were read in (--fence-datum, --ping-datum; a DataV or Amap "
+            "file is GCJ-02)"
+        )
+
     def summary(self, top: int = 5) -> str:
         """A short plain-text summary: verdicts, the busiest fences, the what-if rules."""
         counts = self.verdict_counts()
@@ -216,6 +247,9 @@ class Scan:
             "verdicts: "
             + ", ".join(f"{name} {counts.get(name, 0)}" for name in (*OUTCOMES, "not_flagged"))
         ]
+        warning = self.datum_warning()
+        if warning is not None:
+            lines.append(f"warning: {warning}")
         f = self.fences
         busiest = np.argsort(-f["people"], kind="stable")[:top]
         busiest = busiest[f["people"][busiest] > 0]
