@@ -49,6 +49,7 @@ from fencecheck.judging.plot import OUTCOME_COLOURS
 from fencecheck.judging.svg import Mapped, render_svg
 from fencecheck.judging.wording import (
     KIND_WORDS,
+    MISTAKE_ZH,
     count_en,
     duration_en,
     duration_zh,
@@ -371,14 +372,6 @@ _REASONS = {
     "datum_shift": ("datum mix-up", "坐标系错误"),
     "grid_coarse": ("grid too coarse", "网格过粗"),
 }
-_MISTAKES_ZH = {
-    "local times read as UTC": "本地时间被当作 UTC 读取",
-    "UTC times read as local time": "UTC 时间被当作本地时间读取",
-    "fences in GCJ-02 read as WGS-84": "围栏坐标为 GCJ-02 却按 WGS-84 读取",
-    "fences in WGS-84 read as GCJ-02": "围栏坐标为 WGS-84 却按 GCJ-02 读取",
-    "pings in GCJ-02 read as WGS-84": "定位坐标为 GCJ-02 却按 WGS-84 读取",
-    "pings in WGS-84 read as GCJ-02": "定位坐标为 WGS-84 却按 GCJ-02 读取",
-}
 _DATUMS = {"wgs84": "WGS-84", "gcj02": "GCJ-02", "bd09": "BD-09"}
 
 _CSS = """
@@ -626,7 +619,7 @@ class _Page:
         if source == "upstream":
             how = str(d.get("mistake", ""))
             if zh:
-                return f"因{_x(_MISTAKES_ZH.get(how, how))}，定位落入{kind} {label}"
+                return f"因{_x(MISTAKE_ZH.get(how, how))}，定位落入{kind} {label}"
             return f"a fix falls in {label}, {kind}, with {_x(how)}"
         if self.e.verdict == "false_trigger":
             p = _p(d.get("p_inside"))
@@ -673,7 +666,7 @@ class _Page:
             rows.append((ep, mine, ""))
         if d is not None and d.get("source") == "upstream":
             how = str(d.get("mistake", ""))
-            how = _MISTAKES_ZH.get(how, how) if self.lang == "zh" else how
+            how = MISTAKE_ZH.get(how, how) if self.lang == "zh" else how
             rows.insert(0, (d, True, w["upstream"].format(how=how)))
         elif decisive_is_episode and not found and d is not None:
             rows.insert(0, (d, True, ""))

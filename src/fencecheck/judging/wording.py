@@ -30,6 +30,7 @@ from fencecheck.values import counted
 
 __all__ = [
     "KIND_WORDS",
+    "MISTAKE_ZH",
     "count_en",
     "duration_en",
     "duration_zh",
@@ -48,7 +49,7 @@ KIND_WORDS: Mapping[str, tuple[str, str]] = {
 }
 """Each fence kind in words (en, zh); any other kind is "a fence" (电子围栏)."""
 
-_MISTAKE_ZH = {
+MISTAKE_ZH: Mapping[str, str] = {
     "local times read as UTC": "本地时间被当作 UTC 读取",
     "UTC times read as local time": "UTC 时间被当作本地时间读取",
     "fences in GCJ-02 read as WGS-84": "围栏坐标为 GCJ-02 却按 WGS-84 读取",
@@ -56,6 +57,8 @@ _MISTAKE_ZH = {
     "pings in GCJ-02 read as WGS-84": "定位坐标为 GCJ-02 却按 WGS-84 读取",
     "pings in WGS-84 read as GCJ-02": "定位坐标为 WGS-84 却按 GCJ-02 读取",
 }
+"""Each upstream mistake (``evidence[...]["how"]``) in Chinese; the report and the page share it."""
+
 _COMPASS_ZH = {
     "east": "东",
     "north-east": "东北",
@@ -474,7 +477,7 @@ def _other_pairs_zh(e: Any) -> list[str]:
 
 def _mistake_zh(e: Any, ev: Mapping[str, Any], zone: str) -> str:
     where = f"{kind_words(ev['kind'], 'zh')} {fence_label(ev)}"
-    how = _MISTAKE_ZH.get(ev["how"], ev["how"])
+    how = MISTAKE_ZH.get(ev["how"], ev["how"])
     if ev["unit"] == "ms":
         story = (
             f"没有定位落入生效围栏。{zone} {_clock(ev['t_right'], e.tz)} 的定位被读作 "
@@ -597,6 +600,12 @@ def _itinerary_decides_zh(e: Any, d: Mapping[str, Any], zone: str) -> list[str]:
     return lines
 
 
+def _other_findings(place: Mapping[str, Any], decisive: Mapping[str, Any]) -> list[Any]:
+    """A reported place's fence findings, less the one the lead sentence already gives."""
+    said = decisive.get("source") == "itinerary" and decisive.get("row") == place["row"]
+    return [f for f in place["fences"] if not (said and decisive.get("fence_id") == f["fence_id"])]
+
+
 def _itinerary_en(e: Any, zone: str) -> list[str]:
     if e.itinerary is None:
         return []
@@ -611,11 +620,7 @@ def _itinerary_en(e: Any, zone: str) -> list[str]:
                 f"The reported place {place['place']} ({start} to {end}) lies outside the lookback."
             )
             continue
-        met = [
-            f for f in place["fences"]
-            if not (decisive.get("source") == "itinerary" and decisive.get("row") == place["row"]
-                    and decisive.get("fence_id") == f["fence_id"])
-        ]  # fmt: skip
+        met = _other_findings(place, decisive)
         for f in met:
             how = "a credible overlap" if f["credible"] else "only an uncertain brush"
             out.append(
@@ -653,11 +658,7 @@ def _itinerary_zh(e: Any, zone: str) -> list[str]:
         if not place["in_lookback"]:
             out.append(f"所报地点{place['place']}（{start} 至 {end}）不在回溯期内。")
             continue
-        met = [
-            f for f in place["fences"]
-            if not (decisive.get("source") == "itinerary" and decisive.get("row") == place["row"]
-                    and decisive.get("fence_id") == f["fence_id"])
-        ]  # fmt: skip
+        met = _other_findings(place, decisive)
         for f in met:
             how = "可信交集" if f["credible"] else "仅边缘擦过，不确定"
             out.append(
