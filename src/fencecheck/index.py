@@ -43,7 +43,7 @@ from fencecheck.frame import MetricFrame
 from fencecheck.hits import Hits
 from fencecheck.io.fences import fences_to_geojson, read_fences
 from fencecheck.matching import match
-from fencecheck.options import Boundary, MatchMode
+from fencecheck.options import Boundary, Evidence, MatchMode
 from fencecheck.shapes import OPEN_END_COORD, FenceShapes
 from fencecheck.times import parse_time
 
@@ -261,12 +261,27 @@ class FenceIndex(FenceShapes):
         mode: MatchMode | str = MatchMode.POINT,
         boundary: Boundary | str = Boundary.COVERS,
         threads: int | None = None,
-        evidence: bool = True,
+        evidence: Evidence | str | bool = Evidence.FULL,
     ) -> Hits:
         """Every (ping, fence) hit with its evidence; see :func:`fencecheck.matching.match`.
 
-        ``evidence=False`` leaves ``p_inside`` out (NaN), for a caller that needs
-        only the hits and their depth: about half the time in point mode.
+        ``evidence="depth"`` (or False) leaves ``p_inside`` out (NaN), for a
+        caller that needs only the hits and their depth: about half the time in
+        point mode. ``evidence="hits"`` leaves ``depth_m`` out too: the pairs,
+        their window and ``relation``, what a spatial join returns; in point
+        mode read from a classified raster (made by :meth:`prepare`, or on first
+        use), several times faster again.
+
+        Examples
+        --------
+        >>> import fencecheck as fc
+        >>> index = fc.FenceIndex.build(fc.read_fences("data/samples/fences.geojson"))
+        >>> pings = fc.read_pings("data/samples/pings.csv")
+        >>> full, pairs = index.match(pings), index.match(pings, evidence="hits")
+        >>> (pairs.ping == full.ping).all() and (pairs.fence == full.fence).all()
+        np.True_
+        >>> bool(np.isnan(pairs.depth_m).all()), sorted(set(pairs.relation().tolist()))
+        (True, ['inside'])
         """
         return match(pings, self, mode=mode, boundary=boundary, threads=threads, evidence=evidence)
 

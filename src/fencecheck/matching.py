@@ -53,7 +53,7 @@ from fencecheck.errors import OptionError
 from fencecheck.fences import FenceSet
 from fencecheck.hits import Hits
 from fencecheck.inputs import as_pings, as_shapes
-from fencecheck.options import Boundary, MatchMode, thread_count
+from fencecheck.options import Boundary, Evidence, MatchMode, thread_count
 from fencecheck.pings import PingTable
 from fencecheck.probability import gaussian_mass_pairs, sigma_from_accuracy
 from fencecheck.shapes import FenceShapes
@@ -72,7 +72,7 @@ def match(
     block_pings: int = DEFAULT_BLOCK_PINGS,
     threads: int | None = None,
     xy: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None,
-    evidence: bool = True,
+    evidence: Evidence | str | bool = Evidence.FULL,
 ) -> Hits:
     """Every (ping, fence) hit of some pings, with its evidence.
 
@@ -96,9 +96,13 @@ def match(
     xy : (ndarray, ndarray), optional
         The pings already in the index's frame (``index.frame.to_xy``), when the
         caller has them.
-    evidence : bool
-        Compute ``p_inside`` (else it is NaN, for a caller that computes it only
-        where it needs it, with :func:`p_inside_of`).
+    evidence : {"full", "depth", "hits"}
+        ``full`` (or True): ``depth_m`` and ``p_inside``. ``depth`` (or False):
+        ``p_inside`` is NaN, for a caller that computes it only where it needs
+        it, with :func:`p_inside_of`. ``hits``: the pairs with their window and
+        ``relation`` alone (``depth_m`` and ``p_inside`` NaN), what a spatial
+        join returns; in point mode read from the index's classified raster
+        (:attr:`FenceShapes.raster`), many times faster, with the same pairs.
 
     Returns
     -------
@@ -156,7 +160,7 @@ def match_xy(
     boundary: Boundary | str = Boundary.COVERS,
     block_pings: int = DEFAULT_BLOCK_PINGS,
     threads: int | None = None,
-    evidence: bool = True,
+    evidence: Evidence | str | bool = Evidence.FULL,
 ) -> tuple[NDArray[Any], ...]:
     """The matching kernel on pings already in the index's frame (metres).
 
@@ -166,6 +170,7 @@ def match_xy(
     it; tests call it with coordinates placed exactly on edges and vertices.
     """
     mode_ = MatchMode.parse(mode)
+    evidence_ = Evidence.parse(evidence)
     if isinstance(block_pings, bool) or not isinstance(block_pings, int) or block_pings < 1:
         raise OptionError(f"block_pings: {block_pings!r} is not a positive whole number")
     n_threads = thread_count(threads)
@@ -189,7 +194,7 @@ def match_xy(
                 strict,
                 pool,
                 n_threads,
-                evidence,
+                evidence_,
             )
             parts.append((block[0] + start, *block[1:]))
     if not parts:
@@ -214,10 +219,13 @@ def _match_block(
     strict: bool,
     pool: ThreadPoolExecutor,
     n_threads: int,
-    evidence: bool = True,
+    evidence: Evidence = Evidence.FULL,
 ) -> tuple[NDArray[Any], ...]:
     """One block of pings: compiled candidate tests, GEOS for deferred pairs, evidence."""
     from fencecheck._compiled.match import match_block
+
+    if evidence is Evidence.HITS and not disc:
+        return _match_block_raster(index, x, y, t, accuracy, strict, pool, n_threads)
 
     fences = index.fences
     flat = index.flat
@@ -268,11 +276,71 @@ def _match_block(
         ping, window, fence, inside, depth = (
             a[order] for a in (ping, window, fence, inside, depth)
         )
-    if evidence:
+    if evidence is Evidence.FULL:
         p_inside = _p_inside(index, fence, x[ping], y[ping], accuracy[ping], depth, pool, n_threads)
     else:
         p_inside = np.full(ping.shape[0], np.nan)
+        if evidence is Evidence.HITS:
+            depth = np.full(ping.shape[0], np.nan)
     return ping, window, fence, inside, depth, p_inside
+
+
+def _match_block_raster(
+    index: FenceShapes,
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    t: NDArray[np.int64],
+    accuracy: NDArray[np.float64],
+    strict: bool,
+    pool: ThreadPoolExecutor,
+    n_threads: int,
+) -> tuple[NDArray[Any], ...]:
+    """One block of pings in point mode, hits only: the classified raster, GEOS for deferred pairs.
+
+    Pairs come out in ping, fence, window order, as :func:`_match_block` gives them.
+    """
+    from fencecheck._compiled.raster import match_raster_block
+
+    fences = index.fences
+    raster = index.raster
+    window_offsets, windows = index.fence_windows
+    args: tuple[Any, ...] = (
+        x,
+        y,
+        t,
+        strict,
+        raster.x0,
+        raster.y0,
+        raster.cell,
+        raster.nx,
+        raster.ny,
+        raster.offsets,
+        raster.entries,
+        raster.centre_depth,
+        window_offsets,
+        windows,
+        fences.window_start,
+        fences.window_end,
+        index.fence_box,
+        fences.buffer_m,
+        *index.flat.arrays(),
+    )
+    positions = np.arange(x.shape[0], dtype=np.int64)
+    kernel: Any = match_raster_block  # a numba dispatcher: mypy cannot see its arguments
+    jobs = [
+        pool.submit(kernel, positions[part], *args)
+        for part in _split(x.shape[0], n_threads)
+    ]
+    ping, window, inside, deferred = (
+        np.concatenate(column) for column in zip(*(job.result() for job in jobs), strict=True)
+    )
+    if deferred.any():
+        depth = np.full(ping.shape[0], np.nan)
+        ping, window, inside, depth = _decide_deferred(
+            index, x, y, accuracy, ping, window, inside, depth, deferred, False, strict
+        )
+    nan = np.full(ping.shape[0], np.nan)
+    return ping, window, fences.window_fence[window], inside, nan, nan.copy()
 
 
 def _fences_follow_windows(index: FenceShapes) -> bool:

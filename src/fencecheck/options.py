@@ -26,6 +26,7 @@ __all__ = [
     "Boundary",
     "ChoiceEnum",
     "EpochUnit",
+    "Evidence",
     "InvalidPolicy",
     "MatchMode",
     "OnError",
@@ -145,6 +146,34 @@ class MatchMode(ChoiceEnum):
     @classmethod
     def _option_name(cls) -> str:
         return "mode"
+
+
+class Evidence(ChoiceEnum):
+    """How much evidence matching computes for each hit.
+
+    ``full``: ``depth_m`` and ``p_inside``; ``depth``: ``depth_m`` only
+    (``p_inside`` NaN, for a caller that computes it where it needs it);
+    ``hits``: the pairs alone, with their window and ``relation`` (``depth_m``
+    and ``p_inside`` NaN), what a spatial join returns; in point mode the
+    fastest, read from the index's classified raster. ``True`` and ``False``
+    mean ``full`` and ``depth``.
+
+    Examples
+    --------
+    >>> Evidence.parse("hits"), Evidence.parse(True), Evidence.parse(False)
+    (<Evidence.HITS: 'hits'>, <Evidence.FULL: 'full'>, <Evidence.DEPTH: 'depth'>)
+    """
+
+    FULL = "full"
+    DEPTH = "depth"
+    HITS = "hits"
+
+    @classmethod
+    def parse(cls, value: object) -> Evidence:
+        """The member ``value`` names; a bool means ``full`` (True) or ``depth`` (False)."""
+        if isinstance(value, bool):
+            return cls.FULL if value else cls.DEPTH
+        return super().parse(value)
 
 
 class Boundary(ChoiceEnum):

@@ -28,6 +28,7 @@ from numpy.typing import NDArray
 from fencecheck._compiled.flat import FlatGeometry
 from fencecheck._compiled.grid import BoxGrid
 from fencecheck._compiled.mass import FenceMoments, FencePieces
+from fencecheck._compiled.raster import FenceRaster
 from fencecheck._compiled.rules import grown_polygons
 from fencecheck.fences import FenceSet
 from fencecheck.frame import MetricFrame
@@ -93,6 +94,8 @@ class FenceShapes:
         self._grown_pieces: FencePieces | None = None
         self._grown_area: NDArray[np.float64] | None = None
         self._fence_box: NDArray[np.float64] | None = None
+        self._raster: FenceRaster | None = None
+        self._fence_windows: tuple[NDArray[np.int64], NDArray[np.int64]] | None = None
 
     def extend(self, fences: FenceSet) -> NDArray[np.int64]:
         """Append fences (their positions follow the existing ones); return their new windows."""
@@ -110,6 +113,8 @@ class FenceShapes:
         """Mark fences by position as no longer counting (their arrays stay)."""
         self.alive[positions] = False
         self._grids.clear()
+        self._raster = None
+        self._fence_windows = None
 
     def live_fences(self) -> FenceSet:
         """The fences now in the index, as a fence set (what :meth:`save` writes)."""
@@ -234,7 +239,7 @@ class FenceShapes:
         """
         threads = thread_count(None)
         live = np.flatnonzero(self.alive).astype(np.int64)
-        _ = self.flat, self.grown_area, self.fence_box
+        _ = self.flat, self.grown_area, self.fence_box, self.raster, self.fence_windows
         self.grown_moments.ensure(live, threads=threads)
         quarters = (4 * live[:, None] + np.arange(4, dtype=np.int64)).ravel()
         self.grown_pieces.moments.ensure(quarters, threads=threads)
@@ -248,6 +253,38 @@ class FenceShapes:
                 shapely.bounds(self.geometry).reshape(-1, 4), dtype=np.float64
             )
         return self._fence_box
+
+    @property
+    def raster(self) -> FenceRaster:
+        """The classified raster of the live fences grown by their margins, made once.
+
+        Each cell lists the fences it meets, surely inside or on the boundary
+        (:mod:`fencecheck._compiled.raster`); point-mode matching without
+        evidence (``evidence="hits"``) reads it.
+        """
+        if self._raster is None:
+            live = np.flatnonzero(self.alive).astype(np.int64)
+            self._raster = FenceRaster.build(
+                self.flat,
+                self.fence_box,
+                np.ascontiguousarray(self.fences.buffer_m, dtype=np.float64),
+                live,
+                threads=thread_count(None),
+            )
+        return self._raster
+
+    @property
+    def fence_windows(self) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """Each live fence's windows as CSR ``(offsets, windows)``, windows in their order."""
+        if self._fence_windows is None:
+            window_fence = self.fences.window_fence
+            live = np.flatnonzero(self.alive[window_fence]).astype(np.int64)
+            windows = live[np.argsort(window_fence[live], kind="stable")]
+            offsets = np.zeros(len(self.fences) + 1, dtype=np.int64)
+            counts = np.bincount(window_fence[windows], minlength=len(self.fences))
+            np.cumsum(counts, out=offsets[1:])
+            self._fence_windows = (offsets, windows)
+        return self._fence_windows
 
     def reach_grids(self, reach: NDArray[np.float64]) -> list[tuple[BoxGrid, NDArray[np.int64]]]:
         """The candidate grid for each reach class present, with the points that use it."""

@@ -5,6 +5,8 @@ kernels plain arrays and build their tables from what comes back. Private:
 the public functions of :mod:`fencecheck` and its rooms are the way in.
 
 - :mod:`~fencecheck._compiled.match`: the (ping, fence) decision, certified;
+- :mod:`~fencecheck._compiled.raster`: the classified raster, point-mode hits
+  with the exact test only near the grown fences' edges;
 - :mod:`~fencecheck._compiled.mass`: ``p_inside``, the Gaussian mass over a fence;
 - :mod:`~fencecheck._compiled.episodes`: episode statistics and dwell bounds;
 - :mod:`~fencecheck._compiled.tmerc`: the metric frame's projection;

@@ -40,7 +40,7 @@ UNDECIDED = 2
 # Shewchuk's ccwerrboundA, (3 + 16 eps) eps with eps = 2**-53: when
 # |det| > bound * (|detleft| + |detright|), the float sign of orient2d is exact.
 _ORIENT_BOUND = 3.3306690738754716e-16
-_THRESHOLD_GUARD_M = 1e-9
+THRESHOLD_GUARD_M = 1e-9
 _PRUNE_SLACK = 1.0 + 1e-9
 
 
@@ -278,8 +278,8 @@ def match_block(
             )
             deferred = where == UNDECIDED
             if not deferred and where == OUTSIDE:
-                deferred = abs(d - b) <= _THRESHOLD_GUARD_M or (
-                    disc and abs(d - grow) <= _THRESHOLD_GUARD_M
+                deferred = abs(d - b) <= THRESHOLD_GUARD_M or (
+                    disc and abs(d - grow) <= THRESHOLD_GUARD_M
                 )
             if deferred:
                 out_ping[m] = i
