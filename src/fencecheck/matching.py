@@ -327,10 +327,7 @@ def _match_block_raster(
     )
     positions = np.arange(x.shape[0], dtype=np.int64)
     kernel: Any = match_raster_block  # a numba dispatcher: mypy cannot see its arguments
-    jobs = [
-        pool.submit(kernel, positions[part], *args)
-        for part in _split(x.shape[0], n_threads)
-    ]
+    jobs = [pool.submit(kernel, positions[part], *args) for part in _split(x.shape[0], n_threads)]
     ping, window, inside, deferred = (
         np.concatenate(column) for column in zip(*(job.result() for job in jobs), strict=True)
     )
