@@ -64,3 +64,13 @@ def test_coverage_equals_the_slow_loop(
         assert (got.gap_start[k], got.gap_end[k]) == (start, end)
         assert got.gap_s[k] == (end - start) / 1000
     assert got.lookback_s == span / 1000
+
+
+def test_times_before_1970_count_their_clock_hours_by_floor() -> None:
+    # Negative epoch times: an hour is t // HOUR (floor), as the slow loop has it.
+    t = [-HOUR - 1, -HOUR, -1, 0, 5 * 60_000, HOUR + 1]
+    at = np.array([2 * HOUR, 2 * HOUR, 2 * HOUR], dtype=np.int64)
+    got = coverage(_table([0] * 6, t), np.array([0, 1, 2], dtype=np.int32), at, 5 * HOUR)
+    assert (got.pings[0], got.hours[0]) == slow(t, 2 * HOUR, 5 * HOUR)[:2] == (6, 4)
+    assert (got.gap_start[0], got.gap_end[0]) == slow(t, 2 * HOUR, 5 * HOUR)[2:]
+    assert (got.pings[1], got.gap_start[1], got.gap_end[1]) == (0, -3 * HOUR, 2 * HOUR)

@@ -106,3 +106,35 @@ def test_jumps_equal_the_slow_reference(rows: list[tuple[int, int, float, float]
     t = minute.astype(np.int64) * 60_000
     jumps = find_jumps(person.astype(np.int32), t, x, np.zeros_like(x), acc)
     assert jumps.jump.tolist() == slow_jumps(person, t, x, acc, Policy().max_speed_mps)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.integers(0, 2),
+            st.integers(0, 30),
+            st.floats(-20_000, 20_000, allow_nan=False),
+            st.sampled_from([5.0, 20.0, 1000.0]),
+        ),
+        min_size=1,
+        max_size=40,
+        unique_by=lambda r: (r[0], r[1]),  # one order by person and time
+    ),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_fixes_in_order_and_shuffled_give_the_same_bits(
+    rows: list[tuple[int, int, float, float]], seed: int
+) -> None:
+    # Fixes by person and time take the path that reorders nothing.
+    rows = sorted(rows, key=lambda r: (r[0], r[1]))
+    person, minute, x, acc = (np.array(c) for c in zip(*rows, strict=True))
+    t = minute.astype(np.int64) * 60_000
+    y = x[::-1].copy()
+    in_order = find_jumps(person.astype(np.int32), t, x, y, acc)
+    shuffle = np.random.default_rng(seed).permutation(person.shape[0])
+    mixed = find_jumps(person[shuffle].astype(np.int32), t[shuffle], x[shuffle], y[shuffle],
+                       acc[shuffle])  # fmt: skip
+    for name in ("speed_before", "speed_after", "speed_across", "jump"):
+        a, b = getattr(in_order, name)[shuffle], getattr(mixed, name)
+        assert a.tobytes() == b.tobytes(), name

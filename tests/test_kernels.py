@@ -9,6 +9,7 @@ stay within their stated errors of scipy's exact formula.
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any
 
@@ -263,6 +264,54 @@ def test_moments_method_covers_large_discs_over_small_fences() -> None:
     assert math.isclose(m[0] * r * r, compound.area, rel_tol=1e-12)
     centroid = shapely.get_coordinates(compound.centroid)[0] - model.center[0]
     assert np.allclose(np.array([m[1], m[2]]) * r**3 / compound.area, centroid, atol=1e-9)
+
+
+def _moments_by_quadrature(geometry: Any, center: Any, radius: float) -> Any:
+    """Green's theorem, ``∮ u^(i+1) v^j / (i+1) dv``, by Gauss-Legendre on each edge (exact)."""
+    from fencecheck._compiled.mass import MOMENT_DEGREE
+
+    nodes, weights = np.polynomial.legendre.leggauss(MOMENT_DEGREE // 2 + 2)
+    nodes, weights = (nodes + 1) / 2, weights / 2
+    total = np.zeros((MOMENT_DEGREE + 1, MOMENT_DEGREE + 1))
+    oriented = shapely.orient_polygons(geometry, exterior_cw=False)
+    for ring in shapely.get_rings(shapely.get_parts(oriented)):
+        xy = (shapely.get_coordinates(ring) - center) / radius
+        for (u0, v0), (u1, v1) in itertools.pairwise(xy):
+            u = u0 + nodes * (u1 - u0)
+            v = v0 + nodes * (v1 - v0)
+            upow = u[None, :] ** np.arange(1, MOMENT_DEGREE + 2)[:, None]
+            vpow = v[None, :] ** np.arange(MOMENT_DEGREE + 1)[:, None]
+            edge = (upow * weights * (v1 - v0)) @ vpow.T  # [i, j] for u^(i+1) v^j
+            total += edge / np.arange(1, MOMENT_DEGREE + 2)[:, None]
+    return np.array([total[d - j, j] for d in range(MOMENT_DEGREE + 1) for j in range(d + 1)])
+
+
+@settings(max_examples=40, deadline=None)
+@given(polygon=star_polygon())
+def test_area_moments_in_closed_form_equal_green_by_quadrature(polygon: Any) -> None:
+    """The triangle recurrence gives every moment to rounding: the series that reads
+    them needs no more than 1e-9."""
+    _, model = _mass(polygon, [0.0], [0.0], [1e9])
+    got = model.moments[model.row[0]]
+    expected = _moments_by_quadrature(polygon, model.center[0], float(model.radius[0]))
+    assert np.abs(got - expected).max() < 1e-12
+    # a box with a hole: the moments of rectangles, in closed form
+    box = shapely.Polygon(shapely.box(-3, -1, 5, 2).exterior, [shapely.box(0, 0, 1, 1).exterior])
+    _, model = _mass(box, [0.0], [0.0], [1e9])
+    r, (cx, cy) = float(model.radius[0]), model.center[0]
+
+    def rect(x0: float, y0: float, x1: float, y1: float, i: int, j: int) -> float:
+        ux = ((x1 - cx) / r) ** (i + 1) - ((x0 - cx) / r) ** (i + 1)
+        vy = ((y1 - cy) / r) ** (j + 1) - ((y0 - cy) / r) ** (j + 1)
+        return ux * vy / ((i + 1) * (j + 1))
+
+    m = 0
+    row = model.moments[model.row[0]]
+    for d in range(12):
+        for j in range(d + 1):
+            exact = rect(-3, -1, 5, 2, d - j, j) - rect(0, 0, 1, 1, d - j, j)
+            assert abs(row[m] - exact) < 1e-13
+            m += 1
 
 
 def test_a_ping_on_a_grown_edge_or_with_no_sigma_is_handed_back() -> None:

@@ -338,3 +338,43 @@ def test_a_zone_slip_is_judged_against_what_the_window_allows(
     assert evidence["shift"] == 8 * 3_600_000 and evidence["alternatives"] == 22
     assert evidence["specific"] is specific
     assert evidence["t"] - evidence["t_right"] == 8 * 3_600_000
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.integers(0, 4),
+            st.booleans(),
+            st.sampled_from(
+                [
+                    float("nan"),
+                    float("inf"),
+                    -float("inf"),
+                    0.5,
+                    2.0,
+                    float(np.finfo(np.float64).max),
+                ]
+            ),
+        ),
+        max_size=40,
+    )
+)
+def test_best_hit_is_the_largest_flagged_value_nan_lowest_first_on_ties(
+    rows: list[tuple[int, bool, float]],
+) -> None:
+    from fencecheck.judging.verdicts import _best_hit
+
+    row = np.array([r[0] for r in rows], dtype=np.int64)
+    flags = np.array([r[1] for r in rows], dtype=bool)
+    value = np.array([r[2] for r in rows], dtype=np.float64)
+    # the ranking of np.nan_to_num(value, nan=-inf): +inf as the largest finite number
+    rank = np.nan_to_num(value, nan=-np.inf)
+    expected = []
+    for g in range(5):
+        best = -1
+        for k in range(len(rows)):
+            if flags[k] and row[k] == g and (best < 0 or rank[k] > rank[best]):
+                best = k
+        expected.append(best)
+    assert _best_hit(row, flags, value, 5).tolist() == expected

@@ -233,7 +233,7 @@ class FenceShapes:
         The flat arrays of the fences and of the fences grown by their margins,
         and the area moments of every live grown fence and of its four quarters,
         which ``p_inside`` of a large accuracy disc uses. Lazily, the first
-        scan of a fresh index pays for them (about 6 s for 5,000 fences on a
+        scan of a fresh index pays for them (about 3 s for 5,000 fences on a
         2-core machine); a service that keeps its index calls this once.
         Answers are the same either way.
         """

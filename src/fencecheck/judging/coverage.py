@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from fencecheck.pings import PingTable, person_time_order
+from fencecheck.pings import PingTable, is_person_time_sorted, person_time_order
 
 __all__ = ["Coverage", "coverage"]
 
@@ -78,43 +78,24 @@ def coverage(
     span_ms : int
         The lookback, milliseconds.
     """
+    from fencecheck._compiled.episodes import coverage_pass
+
     n = people.shape[0]
     slot = np.full(int(max(people.max(initial=-1), pings.person.max(initial=-1))) + 1, -1)
     slot[people] = np.arange(n)
-    order = person_time_order(pings.person, pings.t)
-    row = slot[pings.person[order]]
-    t = pings.t[order]
-    keep = row >= 0
-    row, t = row[keep], t[keep]
-    end = at[row]
-    inside = (t <= end) & (t >= end - span_ms)
-    row, t = row[inside], t[inside]
-
-    count = np.bincount(row, minlength=n).astype(np.int64)
-    hour_keys = np.unique(row.astype(np.int64) * (1 << 40) + t // _HOUR_MS)
-    hours = np.bincount((hour_keys >> 40).astype(np.int64), minlength=n).astype(np.int64)
-
-    # Gaps: before each ping (from the previous ping, or from the lookback's start),
-    # and after each person's last ping (to ``at``; the whole lookback without a ping).
-    start_of = at - span_ms
-    first = np.ones(row.shape[0], dtype=bool)
-    first[1:] = row[1:] != row[:-1]
-    previous = np.where(first, start_of[row], np.concatenate([t[:1], t[:-1]]))
-    last_t = np.full(n, np.iinfo(np.int64).min)
-    np.maximum.at(last_t, row, t)
-    candidates_start = np.concatenate([previous, np.where(count > 0, last_t, start_of)])
-    candidates_end = np.concatenate([t, at.astype(np.int64)])
-    owner = np.concatenate([row, np.arange(n)])
-    length = candidates_end - candidates_start
-    pick = np.lexsort((candidates_start, -length, owner))
-    head = np.ones(pick.shape[0], dtype=bool)
-    head[1:] = owner[pick][1:] != owner[pick][:-1]
-    best = pick[head]
+    person, t = pings.person, pings.t
+    if not is_person_time_sorted(person, t):
+        order = person_time_order(person, t)
+        person, t = person[order], t[order]
+    # One pass over the pings in person-then-time order (no sort of the gaps).
+    count, hours, gap_start, gap_end = coverage_pass(
+        person, t, slot, np.ascontiguousarray(at, dtype=np.int64), int(span_ms), _HOUR_MS, n
+    )
     return Coverage(
-        pings=count,
-        hours=hours,
-        gap_start=candidates_start[best].astype(np.int64),
-        gap_end=candidates_end[best].astype(np.int64),
-        gap_s=length[best] / 1000.0,
+        pings=np.asarray(count, dtype=np.int64),
+        hours=np.asarray(hours, dtype=np.int64),
+        gap_start=np.asarray(gap_start, dtype=np.int64),
+        gap_end=np.asarray(gap_end, dtype=np.int64),
+        gap_s=(gap_end - gap_start) / 1000.0,
         lookback_s=span_ms / 1000.0,
     )

@@ -248,80 +248,34 @@ def find_episodes(
         credible = np.asarray(hits.p_inside >= policy.credible_p, dtype=bool)
     elif credible.shape != (n,):
         raise ValueError(f"credible has {credible.shape[0]} values for {n} hits")
-    order, time_sorted = _episode_order(hits)
-    person = hits.person[order]
-    fence = hits.fence[order]
-    start = hits.window_start[order]
-    t = hits.t[order]
-    new = np.ones(n, dtype=bool)
-    if n:
-        new[1:] = (
-            (person[1:] != person[:-1])
-            | (fence[1:] != fence[:-1])
-            | (start[1:] != start[:-1])
-            | (t[1:] - t[:-1] > policy.gap_s * 1000.0)
-        )
-    first = np.flatnonzero(new)
-    last = np.concatenate([first[1:], [n]])[: first.shape[0]] - 1
-    episode_sorted = np.cumsum(new) - 1
-    of_hit = np.empty(n, dtype=np.int64)
-    of_hit[order] = episode_sorted
+    from fencecheck._compiled.episodes import episode_statistics
 
-    pos = position[order]
-    depth = np.ascontiguousarray(hits.depth_m[order])
-
-    from fencecheck._compiled.episodes import group_statistics, stopped_episodes
-
-    deepest, p_best, p_typical, inside_pings = group_statistics(
-        first, last, depth, np.ascontiguousarray(hits.p_inside[order]), hits.inside[order]
-    )
-    span = (t[last] - t[first]) / 1000.0
-    # Dwell on credible hits only: from the first to the last credible hit of each episode.
-    credible_sorted = np.asarray(credible, dtype=bool)[order]
-    hit_at = np.arange(n, dtype=np.int64)
-    if n:
-        first_c = np.minimum.reduceat(np.where(credible_sorted, hit_at, n), first)
-        last_c = np.maximum.reduceat(np.where(credible_sorted, hit_at, -1), first)
-        n_credible = np.add.reduceat(credible_sorted.astype(np.int64), first)
+    members, ep_start = _episode_members(hits, policy)
+    accuracy, at = pings.accuracy_m, position
+    if xy is None:  # only the hits' pings projected
+        x, y = index.frame.to_xy(pings.lon[position], pings.lat[position])
+        accuracy, at = accuracy[position], np.arange(n, dtype=np.int64)
     else:
-        first_c = last_c = n_credible = np.zeros(0, dtype=np.int64)
-    has_credible = n_credible > 0
-    entry_at = np.where(has_credible, first_c, first)
-    exit_at = np.where(has_credible, last_c, last)
-    dwell = np.where(has_credible, (t[exit_at] - t[entry_at]) / 1000.0, 0.0)
-
-    if xy is None:
-        x, y = index.frame.to_xy(pings.lon[pos], pings.lat[pos])
-    else:
-        x, y = xy[0][pos], xy[1][pos]
-    accuracy = pings.accuracy_m[pos].astype(np.float64)
-    # Net speed: first to last hit, shortened by both fixes' accuracies.
-    net = np.hypot(x[last] - x[first], y[last] - y[first]) - accuracy[first] - accuracy[last]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        speed = np.where(span > 0, np.maximum(net, 0.0) / span, np.nan)
-
-    stopped = stopped_episodes(
-        first,
-        last + 1,
-        t,
-        np.ascontiguousarray(x),
-        np.ascontiguousarray(y),
-        accuracy <= policy.stay_radius_m,
-        policy.stay_radius_m,
+        x, y = xy
+    # Every per-episode figure in one compiled pass over each episode's hits, in
+    # the episodes' final order (no sorted copy of each hit column).
+    (
+        head, tail, deep, first_hit, dwell, count, n_credible, inside_pings, p_best, p_typical,
+        speed, stopped, has_credible, of_hit,
+    ) = episode_statistics(
+        members, ep_start, np.ascontiguousarray(hits.t, dtype=np.int64),
+        np.ascontiguousarray(hits.depth_m, dtype=np.float64),
+        np.ascontiguousarray(hits.p_inside, dtype=np.float64),
+        np.ascontiguousarray(hits.inside, dtype=np.bool_),
+        np.ascontiguousarray(credible, dtype=np.bool_),
+        np.ascontiguousarray(x, dtype=np.float64),
+        np.ascontiguousarray(y, dtype=np.float64),
+        np.ascontiguousarray(accuracy),
+        np.ascontiguousarray(at, dtype=np.int64),
+        float(policy.stay_radius_m),
         policy.stay_min_s * 1000.0,
-    )
-
-    # Episodes ordered by person, then entry, then fence.
-    if time_sorted:
-        final = _by_first_hit(order[first], n, fence[first], person[first], t[first])
-    else:
-        final = _by_person_entry_fence(person[first], t[first], fence[first])
-    rank = np.empty(final.shape[0], dtype=np.int64)
-    rank[final] = np.arange(final.shape[0])
-    # Each episode's entry, exit and deepest hit, as rows of the hits table.
-    head, tail, deep = order[entry_at[final]], order[exit_at[final]], order[deepest[final]]
-    upper = _dwell_upper_bound(pings, position, credible, hits.fence, head, tail)
-    upper[~has_credible[final]] = 0.0
+    )  # fmt: skip
+    upper = _dwell_upper_bound(pings, position, credible, hits.fence, head, tail, has_credible)
     return Episodes(
         person=hits.person[head],
         fence=hits.fence[head],
@@ -329,21 +283,21 @@ def find_episodes(
         window_end=hits.window_end[head],
         entry=hits.t[head],
         exit=hits.t[tail],
-        first_hit=t[first][final],
+        first_hit=np.asarray(first_hit, dtype=np.int64),
         entry_ping=hits.ping[head],
         exit_ping=hits.ping[tail],
-        dwell_s=dwell[final],
+        dwell_s=np.asarray(dwell, dtype=np.float64),
         dwell_s_max=upper,
-        pings=(last - first + 1)[final].astype(np.int64),
-        credible_pings=n_credible[final].astype(np.int64),
-        inside_pings=inside_pings[final],
+        pings=np.asarray(count, dtype=np.int64),
+        credible_pings=np.asarray(n_credible, dtype=np.int64),
+        inside_pings=np.asarray(inside_pings, dtype=np.int64),
         max_depth_m=hits.depth_m[deep],
         deepest_ping=hits.ping[deep],
-        p_best=p_best[final],
-        p_typical=p_typical[final],
-        speed_mps=speed[final],
-        stopped=np.asarray(stopped, dtype=bool)[final],
-        of_hit=rank[of_hit],
+        p_best=np.asarray(p_best, dtype=np.float64),
+        p_typical=np.asarray(p_typical, dtype=np.float64),
+        speed_mps=np.asarray(speed, dtype=np.float64),
+        stopped=np.asarray(stopped, dtype=bool),
+        of_hit=np.asarray(of_hit, dtype=np.int64),
         fence_lookup=index.fences.ids,
         kind_lookup=index.fences.kinds,
         persons=hits.persons,
@@ -351,23 +305,47 @@ def find_episodes(
     )
 
 
-def _episode_order(hits: Hits) -> tuple[NDArray[np.int64], bool]:
-    """The order of hits by person, fence, window, then time, and if hits are time-sorted.
+def _episode_members(hits: Hits, policy: Policy) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Each episode's hits (rows of ``hits``, in time order), episodes by person, entry, fence.
 
-    The flag says whether the hits themselves come by person, then time. A
-    fence's windows never overlap, so within one fence time order is window
-    order too. Hits of pings sorted by person and time come in that time order
-    within each person, and then one stable sort by (person, fence) is enough;
-    anything else gets the full sort.
+    Episode ``q`` is ``members[ep_start[q]:ep_start[q + 1]]``. Hits that come by
+    person, then time (those of pings sorted so, in match's order) are grouped
+    in one pass without a sort; anything else is sorted by person, fence,
+    window and time, and cut into runs.
     """
-    key = hits.person.astype(np.int64) * max(int(hits.fence_lookup.shape[0]), 1) + hits.fence
-    if is_person_time_sorted(hits.person, hits.t):
-        order = np.argsort(key, kind="stable")
-        k, start = key[order], hits.window_start[order]
-        if np.all((k[1:] != k[:-1]) | (start[1:] >= start[:-1])):
-            return np.asarray(order, dtype=np.int64), True
-        return np.asarray(np.lexsort((hits.t, hits.window_start, key)), dtype=np.int64), True
-    return np.asarray(np.lexsort((hits.t, hits.window_start, key)), dtype=np.int64), False
+    from fencecheck._compiled.episodes import (
+        by_first_hit,
+        episode_bounds,
+        runs_in_order,
+        stream_episodes,
+    )
+
+    n = len(hits)
+    person = np.ascontiguousarray(hits.person)
+    fence = np.ascontiguousarray(hits.fence, dtype=np.int64)
+    start = np.ascontiguousarray(hits.window_start, dtype=np.int64)
+    t = np.ascontiguousarray(hits.t, dtype=np.int64)
+    gap_ms = policy.gap_s * 1000.0
+    time_sorted = is_person_time_sorted(person, t)
+    if time_sorted:
+        n_fences = max(int(fence.max(initial=-1)) + 1, 1)
+        members, ep_start, windows_in_order = stream_episodes(
+            person, fence, start, t, gap_ms, n_fences
+        )
+        if windows_in_order:
+            return np.asarray(members), np.asarray(ep_start)
+    key = person.astype(np.int64) * max(int(hits.fence_lookup.shape[0]), 1) + fence
+    order = np.asarray(np.lexsort((t, start, key)), dtype=np.int64)
+    first, last = episode_bounds(order, person, fence, start, t, gap_ms)
+    heads = order[first]
+    if time_sorted:  # the order of the heads is by person and entry
+        final, misordered = by_first_hit(order, first, person, fence, t)
+        if misordered:
+            final = _by_first_hit(heads, n, fence[heads], person[heads], t[heads])
+    else:
+        final = _by_person_entry_fence(person[heads], t[heads], fence[heads])
+    members, ep_start = runs_in_order(order, first, last, np.asarray(final, dtype=np.int64))
+    return np.asarray(members), np.asarray(ep_start)
 
 
 def _by_first_hit(
@@ -425,14 +403,16 @@ def _dwell_upper_bound(
     fence: NDArray[np.int64],
     head: NDArray[np.int64],
     tail: NDArray[np.int64],
+    has_credible: NDArray[np.bool_],
 ) -> NDArray[np.float64]:
     """Per episode (entry hit ``head``, exit hit ``tail``), the dwell's upper bound in seconds.
 
     From the person's last ping before the entry that is not credibly inside the
-    episode's fence to their first such ping after the exit. ``position`` is
-    each hit's position in ``pings``; ``credible`` and ``fence`` are per hit.
+    episode's fence to their first such ping after the exit; 0 for an episode
+    without a credible hit (``has_credible``). ``position`` is each hit's
+    position in ``pings``; ``credible`` and ``fence`` are per hit.
     """
-    from fencecheck._compiled.episodes import dwell_upper_bounds
+    from fencecheck._compiled.episodes import dwell_upper_bounds, dwell_upper_bounds_by_ping
 
     if is_person_time_sorted(pings.person, pings.t):
         person, t = pings.person, pings.t
@@ -443,11 +423,26 @@ def _dwell_upper_bound(
         by_position[order] = np.arange(order.shape[0])
         person, t = pings.person[order], pings.t[order]
         rank = by_position[position]
+    if rank.shape[0] == 0 or bool(np.all(rank[1:] >= rank[:-1])):
+        # Hits in ping order (as match gives them): each ping's hits are a run,
+        # found by its start, and a ping's credible fences are read off the run.
+        hit_start = np.zeros(person.shape[0] + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rank, minlength=person.shape[0]), out=hit_start[1:])
+        return np.asarray(
+            dwell_upper_bounds_by_ping(
+                person, t, hit_start, np.ascontiguousarray(fence, dtype=np.int64),
+                np.ascontiguousarray(credible, dtype=np.bool_), rank[head], rank[tail],
+                fence[head], np.ascontiguousarray(has_credible, dtype=np.bool_),
+            ),
+            dtype=np.float64,
+        )  # fmt: skip
     n_fences = int(fence.max(initial=-1)) + 1
     keys = np.unique(rank[credible] * n_fences + fence[credible])
-    return np.asarray(
+    upper = np.asarray(
         dwell_upper_bounds(
             person, t, rank[head], rank[tail], fence[head], keys.astype(np.int64), n_fences
         ),
         dtype=np.float64,
     )
+    upper[~has_credible] = 0.0
+    return upper

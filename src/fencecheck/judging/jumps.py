@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from fencecheck.pings import person_time_order
+from fencecheck.pings import is_person_time_sorted, person_time_order
 from fencecheck.policy import Policy
 
 __all__ = ["Jumps", "find_jumps", "implied_speed"]
@@ -105,12 +105,16 @@ def find_jumps(
     """
     policy = Policy() if policy is None else policy
     n = t.shape[0]
-    order = person_time_order(person, t)
-    p = person[order]
-    ts = t[order].astype(np.float64) / 1000.0
-    xs = np.asarray(x, dtype=np.float64)[order]
-    ys = np.asarray(y, dtype=np.float64)[order]
-    acc = np.asarray(accuracy_m, dtype=np.float64)[order]
+    # Fixes usually come by person and time already: then nothing is reordered.
+    in_order = is_person_time_sorted(person, t)
+    order = np.arange(n) if in_order else person_time_order(person, t)
+    p = person if in_order else person[order]
+    ts = (t if in_order else t[order]).astype(np.float64) / 1000.0
+    xs = np.asarray(x, dtype=np.float64)
+    ys = np.asarray(y, dtype=np.float64)
+    acc = np.asarray(accuracy_m, dtype=np.float64)
+    if not in_order:
+        xs, ys, acc = xs[order], ys[order], acc[order]
     has_before = np.zeros(n, dtype=bool)
     has_before[1:] = p[1:] == p[:-1]
     has_after = np.zeros(n, dtype=bool)
@@ -135,6 +139,8 @@ def find_jumps(
     jump = has_before & has_after & (before > limit) & (after > limit) & (across <= limit)
 
     def unsort(values: NDArray[np.float64]) -> NDArray[np.float64]:
+        if in_order:
+            return values
         out = np.empty_like(values)
         out[order] = values
         return out

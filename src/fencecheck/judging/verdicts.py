@@ -546,13 +546,17 @@ def _best_hit(
     ...           np.array([0.2, 0.5, 0.9]), 3).tolist()
     [1, -1, -1]
     """
-    best = np.full(n, -1, dtype=np.int64)
-    k = np.flatnonzero(flags)
-    if k.shape[0]:
-        order = k[np.lexsort((k, -np.nan_to_num(value[k], nan=-np.inf), row[k]))]
-        head = np.concatenate([[True], row[order][1:] != row[order][:-1]])
-        best[row[order[head]]] = order[head]
-    return best
+    from fencecheck._compiled.episodes import best_flagged
+
+    return np.asarray(
+        best_flagged(
+            np.ascontiguousarray(row, dtype=np.int64),
+            np.ascontiguousarray(flags, dtype=np.bool_),
+            np.ascontiguousarray(value, dtype=np.float64),
+            n,
+        ),
+        dtype=np.int64,
+    )
 
 
 def _at_hit(values: NDArray[np.float64], hit: NDArray[np.int64]) -> NDArray[np.float64]:
