@@ -40,6 +40,7 @@ Examples
 from __future__ import annotations
 
 import datetime as _dt
+import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -92,6 +93,8 @@ come later, so this bound is the reader's, fixed here.
 """
 
 _SOURCE_NAMES = np.array([s.value for s in Source])
+_DEFAULTS = np.array([DEFAULT_ACCURACY_M[s] for s in Source], dtype=np.float64)
+"""The default accuracy of each source, indexed by its code."""
 _SOURCE_VALUES = frozenset(s.value for s in Source)
 _BISECT_LEAF = 32  # below this many values a failing block is read value by value
 
@@ -313,42 +316,73 @@ class PingTable:
         )
 
     @classmethod
-    def concat(cls, parts: Iterable[PingTable]) -> PingTable:
+    def concat(cls, parts: Iterable[PingTable], size: int | None = None) -> PingTable:
         """Join chunks of one input (they must share one :class:`PersonRegistry`).
 
         Given an iterator (such as :func:`fencecheck.iter_pings`), each chunk is
         let go as soon as its columns are taken, and the columns are joined one at
         a time, so the peak is about the joined table plus one column.
+
+        With ``size``, a bound on the pings of all the chunks (the rows of a Parquet
+        file), the columns are made at that size first and each chunk is copied in
+        as it comes and let go: the peak is the joined table plus one chunk. More
+        pings than ``size`` is a ``ValueError``.
+
+        Examples
+        --------
+        >>> part = build_pings({"person_id": ["a"], "t": [1651363200], "lon": [116.4],
+        ...                     "lat": [39.9]})
+        >>> len(PingTable.concat([part, part], size=3)), len(PingTable.concat([part, part]))
+        (2, 2)
         """
         columns: dict[str, list[NDArray[Any]]] = {name: [] for name in PING_COLUMNS}
+        buffers: dict[str, NDArray[Any]] = {}
+        filled = 0
         rejected: list[Rejected] = []
         rows_read = 0
-        first: PingTable | None = None
+        first: tuple[PersonRegistry, str, str, str] | None = None  # what the chunks share
         for part in parts:
             if first is None:
-                first = part
-            elif part.persons is not first.persons:
+                first = (part.persons, part.origin, part.datum, part.tz)
+                if size is not None:
+                    buffers = {
+                        name: np.empty(size, dtype=getattr(part, name).dtype)
+                        for name in PING_COLUMNS
+                    }
+            elif part.persons is not first[0]:
                 raise ValueError("chunks to concat must share one PersonRegistry")
-            for name in PING_COLUMNS:
-                columns[name].append(getattr(part, name))
+            if size is not None:
+                if filled + len(part) > size:
+                    raise ValueError(f"the chunks hold more than size={size} pings")
+                for name in PING_COLUMNS:
+                    buffers[name][filled : filled + len(part)] = getattr(part, name)
+                filled += len(part)
+            else:
+                for name in PING_COLUMNS:
+                    columns[name].append(getattr(part, name))
             if len(part.rejected):
                 rejected.append(part.rejected)
             rows_read += part.rows_read
+            del part
         if first is None:
             raise ValueError("concat needs at least one PingTable")
         joined = {}
         for name in PING_COLUMNS:
+            if size is not None:
+                joined[name] = buffers.pop(name)[:filled]
+                continue
             pieces = columns.pop(name)
             joined[name] = pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
             del pieces
+        persons, origin, datum, tz = first
         return PingTable(
             **joined,
-            persons=first.persons,
+            persons=persons,
             rejected=Rejected.concat(rejected),
             rows_read=rows_read,
-            origin=first.origin,
-            datum=first.datum,
-            tz=first.tz,
+            origin=origin,
+            datum=datum,
+            tz=tz,
         )
 
     def to_pandas(self) -> Any:
@@ -419,6 +453,8 @@ class _Problems:
         reasons: str | NDArray[np.object_],
         values: NDArray[Any] | None = None,
     ) -> None:
+        if not mask.any():
+            return
         new = mask & ~self.bad
         if not new.any():
             return
@@ -571,24 +607,36 @@ def build_pings(
             _as_1d(columns["t"]), tz=zone, epoch_unit=epoch_unit, time_format=time_format
         )
     )
-    t_raw = _as_1d(columns["t"]) if "t" in columns else np.full(n, "", dtype=object)
+    t_raw: Any = (
+        _as_1d(columns["t"]) if "t" in columns else _Lazy(lambda: np.full(n, "", dtype=object))
+    )
     problems.add(parsed.bad, "t", parsed.reasons, t_raw)
 
     lon, lon_bad, lon_raw = _coordinate(columns["lon"], "lon", problems)
     lat, lat_bad, lat_raw = _coordinate(columns["lat"], "lat", problems)
-    lat_out = ~lat_bad & (np.abs(lat) > 90)
-    lon_out = ~lon_bad & (np.abs(lon) > 180)
-    swapped = lat_out & ~lon_bad & (np.abs(lon) <= 90) & (np.abs(lat) <= 180)
-    # Reasons name the field, never a coordinate's value (docs/privacy.md): the value is
-    # only in the rejected table's value column.
-    problems.add(swapped, "lat", "lat is outside [-90, 90]; lon and lat look swapped", lat_raw)
-    problems.add(lat_out, "lat", "lat is outside [-90, 90]", lat_raw)
-    problems.add(lon_out, "lon", "lon is outside [-180, 180]", lon_raw)
-    placeholder = "is exactly 0: a placeholder for a missing fix, not a place"
-    problems.add(~lon_bad & (lon == 0), "lon", f"lon {placeholder}", lon_raw)
-    problems.add(~lat_bad & (lat == 0), "lat", f"lat {placeholder}", lat_raw)
-    if datum_ is not Datum.WGS84:
-        usable = ~lon_bad & ~lat_bad & ~lon_out & ~lat_out
+    lon_range, lat_range = _finite_range(lon), _finite_range(lat)
+    if (
+        lon_range is not None
+        and lat_range is not None
+        and lon_range[0] >= -180
+        and lon_range[1] <= 180
+        and lat_range[0] >= -90
+        and lat_range[1] <= 90
+    ):
+        # Every value is finite and in range (the usual case), so no row is out of range
+        # or swapped: what is left to check is zeros, where the range holds 0.
+        for values, (low, high), name, raw in (
+            (lon, lon_range, "lon", lon_raw),
+            (lat, lat_range, "lat", lat_raw),
+        ):
+            if low <= 0 <= high:
+                problems.add(values == 0, name, f"{name} {_PLACEHOLDER}", raw)
+        usable = np.ones(n, dtype=bool) if datum_ is not Datum.WGS84 else None
+    else:
+        usable = _check_ranges(lon, lon_bad, lon_raw, lat, lat_bad, lat_raw, problems)
+        if datum_ is Datum.WGS84:
+            usable = None
+    if usable is not None:
         abroad = usable & ~in_china(np.where(usable, lon, np.nan), np.where(usable, lat, np.nan))
         problems.add(
             abroad,
@@ -620,26 +668,31 @@ def build_pings(
     else:
         source = np.full(n, default_source_.code, dtype=np.int8)
 
-    defaults = np.array([DEFAULT_ACCURACY_M[s] for s in Source], dtype=np.float64)[source]
     if "accuracy_m" in columns and columns["accuracy_m"] is not None:
         acc, acc_missing, acc_unreadable, acc_raw = _numbers(columns["accuracy_m"])
-        problems.add(acc_unreadable, "accuracy_m", "accuracy_m is not a number", acc_raw)
-        wrong = ~acc_missing & ~acc_unreadable & ((acc < 0) | ~np.isfinite(acc))
-        problems.add(
-            wrong, "accuracy_m", "accuracy_m must be a finite number of metres >= 0", acc_raw
-        )
-        huge = ~acc_missing & ~acc_unreadable & ~wrong & (acc > MAX_ACCURACY_M)
-        problems.add(
-            huge,
-            "accuracy_m",
-            f"accuracy_m is too large (more than {MAX_ACCURACY_M:,.0f} metres: no usable fix)",
-            acc_raw,
-        )
-        filled = acc_missing
-        accuracy = np.where(filled, defaults, acc)
+        acc_range = _finite_range(acc)
+        if acc_range is not None and acc_range[0] >= 0 and acc_range[1] <= MAX_ACCURACY_M:
+            # Every row gives a usable accuracy (the usual case): nothing to refuse or fill.
+            filled = np.zeros(n, dtype=bool)
+            accuracy = acc
+        else:
+            problems.add(acc_unreadable, "accuracy_m", "accuracy_m is not a number", acc_raw)
+            wrong = ~acc_missing & ~acc_unreadable & ((acc < 0) | ~np.isfinite(acc))
+            problems.add(
+                wrong, "accuracy_m", "accuracy_m must be a finite number of metres >= 0", acc_raw
+            )
+            huge = ~acc_missing & ~acc_unreadable & ~wrong & (acc > MAX_ACCURACY_M)
+            problems.add(
+                huge,
+                "accuracy_m",
+                f"accuracy_m is too large (more than {MAX_ACCURACY_M:,.0f} metres: no usable fix)",
+                acc_raw,
+            )
+            filled = acc_missing
+            accuracy = np.where(filled, _DEFAULTS[source], acc)
     else:
         filled = np.ones(n, dtype=bool)
-        accuracy = defaults
+        accuracy = _DEFAULTS[source]
 
     bad = problems.bad
     if bad.any() and on_error_ is OnError.RAISE:
@@ -686,6 +739,49 @@ def build_pings(
     )
 
 
+_PLACEHOLDER = "is exactly 0: a placeholder for a missing fix, not a place"
+
+
+def _finite_range(values: NDArray[np.float64]) -> tuple[float, float] | None:
+    """The smallest and the largest value, or None when one is NaN or infinite (or none).
+
+    Examples
+    --------
+    >>> _finite_range(np.array([2.0, -1.0])), _finite_range(np.array([1.0, np.nan]))
+    ((-1.0, 2.0), None)
+    """
+    if values.shape[0] == 0:
+        return None
+    low, high = float(values.min()), float(values.max())
+    return (low, high) if math.isfinite(low) and math.isfinite(high) else None
+
+
+def _check_ranges(
+    lon: NDArray[np.float64],
+    lon_bad: NDArray[np.bool_],
+    lon_raw: Any,
+    lat: NDArray[np.float64],
+    lat_bad: NDArray[np.bool_],
+    lat_raw: Any,
+    problems: _Problems,
+) -> NDArray[np.bool_]:
+    """Note coordinates out of range, swapped or exactly 0; return the usable rows.
+
+    Reasons name the field, never a coordinate's value (docs/privacy.md): the value
+    is only in the rejected table's value column.
+    """
+    lat_out = ~lat_bad & (np.abs(lat) > 90)
+    lon_out = ~lon_bad & (np.abs(lon) > 180)
+    swapped = lat_out & ~lon_bad & (np.abs(lon) <= 90) & (np.abs(lat) <= 180)
+    problems.add(swapped, "lat", "lat is outside [-90, 90]; lon and lat look swapped", lat_raw)
+    problems.add(lat_out, "lat", "lat is outside [-90, 90]", lat_raw)
+    problems.add(lon_out, "lon", "lon is outside [-180, 180]", lon_raw)
+    problems.add(~lon_bad & (lon == 0), "lon", f"lon {_PLACEHOLDER}", lon_raw)
+    problems.add(~lat_bad & (lat == 0), "lat", f"lat {_PLACEHOLDER}", lat_raw)
+    usable: NDArray[np.bool_] = ~lon_bad & ~lat_bad & ~lon_out & ~lat_out
+    return usable
+
+
 def _register(
     registry: PersonRegistry, distinct_ids: NDArray[Any], codes: NDArray[np.intp]
 ) -> NDArray[np.int32]:
@@ -694,11 +790,30 @@ def _register(
     Ids are registered in order of first appearance, so that a file read whole
     and the same file read chunk by chunk give every person the same code.
     """
-    present, first = np.unique(codes, return_index=True)
-    order = present[np.argsort(first, kind="stable")]
+    order = _first_appearance(codes, distinct_ids.shape[0])
     lookup = np.zeros(distinct_ids.shape[0], dtype=np.int32)
     lookup[order] = registry.encode_distinct(distinct_ids[order])
     return lookup[codes]
+
+
+def _first_appearance(codes: NDArray[np.intp], size: int) -> NDArray[np.intp]:
+    """The distinct codes (each in ``[0, size)``) in the order they first appear.
+
+    One unbuffered pass (``np.minimum.at``) finds each code's first row; only the
+    distinct codes are sorted, not the rows.
+
+    Examples
+    --------
+    >>> _first_appearance(np.array([0, 1, 0, 2]), 3).tolist()
+    [0, 1, 2]
+    >>> _first_appearance(np.array([3, 1, 3, 0]), 5).tolist()
+    [3, 1, 0]
+    """
+    n = codes.shape[0]
+    first = np.full(size, n, dtype=np.intp)
+    np.minimum.at(first, codes, np.arange(n, dtype=np.intp))
+    present = np.flatnonzero(first < n)
+    return np.asarray(present[np.argsort(first[present], kind="stable")], dtype=np.intp)
 
 
 def _as_1d(values: Any) -> NDArray[Any]:
@@ -785,6 +900,8 @@ def _coordinate(
     The reasons name the field, not the value: a coordinate is never put in a message.
     """
     num, missing, unreadable, raw = _numbers(values)
+    if _finite_range(num) is not None:  # no value missing, unreadable (NaN) or infinite
+        return num, np.zeros(num.shape[0], dtype=bool), raw
     problems.add(missing, name, f"missing {name}", raw)
     problems.add(unreadable, name, f"{name} is not a number", raw)
     infinite = np.isinf(num)

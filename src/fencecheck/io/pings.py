@@ -156,7 +156,29 @@ def read_pings(source: str | os.PathLike[str] | Any, **options: Unpack[PingOptio
         for a ``columns`` mapping whose input column is not in the input or whose
         target is not a ping field.
     """
-    return PingTable.concat(iter_pings(source, **options))
+    return PingTable.concat(iter_pings(source, **options), size=_known_rows(source, options))
+
+
+def _known_rows(source: Any, options: Mapping[str, Any]) -> int | None:
+    """How many rows the input has, when known before reading; otherwise None.
+
+    A DataFrame's length, or a Parquet file's row count (from its footer).
+    :func:`read_pings` then makes the table's columns at that size at once and copies
+    each chunk in as it comes (:meth:`PingTable.concat`). Any trouble here is left for
+    the reader to report.
+    """
+    if _is_dataframe(source):
+        return len(source)
+    try:
+        path = os.fspath(source)
+        if _guess_format(path, options.get("file_format")) != "parquet":
+            return None
+        import pyarrow.parquet as pq
+
+        rows = pq.read_metadata(path).num_rows
+    except Exception:  # the reader itself says what is wrong with the input
+        return None
+    return int(rows)
 
 
 def iter_pings(
@@ -544,8 +566,6 @@ def _arrow_csv_chunks(
     options: dict[str, Any],
 ) -> Iterator[PingTable]:
     """Read CSV with pyarrow; hand over to :func:`_csv_chunks` where it cannot go on."""
-    import pyarrow as pa
-
     if not os.path.exists(path) or os.path.isdir(path):
         yield from _csv_chunks(path, encoding, rename, chunk_rows, options)
         return
@@ -555,38 +575,77 @@ def _arrow_csv_chunks(
     except _ArrowCannotRead:
         yield from _csv_chunks(path, encoding, rename, chunk_rows, options)
         return
-    pending: list[Any] = []
-    pending_rows = 0
-    finished = False
-    while not finished:
+    chunks = _read_ahead(_exact_chunks(stream, chunk_rows))
+    while True:
         try:
-            batch = next(stream)
+            part = next(chunks)
         except StopIteration:
-            finished = True
+            break
         except _ArrowCannotRead:
             yield from _csv_chunks(path, encoding, rename, chunk_rows, options, skip=done)
             return
-        else:
-            if batch.num_rows:
-                pending.append(batch)
-                pending_rows += batch.num_rows
-        while pending_rows >= chunk_rows or (finished and (pending_rows or done == 0)):
-            table = pa.Table.from_batches(pending, schema=pending[0].schema) if pending else None
-            take = min(chunk_rows, pending_rows)
-            if table is None:
-                empty = {name: np.zeros(0, dtype="<U1") for name in wanted}
-                yield build_pings(empty, rows=np.zeros(0, dtype=np.int64), origin=path, **options)
-                return
-            part = table.slice(0, take)
-            rest = table.slice(take)
+        take = part.num_rows
+        cols = {name: part.column(src) for name, src in wanted.items()}
+        yield _arrow_block(cols, np.arange(done, done + take, dtype=np.int64), path, options)
+        done += take
+    if done == 0:
+        empty = {name: np.zeros(0, dtype="<U1") for name in wanted}
+        yield build_pings(empty, rows=np.zeros(0, dtype=np.int64), origin=path, **options)
+
+
+def _exact_chunks(batches: Iterator[Any], chunk_rows: int) -> Iterator[Any]:
+    """Arrow tables of exactly ``chunk_rows`` rows (the last one fewer) from record batches.
+
+    The columns of a table stay chunked as the batches came (no copy); an
+    exception from ``batches`` passes through.
+    """
+    import pyarrow as pa
+
+    pending: list[Any] = []
+    pending_rows = 0
+    for batch in batches:
+        if not batch.num_rows:
+            continue
+        pending.append(batch)
+        pending_rows += batch.num_rows
+        while pending_rows >= chunk_rows:
+            table = pa.Table.from_batches(pending, schema=pending[0].schema)
+            rest = table.slice(chunk_rows)
             pending = rest.to_batches() if rest.num_rows else []
-            pending_rows -= take
-            cols = {name: part.column(src).combine_chunks() for name, src in wanted.items()}
-            rows = np.arange(done, done + take, dtype=np.int64)
-            yield _arrow_block(cols, rows, path, options)
-            done += take
-            if finished and not pending_rows:
+            pending_rows -= chunk_rows
+            yield table.slice(0, chunk_rows)
+    if pending_rows:
+        yield pa.Table.from_batches(pending, schema=pending[0].schema)
+
+
+_END = object()
+
+
+def _read_ahead(items: Iterator[Any]) -> Iterator[Any]:
+    """The items of ``items``, the next one read by a worker thread while this one is used.
+
+    Arrow reads a file without holding the GIL, so reading chunk k + 1 overlaps
+    checking chunk k; one chunk is held ahead. An exception from ``items``
+    passes through when its item is asked for.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fencecheck-read")
+    try:
+        ahead = pool.submit(next, items, _END)
+        while True:
+            item = ahead.result()
+            if item is _END:
                 return
+            ahead = pool.submit(next, items, _END)
+            yield item
+            del item
+    finally:
+        # Never wait for the worker here: a reader the caller leaves (an error in a
+        # chunk, a loop broken off) is closed by the garbage collector, in whatever
+        # thread it runs, and a join there can deadlock. The worker finishes the read
+        # it is doing, drops ``items`` and ends.
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _csv_block(
@@ -658,22 +717,34 @@ def _parquet_chunks(
     names = list(handle.schema_arrow.names)
     positions = _resolve_columns(names, rename, path, options["datum"])
     wanted = {name: names[pos] for name, pos in positions.items()}
+    # Person ids and sources repeat: read as the file's dictionaries, they need no hashing.
+    text = [
+        src
+        for name, src in wanted.items()
+        if name in ("person_id", "source")
+        and (pa.types.is_string(handle.schema_arrow.field(src).type))
+    ]
+    if text:
+        try:
+            handle = pq.ParquetFile(path, read_dictionary=text)
+        except Exception as exc:  # pyarrow raises ArrowInvalid and OSError variants
+            raise PingDataError(f"not readable as Parquet: {exc}", source=path) from None
     start = 0
-    yielded = False
+    # With dictionaries a batch ends at a row group; chunks are made whole again.
     batches = handle.iter_batches(batch_size=chunk_rows, columns=list(wanted.values()))
+    chunks = _read_ahead(_exact_chunks(batches, chunk_rows))
     while True:
         try:
-            batch = next(batches)
+            part = next(chunks)
         except StopIteration:
             break
         except (OSError, pa.ArrowException) as exc:  # damaged pages
             raise PingDataError(f"not readable as Parquet: {exc}", source=path) from None
-        n = batch.num_rows
-        cols = {name: batch.column(src) for name, src in wanted.items()}
+        n = part.num_rows
+        cols = {name: part.column(src) for name, src in wanted.items()}
         yield _arrow_block(cols, np.arange(start, start + n, dtype=np.int64), path, options)
         start += n
-        yielded = True
-    if not yielded:
+    if start == 0:
         empty = {name: np.zeros(0, dtype="<U1") for name in wanted}
         yield build_pings(empty, rows=np.zeros(0, dtype=np.int64), origin=path, **options)
 
@@ -690,7 +761,7 @@ def _arrow_block(
         if name in ("person_id", "source"):
             plain[name] = _arrow_labels(arr)
         elif pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type):
-            plain[name] = arr.cast(pa.float64()).to_numpy(zero_copy_only=False)
+            plain[name] = _floats(arr)
         else:
             plain[name] = _arrow_text_numbers(arr)
     times = _arrow_times(cols["t"], options)
@@ -714,34 +785,57 @@ def _arrow_text_numbers(arr: Any) -> ConvertedNumbers | NDArray[Any]:
         return np.asarray(arr.cast(pa.string()).to_numpy(zero_copy_only=False), dtype=object)
 
     try:
-        values = np.asarray(arr.cast(pa.float64()).to_numpy(zero_copy_only=False))
+        values = _floats(arr)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return text()
     return ConvertedNumbers(values, text)
 
 
 def _arrow_labels(arr: Any) -> Labels:
-    """An Arrow column as :class:`~fencecheck.pings.Labels`, encoded by Arrow's hash table."""
+    """An Arrow column as :class:`~fencecheck.pings.Labels`, encoded by Arrow's hash table.
+
+    A chunked column is encoded chunk by chunk, without joining its text first:
+    Arrow's encoder gives every chunk the one dictionary it builds, and chunks
+    that keep their own (a Parquet dictionary per row group) have their codes
+    shifted past the dictionaries before them (:class:`Labels` allows a value twice).
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
     if not pa.types.is_dictionary(arr.type):
         arr = pc.dictionary_encode(arr.cast(pa.string()))
     else:
         arr = arr.cast(pa.dictionary(arr.type.index_type, pa.string()))
-    codes = arr.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.intp)
-    values = np.asarray(arr.dictionary.to_numpy(zero_copy_only=False), dtype=object)
+    chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
+    if not chunks:
+        return Labels(np.zeros(0, dtype=np.intp), np.zeros(0, dtype=object))
+    first = chunks[0].dictionary
+    if all(chunk.dictionary.equals(first) for chunk in chunks[1:]):
+        dictionaries = [first]
+        shifts = [0] * len(chunks)
+    else:
+        dictionaries = [chunk.dictionary for chunk in chunks]
+        shifts = np.cumsum([0] + [len(d) for d in dictionaries[:-1]]).tolist()
+    codes = np.empty(len(arr), dtype=np.intp)
+    at = 0
+    for chunk, shift in zip(chunks, shifts, strict=True):
+        part = codes[at : at + len(chunk)]
+        part[:] = _integers(chunk.indices, fill=-1)
+        if shift:
+            part[part >= 0] += shift
+        at += len(chunk)
+    values = np.concatenate(
+        # to_pylist, not to_numpy: a string array's to_numpy imports pandas
+        [np.array(d.to_pylist(), dtype=object) for d in dictionaries]
+    )
     return Labels(codes, values)
 
 
 def _arrow_times(arr: Any, options: dict[str, Any]) -> ParsedTimes:
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     kind = arr.type
-    null = np.asarray(pc.is_null(arr).to_numpy(zero_copy_only=False), dtype=bool)
+    null = _nulls(arr) if arr.null_count else np.zeros(len(arr), dtype=bool)
     if pa.types.is_timestamp(kind) or pa.types.is_date(kind):
         if pa.types.is_date(kind):
             ms = _timestamp_ms(arr.cast(pa.timestamp("ms")), null)
@@ -751,20 +845,38 @@ def _arrow_times(arr: Any, options: dict[str, Any]) -> ParsedTimes:
             aware = kind.tz is not None
         if not aware and (~null).any():
             ms[~null] = local_ms_to_utc(ms[~null], options["tz"])
-        reasons = np.full(ms.shape[0], None, dtype=object)
+        reasons = np.empty(ms.shape[0], dtype=object)  # all None
         reasons[null] = "missing time"
         ms[null] = 0
         return ParsedTimes(ms, null, reasons)
     if pa.types.is_integer(kind) or pa.types.is_floating(kind):
-        values = arr.cast(pa.float64()).to_numpy(zero_copy_only=False)
+        values = _floats(arr)
         return parse_times(values, tz=options["tz"], epoch_unit=options["epoch_unit"])
     return _arrow_text_times(arr, options)
 
 
+_CAST_LEAF = 4096
+"""Rows below which a run of times Arrow refuses is no longer halved (see _arrow_text_times)."""
+
+
 def _arrow_text_times(arr: Any, options: dict[str, Any]) -> ParsedTimes:
-    """Times written as text, parsed straight from Arrow's byte buffer."""
+    """Times written as text: Arrow's ISO 8601 parser where it reads them, else fencecheck's.
+
+    Arrow's cast to a timestamp (C++, no Python object per value) is
+    tried first for the whole column (:func:`_cast_times`); it accepts only
+    ISO 8601 forms that fencecheck reads to the same instant (tested in
+    tests/test_read_fast.py), and refuses the whole column for one value it
+    cannot read. Then the column is halved until each part is read by Arrow or
+    is at most :data:`_CAST_LEAF` rows, and the rows of the refused parts go to
+    :func:`~fencecheck.times.parse_text_buffer`, the reader that knows every
+    spelling and gives every reason. With ``time_format`` only the latter is used.
+    """
     import pyarrow as pa
 
+    if options["time_format"] is None:
+        fast = _cast_times(arr, options["tz"])
+        if fast is not None:
+            return fast
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
     arr = arr.cast(pa.large_string())
@@ -778,22 +890,183 @@ def _arrow_text_times(arr: Any, options: dict[str, Any]) -> ParsedTimes:
     )
     lengths = np.diff(offsets)
     if arr.null_count:
-        lengths[np.asarray(arr.is_null().to_numpy(zero_copy_only=False), dtype=bool)] = -1
-    return parse_text_buffer(
-        data,
-        offsets[:-1],
-        lengths,
-        tz=options["tz"],
-        epoch_unit=options["epoch_unit"],
-        time_format=options["time_format"],
-    )
+        lengths[_nulls(arr)] = -1
+
+    def slow(rows: slice | NDArray[np.intp]) -> ParsedTimes:
+        return parse_text_buffer(
+            data,
+            offsets[:-1][rows],
+            lengths[rows],
+            tz=options["tz"],
+            epoch_unit=options["epoch_unit"],
+            time_format=options["time_format"],
+        )
+
+    if options["time_format"] is not None or n <= _CAST_LEAF:
+        return slow(slice(None))
+    ms = np.zeros(n, dtype=np.int64)
+    bad = np.zeros(n, dtype=bool)
+    reasons = np.full(n, None, dtype=object)
+    refused: list[NDArray[np.intp]] = []
+    half = n // 2
+    for lo, hi in ((0, half), (half, n)):
+        _cast_halves(arr, lo, hi, options["tz"], ParsedTimes(ms, bad, reasons), refused)
+    if refused:
+        rows = np.concatenate(refused)
+        sub = slow(rows)
+        ms[rows], bad[rows], reasons[rows] = sub.ms, sub.bad, sub.reasons
+    return ParsedTimes(ms, bad, reasons)
+
+
+def _cast_halves(
+    arr: Any,
+    lo: int,
+    hi: int,
+    zone: _dt.tzinfo,
+    out: ParsedTimes,
+    refused: list[NDArray[np.intp]],
+) -> None:
+    """Read rows ``lo:hi`` with :func:`_cast_times` into ``out``, halving where Arrow refuses.
+
+    The rows of refused parts of at most :data:`_CAST_LEAF` rows are appended to
+    ``refused``. A few bad values among n rows cost O(bad x log n) casts.
+    """
+    got = _cast_times(arr.slice(lo, hi - lo), zone)
+    if got is not None:
+        out.ms[lo:hi], out.bad[lo:hi], out.reasons[lo:hi] = got.ms, got.bad, got.reasons
+        return
+    if hi - lo <= _CAST_LEAF:
+        refused.append(np.arange(lo, hi, dtype=np.intp))
+        return
+    mid = (lo + hi) // 2
+    _cast_halves(arr, lo, mid, zone, out, refused)
+    _cast_halves(arr, mid, hi, zone, out, refused)
+
+
+def _cast_times(arr: Any, zone: _dt.tzinfo) -> ParsedTimes | None:
+    """Text times read by Arrow's ISO 8601 cast, or None when it refuses any value.
+
+    Arrow reads ``YYYY-MM-DD[( |T)hh[:mm[:ss[.f…]]]]`` followed by ``Z``,
+    ``±hh[:mm]`` or ``±hhmm`` into a timestamp with a zone (UTC), and the same
+    without an offset into a naive timestamp, which is then read in ``zone`` as
+    fencecheck reads naive times (:func:`~fencecheck.times.local_ms_to_utc`). It
+    is tried in milliseconds, then (for finer fractions, truncated as fencecheck
+    does) in nanoseconds. A missing value (null) is a "missing time".
+    """
+    import pyarrow as pa
+
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        return None
+    for unit in ("ms", "ns"):
+        for aware in (True, False):
+            try:
+                stamps = arr.cast(pa.timestamp(unit, tz="UTC" if aware else None))
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                continue
+            raw = _integers(stamps.cast(pa.int64()), fill=0)
+            ms = np.floor_divide(raw, 1_000_000) if unit == "ns" else raw.copy()
+            missing = np.zeros(ms.shape[0], dtype=bool)
+            if stamps.null_count:
+                missing = _nulls(stamps)
+            if not aware and missing.any():
+                ms[~missing] = local_ms_to_utc(ms[~missing], zone)
+            elif not aware:
+                ms = local_ms_to_utc(ms, zone)
+            reasons = np.empty(ms.shape[0], dtype=object)  # all None
+            if missing.any():
+                reasons[missing] = "missing time"
+                ms[missing] = 0
+            return ParsedTimes(ms, missing, reasons)
+    return None
+
+
+def _integers(arr: Any, fill: int) -> NDArray[np.int64]:
+    """An Arrow integer column (chunked or not) as int64, its nulls set to ``fill``.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> _integers(pa.chunked_array([[3, None], [5]], pa.int16()), fill=-1).tolist()
+    [3, -1, 5]
+    """
+    return _from_buffers(arr, np.dtype(np.int64), fill)
+
+
+def _floats(arr: Any) -> NDArray[np.float64]:
+    """An Arrow number column (chunked or not) as float64, its nulls NaN.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> _floats(pa.array([1, None, 3])).tolist()
+    [1.0, nan, 3.0]
+    """
+    import pyarrow as pa
+
+    return _from_buffers(arr.cast(pa.float64()), np.dtype(np.float64), np.nan)
+
+
+def _from_buffers(arr: Any, out_type: np.dtype[Any], fill: float) -> NDArray[Any]:
+    """A fixed-width Arrow column as numpy ``out_type``, its nulls set to ``fill``.
+
+    Read from the buffers, not with ``to_numpy`` or ``fill_null``: for a column
+    with nulls those go through ``pyarrow.scalar`` or pandas' conversion, which
+    import pandas (a second of start-up) when it is installed.
+    """
+    import pyarrow as pa
+
+    chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
+    out = np.empty(len(arr), dtype=out_type)
+    at = 0
+    for chunk in chunks:
+        n = len(chunk)
+        kind = chunk.type
+        code = (
+            "f" if pa.types.is_floating(kind) else "i" if pa.types.is_signed_integer(kind) else "u"
+        )
+        data = chunk.buffers()[1]
+        if n and data is not None:
+            values = np.frombuffer(data, dtype=f"{code}{kind.bit_width // 8}")
+            out[at : at + n] = values[chunk.offset : chunk.offset + n]
+        if chunk.null_count:
+            out[at : at + n][_nulls(chunk)] = fill
+        at += n
+    return out
+
+
+def _nulls(arr: Any) -> NDArray[np.bool_]:
+    """Which values of an Arrow column (chunked or not) are null, from the validity bitmaps.
+
+    (``is_null().to_numpy()`` would import pandas, as :func:`_from_buffers` says.)
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> _nulls(pa.chunked_array([[None, "a"], ["b", None, None]])).tolist()
+    [True, False, False, True, True]
+    """
+    import pyarrow as pa
+
+    chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
+    out = np.zeros(len(arr), dtype=bool)
+    at = 0
+    for chunk in chunks:
+        n = len(chunk)
+        if chunk.null_count == n:
+            out[at : at + n] = True
+        elif chunk.null_count:
+            bits = np.frombuffer(chunk.buffers()[0], dtype=np.uint8)
+            valid = np.unpackbits(bits, count=chunk.offset + n, bitorder="little")
+            out[at : at + n] = valid[chunk.offset :] == 0
+        at += n
+    return out
 
 
 def _timestamp_ms(arr: Any, null: NDArray[np.bool_]) -> NDArray[np.int64]:
     import pyarrow as pa
 
     unit = arr.type.unit
-    raw = np.asarray(arr.cast(pa.int64()).fill_null(0).to_numpy(), dtype=np.int64)
+    raw = _integers(arr.cast(pa.int64()), fill=0)
     if unit == "s":
         return raw * 1000
     if unit == "ms":
