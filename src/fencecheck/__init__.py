@@ -28,13 +28,17 @@ True
 >>> [p06] = fc.explain(pings, index, person=["P06"])
 >>> p06.verdict, p06.reasons
 ('false_trigger', ('datum_shift',))
+
+The judging layer (:func:`explain`, :func:`scan`, :func:`scan_file`,
+:func:`companions` and their tables) is imported when one of its names is first
+used, so that ``import fencecheck`` and ``fencecheck match`` do not pay for it.
 """
 
 from __future__ import annotations
 
 import importlib
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fencecheck._version import __version__
 from fencecheck.datums import Datum
@@ -44,10 +48,12 @@ from fencecheck.frame import MetricFrame
 from fencecheck.hits import Hits
 from fencecheck.index import FenceIndex
 from fencecheck.io import iter_pings, read_fences, read_pings, write_fences
-from fencecheck.judging import Explanation, Scan, companions, explain, scan, scan_file
 from fencecheck.matching import match
 from fencecheck.pings import PingTable
 from fencecheck.policy import Policy
+
+if TYPE_CHECKING:
+    from fencecheck.judging import Explanation, Scan, companions, explain, scan, scan_file
 
 __all__ = [
     "DataError",
@@ -72,6 +78,12 @@ __all__ = [
     "scan_file",
     "write_fences",
 ]
+
+# Top-level names imported when first used, and where they live.
+_LAZY = {
+    name: "fencecheck.judging"
+    for name in ("Explanation", "Scan", "companions", "explain", "scan", "scan_file")
+}
 
 # Names the top level had before 0.2, and where they live now. They still work for
 # one release, with a DeprecationWarning that names the new place.
@@ -125,7 +137,16 @@ _BECAME_METHODS = {
 
 
 def __getattr__(name: str) -> Any:
-    """Old top-level spellings: still there for one release, with a DeprecationWarning."""
+    """The judging names and room, imported when first used; the old top-level spellings.
+
+    An old spelling still works for one release, with a DeprecationWarning.
+    """
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    if name == "judging":
+        return importlib.import_module("fencecheck.judging")
     if name in _MOVED:
         home = _MOVED[name]
         warnings.warn(
@@ -142,6 +163,10 @@ def __getattr__(name: str) -> Any:
         )
         return _fences_to_geopandas if name == "fences_to_geopandas" else _hits_to_geopandas
     raise AttributeError(f"module 'fencecheck' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__) | {"judging"})
 
 
 def _fences_to_geopandas(fences: FenceSet, *, datum: Datum | str = Datum.WGS84) -> Any:

@@ -24,6 +24,10 @@ Subcommands
     files (or read as it comes with ``--sorted-by-person``).
 ``demo``
     ``explain`` on the bundled samples (:mod:`fencecheck.samples`).
+
+Each subcommand imports what it needs when it runs: ``match`` and ``validate``
+never load the judging layer (:mod:`fencecheck.judging`), and no subcommand loads
+pandas, matplotlib, GeoPandas or Dask unless its input or options need them.
 """
 
 from __future__ import annotations
@@ -43,7 +47,6 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from fencecheck import samples
 from fencecheck._version import __version__
 from fencecheck.datums import Datum
 from fencecheck.errors import DataError, FenceCheckError, MissingDependencyError, OptionError
@@ -53,16 +56,17 @@ from fencecheck.hits import Hits
 from fencecheck.index import FenceIndex
 from fencecheck.io.fences import read_fences
 from fencecheck.io.hits import HitsWriter, hits_format
-from fencecheck.io.itinerary import read_itinerary
 from fencecheck.io.pings import DEFAULT_CHUNK_ROWS, iter_pings, read_pings
-from fencecheck.io.region import read_region
 from fencecheck.io.tally import PingTally
-from fencecheck.judging.companions import companions, parse_grid_origin
-from fencecheck.judging.explain import explain
-from fencecheck.judging.scan import DEFAULT_BATCH_PINGS
-from fencecheck.judging.scan_file import scan_file
-from fencecheck.judging.verdicts import parse_duration
-from fencecheck.options import Boundary, EpochUnit, InvalidPolicy, MatchMode, OnError, Source
+from fencecheck.options import (
+    Boundary,
+    EpochUnit,
+    Evidence,
+    InvalidPolicy,
+    MatchMode,
+    OnError,
+    Source,
+)
 from fencecheck.pings import PersonRegistry, PingTable
 from fencecheck.policy import Policy
 from fencecheck.privacy import KEY_ENV, MIN_KEY_BYTES, load_key, pseudonymize, pseudonymize_table
@@ -71,6 +75,10 @@ from fencecheck.times import DEFAULT_TZ, resolve_zone, zone_name
 from fencecheck.values import counted
 
 __all__ = ["build_parser", "main"]
+
+# fencecheck.judging.scan.DEFAULT_BATCH_PINGS (a test checks they agree), here so that
+# building the parser does not import the judging layer.
+_DEFAULT_BATCH_PINGS = 2_000_000
 
 PROG = "fencecheck"
 _DESCRIPTION = (
@@ -249,6 +257,14 @@ def build_parser() -> argparse.ArgumentParser:
         choices=_choices(Boundary),
         help="does a ping exactly on the boundary count (default: covers)",
     )
+    rules.add_argument(
+        "--evidence",
+        default="full",
+        choices=_choices(Evidence),
+        help="full: depth_m and p_inside for every hit; depth: depth_m only; hits: the "
+        "pairs alone, what a spatial join gives, fastest (columns not computed are "
+        "left empty; default: full)",
+    )
     out = matcher.add_argument_group("output")
     out.add_argument(
         "--out",
@@ -412,6 +428,8 @@ def _add_policy_options(group: Any) -> None:
 
 def _policy(args: argparse.Namespace) -> Policy | None:
     """The thresholds of ``--policy``, ``--min-dwell`` and ``--credible`` (None: the defaults)."""
+    from fencecheck.judging.verdicts import parse_duration
+
     values: dict[str, float] = {}
     path = getattr(args, "policy", None)
     if path is not None:
@@ -458,6 +476,8 @@ def _read_policy(path: str) -> dict[str, float]:
         raise OptionError(f"--policy {path}: not valid {suffix[1:].upper()}: {exc}") from None
     if not isinstance(doc, dict):
         raise OptionError(f"--policy {path}: expected a table of Policy fields")
+    from fencecheck.judging.verdicts import parse_duration
+
     values: dict[str, float] = {}
     for key, value in doc.items():
         if key not in _POLICY_FIELDS:
@@ -518,6 +538,9 @@ def _add_reported_options(parser: argparse.ArgumentParser) -> None:
 
 def load_reported(args: argparse.Namespace) -> None:
     """Read ``--region`` and ``--itinerary`` into ``args`` (and report what was set aside)."""
+    from fencecheck.io.itinerary import read_itinerary
+    from fencecheck.io.region import read_region
+
     if getattr(args, "region", None):
         args.region_loaded = read_region(args.region, datum=args.region_datum)
     if getattr(args, "itinerary", None):
@@ -576,9 +599,9 @@ def _add_scan_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--batch-rows",
         type=int,
-        default=DEFAULT_BATCH_PINGS,
+        default=_DEFAULT_BATCH_PINGS,
         metavar="N",
-        help=f"pings judged at a time, whole people (default: {DEFAULT_BATCH_PINGS:,}); "
+        help=f"pings judged at a time, whole people (default: {_DEFAULT_BATCH_PINGS:,}); "
         "a larger file is first regrouped by person into temporary files",
     )
     group.add_argument(
@@ -915,32 +938,38 @@ def _run_match(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
     fences = load_fences(args)
     index = FenceIndex.build(fences)
     show = _shows_progress(args)
-    tally = PingTally()
-    people: set[int] = set()
+    rows_read = 0
+    set_aside: list[Rejected] = []
+    people = np.zeros(0, dtype=bool)  # by person code: has a hit
     target: Any = sys.stdout if args.out in (None, "-") else args.out
     with HitsWriter(target, kind, excel=args.excel) as writer:
         for chunk in stream_pings(args):
-            tally.add(chunk)
-            hits = index.match(chunk, mode=args.mode, boundary=args.boundary)
+            rows_read += chunk.rows_read
+            if len(chunk.rejected):
+                set_aside.append(chunk.rejected)
+            hits = index.match(
+                chunk, mode=args.mode, boundary=args.boundary, evidence=args.evidence
+            )
             writer.write(hits if key is None else _pseudonymous_hits(hits, key))
-            people.update(np.unique(hits.person).tolist())
+            people = _mark(people, hits.person)
             if show:
                 print(
-                    f"\r{PROG}: {tally.rows_read:,} pings read, {writer.rows:,} hits",
+                    f"\r{PROG}: {rows_read:,} pings read, {writer.rows:,} hits",
                     end="",
                     file=sys.stderr,
                     flush=True,
                 )
     if show:
         print(file=sys.stderr)
-    rejected = Rejected.concat(tally.rejected)
+    rejected = Rejected.concat(set_aside)
     _say(
-        f"{counted(tally.rows_read, 'ping', 'pings')} read, {len(rejected):,} rejected, "
+        f"{counted(rows_read, 'ping', 'pings')} read, {len(rejected):,} rejected, "
         f"{counted(writer.rows, 'hit', 'hits')}, "
-        f"{counted(len(people), 'person', 'people')} with a hit; "
+        f"{counted(int(people.sum()), 'person', 'people')} with a hit; "
         f"{counted(len(fences), 'fence', 'fences')} ({args.mode} mode, "
-        f"{args.boundary}); naive times in {zone_name(zone)}; fence datum {args.fence_datum}, "
-        f"ping datum {args.ping_datum}" + ("; person ids pseudonymized" if key else "")
+        f"{args.boundary}{_evidence_left_out(args.evidence)}); naive times in {zone_name(zone)}; "
+        f"fence datum {args.fence_datum}, ping datum {args.ping_datum}"
+        + ("; person ids pseudonymized" if key else "")
     )
     if len(fences.rejected):
         path = rejected_path(args, args.fences, args.out)
@@ -950,6 +979,23 @@ def _run_match(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
         out = None if args.out in (None, "-") else args.out
         _report_person_rejected(rejected, rejected_path(args, args.pings, out), key)
     return 0
+
+
+def _evidence_left_out(evidence: str) -> str:
+    """What the summary says of ``--evidence``: nothing for full, else the columns left empty."""
+    left_out = {"full": "", "depth": "p_inside", "hits": "depth_m and p_inside"}[evidence]
+    return f", {left_out} not computed" if left_out else ""
+
+
+def _mark(marked: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """``marked`` (a flag per code) with ``codes`` set, grown when a code is past its end."""
+    if codes.shape[0] == 0:
+        return marked
+    top = int(codes.max()) + 1
+    if top > marked.shape[0]:
+        marked = np.concatenate([marked, np.zeros(top - marked.shape[0], dtype=bool)])
+    marked[codes] = True
+    return marked
 
 
 def _run_explain(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -1011,6 +1057,8 @@ def _write_explanations(
             raise OptionError(f"--out {pages}: cannot create the folder ({exc.strerror})") from None
     if maps is not None:
         _use_file_backend()
+    from fencecheck.judging.explain import explain
+
     show = hasattr(args, "progress") and _shows_progress(args)
     explanations = explain(
         pings,
@@ -1126,6 +1174,8 @@ def _run_scan(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.dask:
         result = _scan_on_dask(args, fence_index(fences, cases), cases, progress)
     else:
+        from fencecheck.judging.scan_file import scan_file
+
         result = scan_file(
             stream_pings(args),
             fence_index(fences, cases),
@@ -1214,6 +1264,8 @@ def _progress_line(line: str) -> None:
 
 
 def _grid_origin(args: argparse.Namespace) -> tuple[float, float] | None:
+    from fencecheck.judging.companions import parse_grid_origin
+
     value = getattr(args, "grid_origin", None)
     return None if value is None else parse_grid_origin(value)
 
@@ -1221,6 +1273,9 @@ def _grid_origin(args: argparse.Namespace) -> tuple[float, float] | None:
 def _run_companions(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if not args.pings or not args.cases:
         parser.error("companions needs --pings and --cases")
+    from fencecheck.judging.companions import companions, parse_grid_origin
+    from fencecheck.judging.verdicts import parse_duration
+
     key = _privacy_key(args)
     policy = Policy(
         slot_s=parse_duration(args.slot),
@@ -1260,6 +1315,8 @@ def _run_companions(args: argparse.Namespace, parser: argparse.ArgumentParser) -
 
 def _run_demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     del parser
+    from fencecheck import samples
+
     _say(f"explaining every person in the bundled samples, {samples.folder()} (invented data)")
     index = FenceIndex.build(read_fences(samples.path("fences.geojson")))
     cases = read_pings(samples.path("cases.csv"))

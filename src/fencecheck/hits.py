@@ -166,8 +166,9 @@ class Hits:
                     np.where(open_end, 0, self.window_end), stamp, mask=open_end
                 ),
                 "relation": pa.array(self.relation().tolist(), pa.string()),
-                "depth_m": pa.array(self.depth_m, pa.float64()),
-                "p_inside": pa.array(self.p_inside, pa.float64()),
+                # NaN (not computed: evidence="hits" or "depth") is written as null
+                "depth_m": pa.array(self.depth_m, pa.float64(), mask=np.isnan(self.depth_m)),
+                "p_inside": pa.array(self.p_inside, pa.float64(), mask=np.isnan(self.p_inside)),
             },
             schema=hits_schema(),
         )
@@ -176,7 +177,8 @@ class Hits:
         """The hits as CSV data lines (no header), as ``fencecheck match`` writes them.
 
         Times are ISO 8601 UTC with ``Z`` (an open window's end is empty),
-        ``depth_m`` has millimetres and ``p_inside`` six decimals.
+        ``depth_m`` has millimetres and ``p_inside`` six decimals, each empty when
+        it was not computed (NaN: ``evidence="hits"`` or ``"depth"``).
         """
         if len(self) == 0:
             return []
@@ -188,8 +190,8 @@ class Hits:
             format_utc(self.window_start),
             format_utc(self.window_end),
             self.relation(),
-            np.char.mod("%.3f", self.depth_m),
-            np.char.mod("%.6f", self.p_inside),
+            _decimals(self.depth_m, 3),
+            _decimals(self.p_inside, 6),
         ]
         lines = np.asarray(columns[0], dtype=str)
         for column in columns[1:]:
@@ -248,3 +250,18 @@ class Hits:
         frame["source"] = pings.source_names()[position]
         points = geopandas.points_from_xy(pings.lon[position], pings.lat[position])
         return geopandas.GeoDataFrame(frame, geometry=points, crs="EPSG:4326")
+
+
+def _decimals(values: NDArray[np.float64], places: int) -> NDArray[np.str_]:
+    """Numbers with ``places`` decimals, NaN (not computed) as an empty field.
+
+    Examples
+    --------
+    >>> _decimals(np.array([1.23456, np.nan]), 3).tolist()
+    ['1.235', '']
+    """
+    text = np.char.mod(f"%.{places}f", values)
+    missing = np.isnan(values)
+    if missing.any():
+        text = np.where(missing, "", text)
+    return np.asarray(text, dtype=str)

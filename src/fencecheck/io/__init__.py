@@ -15,7 +15,9 @@
 - :func:`read_itinerary`: the places residents reported, Amap pins by default
   (:mod:`fencecheck.io.itinerary`).
 
-The file contract (columns, times, row numbers) is ``docs/contract.md``.
+The file contract (columns, times, row numbers) is ``docs/contract.md``. The
+itinerary, region and partition modules are imported when one of their names is
+first used (``fencecheck match`` needs none of them).
 
 Examples
 --------
@@ -24,13 +26,20 @@ Examples
 400
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from fencecheck.io.fences import read_fences, write_fences
 from fencecheck.io.hits import HitsWriter
-from fencecheck.io.itinerary import read_itinerary
-from fencecheck.io.partition import PersonPartitions, sorted_batches
 from fencecheck.io.pings import DEFAULT_CHUNK_ROWS, PingOptions, iter_pings, read_pings
-from fencecheck.io.region import read_region
 from fencecheck.io.tally import PingTally, Reading
+
+if TYPE_CHECKING:
+    from fencecheck.io.itinerary import read_itinerary
+    from fencecheck.io.partition import PersonPartitions, sorted_batches
+    from fencecheck.io.region import read_region
 
 __all__ = [
     "DEFAULT_CHUNK_ROWS",
@@ -47,3 +56,24 @@ __all__ = [
     "sorted_batches",
     "write_fences",
 ]
+
+# Names imported when first used, and where they live.
+_LAZY = {
+    "PersonPartitions": "fencecheck.io.partition",
+    "read_itinerary": "fencecheck.io.itinerary",
+    "read_region": "fencecheck.io.region",
+    "sorted_batches": "fencecheck.io.partition",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The names of the itinerary, region and partition modules, imported when first used."""
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'fencecheck.io' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
