@@ -4,7 +4,9 @@ Every script imports from here, never from another script. The synthetic city
 (``synth_city.py``) is written once under :data:`OUT` (``benchmarks/out``, which
 git ignores; set ``FENCECHECK_BENCH_OUT`` in the environment to put it
 elsewhere), and the scripts that compare methods run each one in a fresh
-process (``script --worker METHOD ...``) that prints one JSON line.
+process (``script --worker METHOD ...``) that prints one JSON line. The *plain*
+city (``--plain``: the same city with every margin 0) has files of its own,
+named ``city_*_plain_*``.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from baselines import sjoin_by_margin
+from baselines import sjoin_once
 
 HERE = Path(__file__).resolve().parent
 OUT = Path(os.environ.get("FENCECHECK_BENCH_OUT") or HERE / "out")
@@ -86,8 +88,13 @@ def run_workers(script: Path | str, methods: Iterable[str], *argv: str) -> dict[
 # ------------------------------------------------------------ the seeded city
 
 
-def add_city_arguments(parser: argparse.ArgumentParser, methods: Iterable[str]) -> None:
-    """The flags of a benchmark on the city: sizes, repeats, methods, and the hidden worker."""
+def add_city_arguments(
+    parser: argparse.ArgumentParser, methods: Iterable[str], *, plain: bool = False
+) -> None:
+    """The flags of a benchmark on the city: sizes, repeats, methods, and the hidden worker.
+
+    With ``plain=True`` the script also takes ``--plain`` (the city with every margin 0).
+    """
     parser.add_argument("--pings", type=int, default=1_000_000)
     parser.add_argument("--fences", type=int, default=5000)
     parser.add_argument("--repeat", type=int, default=3)
@@ -99,6 +106,12 @@ def add_city_arguments(parser: argparse.ArgumentParser, methods: Iterable[str]) 
         help="share of people with one of their five places inside a fence (default 0.2)",
     )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
+    if plain:
+        parser.add_argument(
+            "--plain",
+            action="store_true",
+            help="the plain city: the same fences with every margin 0 (venues as 32-gons)",
+        )
 
 
 def city_args(args: argparse.Namespace) -> list[str]:
@@ -106,48 +119,58 @@ def city_args(args: argparse.Namespace) -> list[str]:
     return [
         "--pings", str(args.pings), "--fences", str(args.fences), "--repeat", str(args.repeat),
         "--in-fence-share", str(args.in_fence_share),
+        *(["--plain"] if getattr(args, "plain", False) else []),
     ]  # fmt: skip
 
 
-def city_fences_path(n_fences: int) -> Path:
-    """The city's fences as GeoJSON."""
-    return OUT / f"city_fences_{n_fences}.geojson"
+def _plain(plain: bool) -> str:
+    return "plain_" if plain else ""
 
 
-def city_paths(n_pings: int, n_fences: int, share: float) -> tuple[Path, Path]:
+def city_fences_path(n_fences: int, *, plain: bool = False) -> Path:
+    """The city's fences as GeoJSON (``plain``: every margin 0)."""
+    return OUT / f"city_fences_{_plain(plain)}{n_fences}.geojson"
+
+
+def city_paths(
+    n_pings: int, n_fences: int, share: float, *, plain: bool = False
+) -> tuple[Path, Path]:
     """The city's fences (GeoJSON) and its pings as numpy columns (``.npz``)."""
-    return city_fences_path(n_fences), OUT / f"city_pings_{n_pings}_{n_fences}_{share:g}.npz"
+    name = f"city_pings_{_plain(plain)}{n_pings}_{n_fences}_{share:g}.npz"
+    return city_fences_path(n_fences, plain=plain), OUT / name
 
 
-def write_city_fences(n_fences: int) -> list[dict[str, Any]]:
+def write_city_fences(n_fences: int, *, plain: bool = False) -> list[dict[str, Any]]:
     """The city's fence records, written as GeoJSON once (invalid ones repaired)."""
     import fencecheck as fc
     from synth_city import make_fence_records
 
-    path = city_fences_path(n_fences)
+    path = city_fences_path(n_fences, plain=plain)
     path.parent.mkdir(parents=True, exist_ok=True)
-    records = make_fence_records(n_fences)
+    records = make_fence_records(n_fences, plain=plain)
     if not path.exists():
         fc.write_fences(fc.FenceSet.from_records(records, invalid="repair"), path)
     return records
 
 
-def prepare_city(n_pings: int, n_fences: int, share: float) -> None:
+def prepare_city(n_pings: int, n_fences: int, share: float, *, plain: bool = False) -> None:
     """Write the synthetic city (fences and ping columns) once."""
     from synth_city import make_pings
 
-    records = write_city_fences(n_fences)
-    pings_path = city_paths(n_pings, n_fences, share)[1]
+    records = write_city_fences(n_fences, plain=plain)
+    pings_path = city_paths(n_pings, n_fences, share, plain=plain)[1]
     if not pings_path.exists():
         columns = make_pings(n_pings, max(1, n_pings // 100), records, in_fence_share=share)
         np.savez(pings_path, **columns)
 
 
-def load_city(n_pings: int, n_fences: int, share: float) -> tuple[Any, dict[str, np.ndarray]]:
+def load_city(
+    n_pings: int, n_fences: int, share: float, *, plain: bool = False
+) -> tuple[Any, dict[str, np.ndarray]]:
     """The city's fences (a ``FenceSet``) and its pings as numpy columns."""
     import fencecheck as fc
 
-    fences_file, pings_file = city_paths(n_pings, n_fences, share)
+    fences_file, pings_file = city_paths(n_pings, n_fences, share, plain=plain)
     fences = fc.read_fences(fences_file)
     data = np.load(pings_file)
     return fences, {name: data[name] for name in data.files}
@@ -181,7 +204,10 @@ def ping_table(cols: dict[str, np.ndarray]) -> Any:
 
 
 def run_geopandas(fences: Any, cols: dict[str, np.ndarray]) -> Callable[[], Any]:
-    """GeoPandas ``sjoin`` per margin, then the time filter: the timed part, as a closure.
+    """One GeoPandas ``sjoin``, each pair's margin, then the time filter: the timed part.
+
+    The join is :func:`baselines.sjoin_once` (one ``sjoin`` at the largest margin,
+    then each pair kept when it is within its own fence's margin).
 
     The fences' table and windows are made here, untimed; the closure goes from
     the ping columns to the ``(ping, fence)`` hits.
@@ -205,7 +231,7 @@ def run_geopandas(fences: Any, cols: dict[str, np.ndarray]) -> Callable[[], Any]
             geometry=gpd.points_from_xy(cols["lon"], cols["lat"]),
             crs="EPSG:4326",
         ).to_crs(frame.proj)
-        pairs = sjoin_by_margin(points, polys, "fence").merge(windows, on="fence")
+        pairs = sjoin_once(points, polys, "fence").merge(windows, on="fence")
         pairs = pairs[(pairs["start"] <= pairs["t"]) & (pairs["t"] < pairs["end"])]
         return pairs["ping"].to_numpy(), pairs["fence"].to_numpy()
 

@@ -4,6 +4,11 @@ A 40 km x 40 km area centred on 116.40 E, 39.90 N. Fences are irregular star-sha
 polygons of 8-64 vertices and 100-600 m radius; some have a hole, some are in two
 parts, some are point venues with a margin, some polygons have a margin; each has
 one or two windows of 1-14 days within May 2022. Deterministic for a seed.
+
+The *plain* city (``plain=True``) is the same city with every margin 0: each
+polygon keeps its shape, and each venue becomes a regular 32-gon of its margin's
+radius around its point (a venue needs a margin to be a fence). The random draws
+are the same, so everything else (windows, kinds, the other shapes) is identical.
 """
 
 from __future__ import annotations
@@ -37,8 +42,27 @@ def _star(
     return np.vstack([ring, ring[:1]])
 
 
-def make_fence_records(n: int, seed: int = 20220501) -> list[dict[str, Any]]:
-    """n fence records (id, kind, windows, buffer_m, geometry) for FenceSet.from_records."""
+def _disc(cx: float, cy: float, radius: float, k: int = 32) -> Any:
+    """A regular ``k``-gon of ``radius`` metres around ``(cx, cy)``, in longitude and latitude."""
+    angles = np.linspace(0.0, 2 * np.pi, k, endpoint=False)
+    lon, lat = _to_lonlat(cx + radius * np.cos(angles), cy + radius * np.sin(angles))
+    return shapely.Polygon(np.column_stack([lon, lat]))
+
+
+def make_fence_records(
+    n: int, seed: int = 20220501, *, plain: bool = False
+) -> list[dict[str, Any]]:
+    """n fence records (id, kind, windows, buffer_m, geometry) for FenceSet.from_records.
+
+    Parameters
+    ----------
+    n : int
+        How many fences.
+    seed : int
+        The random seed.
+    plain : bool
+        Every margin 0: venues become regular 32-gons of their margin's radius.
+    """
     rng = np.random.default_rng(seed)
     kinds = np.array(["sealed", "controlled", "precaution", "risk_area", "risk_venue"])
     records = []
@@ -53,6 +77,8 @@ def make_fence_records(n: int, seed: int = 20220501) -> list[dict[str, Any]]:
             geometry: Any = shapely.Point(lon[0], lat[0])
             buffer_m = float(rng.choice([50.0, 75.0, 100.0]))
             kind = "risk_venue"
+            if plain:
+                geometry = _disc(float(cx), float(cy), buffer_m)
         else:
             shell = _star(rng, cx, cy, radius, k)
             holes = []
@@ -66,6 +92,8 @@ def make_fence_records(n: int, seed: int = 20220501) -> list[dict[str, Any]]:
             if rng.random() < 0.2:
                 buffer_m = float(rng.choice([20.0, 30.0, 50.0]))
             kind = str(rng.choice(kinds[:4]))
+        if plain:
+            buffer_m = 0.0
         if not geometry.is_valid:
             geometry = shapely.make_valid(geometry)
             if geometry.geom_type not in ("Polygon", "MultiPolygon"):
