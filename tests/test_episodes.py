@@ -498,10 +498,11 @@ def test_time_sorted_hits_group_as_the_full_sort_does(
     shuffle = np.random.default_rng(seed).permutation(m)
     mixed = fc.judging.find_episodes(hits_of(shuffle), pings, index, policy)
     # Equal hits of one episode (two pings at one instant) may be taken in either order,
-    # and with them the entry and exit pings that the net speed is measured between.
+    # and with them the entry and exit pings that the net speed is measured between and
+    # that the dwell's upper bound walks out from (past the same-instant pings or not).
     ambiguous = {"entry_ping", "exit_ping", "deepest_ping", "max_depth_m", "p_best"}
     if len({(r[0], r[1]) for r in rows}) < len(rows):
-        ambiguous.add("speed_mps")
+        ambiguous |= {"speed_mps", "dwell_s_max"}
     for name in fc.judging.episodes.EPISODE_COLUMNS:
         a, b = getattr(in_order, name), getattr(mixed, name)
         if name in ambiguous:
