@@ -191,3 +191,16 @@ def test_arbitrary_text_never_raises_and_flags_each_row(values: list[str]) -> No
             assert parsed.reasons[i]
         else:
             assert parse_time(value) == parsed.ms[i]
+
+
+def test_a_refused_time_warns_of_nothing_and_gives_its_reason() -> None:
+    """numpy warns about time zones for "…T08." before refusing it; the reader does not."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        parsed = parse_times(
+            np.array(["2022-05-01T08.", "2022-05-01T08"], dtype=object), tz="Asia/Shanghai"
+        )
+    assert parsed.bad.tolist() == [True, False]
+    assert "is not an ISO 8601 time" in parsed.reasons[0]

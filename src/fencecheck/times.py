@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+import warnings
 from dataclasses import dataclass
 from typing import Any, overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -675,7 +676,11 @@ def _parse_naive_bisect(
     if idx.shape[0] == 0:
         return
     try:
-        out[idx] = body[idx].astype("datetime64[ms]").view(np.int64)
+        with warnings.catch_warnings():
+            # numpy warns of a time zone in a value it then refuses ("…T08."): the
+            # refusal below gives the reason, so the warning would only confuse.
+            warnings.filterwarnings("ignore", "no explicit representation of timezones")
+            out[idx] = body[idx].astype("datetime64[ms]").view(np.int64)
     except ValueError:
         if idx.shape[0] == 1:
             failed[idx] = True
