@@ -584,13 +584,25 @@ def _arrow_csv_chunks(
         except _ArrowCannotRead:
             yield from _csv_chunks(path, encoding, rename, chunk_rows, options, skip=done)
             return
-        take = part.num_rows
-        cols = {name: part.column(src) for name, src in wanted.items()}
-        yield _arrow_block(cols, np.arange(done, done + take, dtype=np.int64), path, options)
-        done += take
+        yield _arrow_part(part, wanted, done, path, options)
+        done += part.num_rows
     if done == 0:
-        empty = {name: np.zeros(0, dtype="<U1") for name in wanted}
-        yield build_pings(empty, rows=np.zeros(0, dtype=np.int64), origin=path, **options)
+        yield _no_pings(wanted, path, options)
+
+
+def _arrow_part(
+    part: Any, wanted: Mapping[str, str], first_row: int, path: str, options: dict[str, Any]
+) -> PingTable:
+    """The checked pings of an Arrow table whose first row is the input's ``first_row``."""
+    cols = {name: part.column(src) for name, src in wanted.items()}
+    rows = np.arange(first_row, first_row + part.num_rows, dtype=np.int64)
+    return _arrow_block(cols, rows, path, options)
+
+
+def _no_pings(wanted: Mapping[str, str], path: str, options: dict[str, Any]) -> PingTable:
+    """The one chunk of an input with a header and no rows: an empty ping table."""
+    empty = {name: np.zeros(0, dtype="<U1") for name in wanted}
+    return build_pings(empty, rows=np.zeros(0, dtype=np.int64), origin=path, **options)
 
 
 def _exact_chunks(batches: Iterator[Any], chunk_rows: int) -> Iterator[Any]:
@@ -740,13 +752,10 @@ def _parquet_chunks(
             break
         except (OSError, pa.ArrowException) as exc:  # damaged pages
             raise PingDataError(f"not readable as Parquet: {exc}", source=path) from None
-        n = part.num_rows
-        cols = {name: part.column(src) for name, src in wanted.items()}
-        yield _arrow_block(cols, np.arange(start, start + n, dtype=np.int64), path, options)
-        start += n
+        yield _arrow_part(part, wanted, start, path, options)
+        start += part.num_rows
     if start == 0:
-        empty = {name: np.zeros(0, dtype="<U1") for name in wanted}
-        yield build_pings(empty, rows=np.zeros(0, dtype=np.int64), origin=path, **options)
+        yield _no_pings(wanted, path, options)
 
 
 def _arrow_block(
