@@ -20,7 +20,7 @@ from support import SAMPLES
 
 FENCES = str(SAMPLES / "fences.geojson")
 PINGS = str(SAMPLES / "pings.csv")
-HEAVY = ("pandas", "matplotlib", "geopandas", "dask", "tqdm", "fencecheck.judging")
+HEAVY = ("pandas", "matplotlib", "geopandas", "dask", "tqdm", "pyproj", "fencecheck.judging")
 CONTRACT_TYPES = [
     ("ping", "int64"),
     ("person_id", "string"),
