@@ -27,7 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fencecheck.errors import OptionError
-from fencecheck.io.hits import HitsWriter, csv_quoted, hits_schema
+from fencecheck.io.hits import HitsWriter, csv_quoted, hits_to_arrow
 from fencecheck.optional import require
 from fencecheck.options import Boundary, MatchMode
 from fencecheck.pings import PersonRegistry, PingTable, ping_positions
@@ -152,26 +152,8 @@ class Hits:
 
     def to_arrow(self) -> Any:
         """The hits as a :class:`pyarrow.Table`, columns and types as the contract says."""
-        pa = require("pyarrow", "parquet", "Hits.to_arrow")
-        stamp = pa.timestamp("ms", tz="UTC")
-        open_end = self.window_end == OPEN_END
-        return pa.table(
-            {
-                "ping": pa.array(self.ping, pa.int64()),
-                "person_id": pa.array(self.person_ids().tolist(), pa.string()),
-                "t": pa.array(self.t, stamp),
-                "fence_id": pa.array(self.fence_ids().tolist(), pa.string()),
-                "window_start": pa.array(self.window_start, stamp),
-                "window_end": pa.array(
-                    np.where(open_end, 0, self.window_end), stamp, mask=open_end
-                ),
-                "relation": pa.array(self.relation().tolist(), pa.string()),
-                # NaN (not computed: evidence="hits" or "depth") is written as null
-                "depth_m": pa.array(self.depth_m, pa.float64(), mask=np.isnan(self.depth_m)),
-                "p_inside": pa.array(self.p_inside, pa.float64(), mask=np.isnan(self.p_inside)),
-            },
-            schema=hits_schema(),
-        )
+        require("pyarrow", "parquet", "Hits.to_arrow")
+        return hits_to_arrow(self)  # from the numpy buffers: no Python string per hit
 
     def csv_lines(self) -> list[str]:
         """The hits as CSV data lines (no header), as ``fencecheck match`` writes them.

@@ -18,7 +18,6 @@ __all__ = [
     "best_per_group",
     "by_first_hit",
     "coverage_pass",
-    "dwell_upper_bounds",
     "dwell_upper_bounds_by_ping",
     "episode_bounds",
     "episode_statistics",
@@ -50,48 +49,6 @@ def median_by_group(group: Any, values: Any, n: int) -> Any:
         if k:
             chunk = np.sort(ordered[lo : lo + k])
             out[g] = (chunk[(k - 1) // 2] + chunk[k // 2]) / 2.0
-    return out
-
-
-@njit(nogil=True, cache=True, error_model="numpy")
-def dwell_upper_bounds(
-    person: Any, t: Any, entry: Any, exit_: Any, fence: Any, credible_keys: Any, n_fences: int
-) -> Any:
-    """Seconds from the last ping before ``entry`` to the first after ``exit_`` not credibly inside.
-
-    ``person`` and ``t`` are sorted by person, then time; ``entry`` and ``exit_``
-    are positions in them (an episode's first and last credible ping) and
-    ``fence`` the episode's fence. A ping is credibly inside when
-    ``position * n_fences + fence`` is in the sorted ``credible_keys``; the
-    bound steps over such pings, and stops at the first ping that is not one.
-    NaN when the person has no such ping before or after.
-    """
-    n = person.shape[0]
-    m = credible_keys.shape[0]
-    out = np.empty(entry.shape[0], dtype=np.float64)
-    for e in range(entry.shape[0]):
-        who = person[entry[e]]
-        f = fence[e]
-        before = entry[e] - 1
-        while before >= 0 and person[before] == who:
-            key = before * n_fences + f
-            k = np.searchsorted(credible_keys, key)
-            if k < m and credible_keys[k] == key:
-                before -= 1
-            else:
-                break
-        after = exit_[e] + 1
-        while after < n and person[after] == who:
-            key = after * n_fences + f
-            k = np.searchsorted(credible_keys, key)
-            if k < m and credible_keys[k] == key:
-                after += 1
-            else:
-                break
-        if before >= 0 and after < n and person[before] == who and person[after] == who:
-            out[e] = (t[after] - t[before]) / 1000.0
-        else:
-            out[e] = np.nan
     return out
 
 
@@ -520,11 +477,15 @@ def dwell_upper_bounds_by_ping(
     fence: Any,
     open_: Any,
 ) -> Any:
-    """:func:`dwell_upper_bounds` with the credible hits found per ping, not by search.
+    """Seconds from the last ping before ``entry`` to the first after ``exit_`` not credibly inside.
 
     ``person`` and ``t`` are the pings sorted by person, then time; the hits of
     ping ``r`` are ``hit_start[r]:hit_start[r + 1]`` (``hit_fence`` and
-    ``hit_credible`` per hit). Episodes where ``open_`` is false get 0.
+    ``hit_credible`` per hit). ``entry`` and ``exit_`` are positions in the
+    pings (an episode's first and last credible ping) and ``fence`` the
+    episode's fence; the bound steps over pings with a credible hit on that
+    fence and stops at the first ping without one. NaN when the person has no
+    such ping before or after; 0 for episodes where ``open_`` is false.
     """
     n = person.shape[0]
     out = np.zeros(entry.shape[0], dtype=np.float64)

@@ -412,7 +412,7 @@ def _dwell_upper_bound(
     without a credible hit (``has_credible``). ``position`` is each hit's
     position in ``pings``; ``credible`` and ``fence`` are per hit.
     """
-    from fencecheck._compiled.episodes import dwell_upper_bounds, dwell_upper_bounds_by_ping
+    from fencecheck._compiled.episodes import dwell_upper_bounds_by_ping
 
     if is_person_time_sorted(pings.person, pings.t):
         person, t = pings.person, pings.t
@@ -423,26 +423,20 @@ def _dwell_upper_bound(
         by_position[order] = np.arange(order.shape[0])
         person, t = pings.person[order], pings.t[order]
         rank = by_position[position]
-    if rank.shape[0] == 0 or bool(np.all(rank[1:] >= rank[:-1])):
-        # Hits in ping order (as match gives them): each ping's hits are a run,
-        # found by its start, and a ping's credible fences are read off the run.
-        hit_start = np.zeros(person.shape[0] + 1, dtype=np.int64)
-        np.cumsum(np.bincount(rank, minlength=person.shape[0]), out=hit_start[1:])
-        return np.asarray(
-            dwell_upper_bounds_by_ping(
-                person, t, hit_start, np.ascontiguousarray(fence, dtype=np.int64),
-                np.ascontiguousarray(credible, dtype=np.bool_), rank[head], rank[tail],
-                fence[head], np.ascontiguousarray(has_credible, dtype=np.bool_),
-            ),
-            dtype=np.float64,
-        )  # fmt: skip
-    n_fences = int(fence.max(initial=-1)) + 1
-    keys = np.unique(rank[credible] * n_fences + fence[credible])
-    upper = np.asarray(
-        dwell_upper_bounds(
-            person, t, rank[head], rank[tail], fence[head], keys.astype(np.int64), n_fences
+    entry, exit_, entry_fence = rank[head], rank[tail], fence[head]
+    if rank.shape[0] and not bool(np.all(rank[1:] >= rank[:-1])):
+        # Hits in ping order (as match gives them) need no sort.
+        by_rank = np.argsort(rank, kind="stable")
+        rank, fence, credible = rank[by_rank], fence[by_rank], credible[by_rank]
+    # Each ping's hits are a run, found by its start, and a ping's credible fences
+    # are read off the run.
+    hit_start = np.zeros(person.shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rank, minlength=person.shape[0]), out=hit_start[1:])
+    return np.asarray(
+        dwell_upper_bounds_by_ping(
+            person, t, hit_start, np.ascontiguousarray(fence, dtype=np.int64),
+            np.ascontiguousarray(credible, dtype=np.bool_), entry, exit_, entry_fence,
+            np.ascontiguousarray(has_credible, dtype=np.bool_),
         ),
         dtype=np.float64,
-    )
-    upper[~has_credible] = 0.0
-    return upper
+    )  # fmt: skip
